@@ -1,0 +1,92 @@
+"""The error taxonomy, and the one place that maps an HTTP status to it.
+
+Connectors raise these; the engine decides what each means for a record:
+retried (TransientError), parked (PermanentError), or the connection stops (AuthError).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Mapping
+
+
+class PmhubError(Exception):
+    """Base of every error pmhub reports to a user."""
+
+
+class ConfigError(PmhubError):
+    """Bad configuration or mapping: names the file, the key and the problem."""
+
+    def __init__(self, problem: str, *, file: str | None = None, key: str | None = None) -> None:
+        self.problem, self.file, self.key = problem, file, key
+        where = ": ".join(part for part in (file, key) if part)
+        super().__init__(f"{where}: {problem}" if where else problem)
+
+
+class ConnectorError(PmhubError):
+    """A failure talking to a tool. ``status`` is the HTTP status where there was one."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class TransientError(ConnectorError):
+    """Worth retrying: rate limits, 5xx, timeouts, dropped connections."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
+
+class PermanentError(ConnectorError):
+    """Retrying cannot help (400, 404, 410, 422, a mapping error): the record is parked."""
+
+
+class AuthError(ConnectorError):
+    """Credentials refused: the connection stops and the user is told which one."""
+
+
+class BudgetExhausted(TransientError):
+    """A connection used up its retry budget for this run; the rest waits for the next run."""
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds to wait from ``Retry-After`` (seconds or HTTP-date) or a rate-limit reset header."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    now = time.time() if now is None else now
+    value = lowered.get("retry-after")
+    if value:
+        value = value.strip()
+        if value.isdigit():
+            return float(value)
+        try:
+            return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - now)
+        except (TypeError, ValueError):
+            pass
+    for name in ("x-ratelimit-reset", "ratelimit-reset"):
+        reset = lowered.get(name)
+        if reset and reset.strip().isdigit():
+            seconds = float(reset)
+            # GitHub sends an epoch timestamp, the IETF draft a delta.
+            return max(0.0, seconds - now) if seconds > 1e9 else seconds
+    return None
+
+
+def error_for_status(
+    status: int, message: str, headers: Mapping[str, str] | None = None
+) -> ConnectorError:
+    """Classify an HTTP failure. GitHub's primary rate limit is a 403 with remaining 0."""
+    headers = headers or {}
+    lowered = {k.lower(): v for k, v in headers.items()}
+    rate_limited = status == 429 or (
+        status == 403 and (lowered.get("x-ratelimit-remaining") == "0" or "retry-after" in lowered)
+    )
+    if rate_limited or status in (408, 425) or status >= 500:
+        return TransientError(message, status=status, retry_after=retry_after_seconds(headers))
+    if status in (401, 403):
+        return AuthError(message, status=status)
+    return PermanentError(message, status=status)

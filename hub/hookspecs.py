@@ -1,0 +1,56 @@
+"""Every hook pmhub calls, in one file.
+
+Each hook is ``register_*(register)``: the plugin calls ``register`` with what it contributes.
+pluggy passes an implementation only the arguments it names, so new arguments never break old plugins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pluggy
+
+from hub import PROJECT_NAME
+
+if TYPE_CHECKING:
+    from hub.connector import Connector
+    from hub.mapping import Transform
+    from hub.sandbox.service import SandboxService
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+
+
+# -- connectors ------------------------------------------------------------------------------
+@hookspec
+def register_connectors(register: Callable[[type[Connector]], None]) -> None:
+    """Contribute connector classes (subclasses of ``hub.connector.Connector``).
+
+    Called once when the plugin manager is built. ``register(cls)`` may be called several times.
+    Two connectors claiming one ``plugin`` name is an error naming both plugins.
+    """
+
+
+# -- mappings --------------------------------------------------------------------------------
+@hookspec
+def register_transforms(register: Callable[[str, Transform], None]) -> None:
+    """Contribute named value transforms that mapping files may reference (``transform = "name"``).
+
+    A transform is ``(value, params, direction) -> value`` where direction is ``"in"`` (tool ->
+    canonical) or ``"out"``. Mappings never evaluate code; they can only name a registered transform.
+    """
+
+
+@hookspec
+def register_mapping_dirs(register: Callable[[Path], None]) -> None:
+    """Contribute directories of ``*.toml`` mapping files, found by name like the built-in ones."""
+
+
+# -- sandbox ---------------------------------------------------------------------------------
+@hookspec
+def register_sandbox_services(register: Callable[[SandboxService], None]) -> None:
+    """Contribute stateful stand-ins of a tool's API for ``pmhub sandbox``, the tests and the demo.
+
+    Each service is mounted under ``/<service.name>`` on the shared sandbox port.
+    """

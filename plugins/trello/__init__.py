@@ -1,0 +1,15 @@
+"""Built-in trello plugin: connector, default mapping and sandbox stand-in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hub import hookimpl
+
+
+@hookimpl
+def register_sandbox_services(register: Callable[[Any], None]) -> None:
+    from pmhub_plugins.trello.sandbox import TrelloSandbox
+
+    register(TrelloSandbox())

@@ -1,0 +1,15 @@
+"""Built-in zoho_crm plugin: connector, default mapping and sandbox stand-in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hub import hookimpl
+
+
+@hookimpl
+def register_sandbox_services(register: Callable[[Any], None]) -> None:
+    from pmhub_plugins.zoho_crm.sandbox import ZohoCrmSandbox
+
+    register(ZohoCrmSandbox())
