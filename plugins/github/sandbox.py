@@ -1,0 +1,525 @@
+"""A stateful stand-in of GitHub's REST API (issues, comments, labels, milestones, assignees, repos).
+
+Mounted under ``/github``: point PyGithub at it with ``base_url="http://127.0.0.1:8400/github"``.
+Plumbing (clock, ETags, rate-limit headers, errors, pagination) is in ``sandbox_core``; the JSON
+shapes are in ``sandbox_model``; the demo data in ``sandbox_seed``.
+
+Sandbox-only additions, which GitHub's REST API does not have: ``DELETE /repos/{o}/{r}/issues/{n}``
+deletes an issue (GitHub deletes issues only through its web UI and GraphQL), so that the 410 a
+deleted issue answers can be tested; ``POST /orgs/{org}/repos`` creates the organisation on first use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+from pmhub_plugins.github.sandbox_core import (
+    VIEWER,
+    GitHubSandboxBase,
+    parse_time,
+)
+from pmhub_plugins.github.sandbox_model import Comment, Issue, Label, Milestone, Repo
+from werkzeug.wrappers import Response
+
+from hub.sandbox.service import BadPayload, Call, json_response, route
+
+STATE_REASONS = ("completed", "not_planned", "reopened", "duplicate")
+_REPO_NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+_COLOR = re.compile(r"^[0-9a-fA-F]{6}$")
+_MISSING = object()
+
+
+class GitHubSandbox(GitHubSandboxBase):
+    """The GitHub stand-in. State lives in attributes; ``reset`` loads "empty" or "demo"."""
+
+    # -- users, rate limit ---------------------------------------------------------------------
+    @route("/user")
+    def get_viewer(self, call: Call) -> Response:
+        return json_response(self.render(call).full_user(VIEWER, private=True))
+
+    @route("/users/<login>")
+    def get_user(self, call: Call, login: str) -> Response:
+        if login.lower() not in self.users:
+            raise BadPayload(404, "Not Found")
+        return json_response(self.render(call).full_user(login, private=False))
+
+    @route("/rate_limit")
+    def get_rate_limit(self, call: Call) -> Response:
+        return json_response(self.rate_limit_body())
+
+    # -- repositories ----------------------------------------------------------------------------
+    @route("/user/repos", methods=("POST",))
+    def create_user_repo(self, call: Call) -> Response:
+        return self._create_repo(call, VIEWER)
+
+    @route("/orgs/<org>/repos", methods=("POST",))
+    def create_org_repo(self, call: Call, org: str) -> Response:
+        return self._create_repo(call, self.add_org(org).login)
+
+    def _create_repo(self, call: Call, owner: str) -> Response:
+        data = self.body(call)
+        name = data.get("name")
+        if not isinstance(name, str) or not name:
+            self.invalid("Repository", "name", "missing_field")
+        if not _REPO_NAME.match(name):
+            self.invalid("Repository", "name", "custom", message="name is invalid")
+        if (owner.lower(), name.lower()) in self.repos:
+            self.invalid("Repository", "name", "custom", message="name already exists on this account")
+        now = self.stamp()
+        repo = Repo(id=self.next_id("repo"), owner=owner, name=name, created_at=now, updated_at=now,
+                    description=data.get("description"), private=bool(data.get("private", False)),
+                    has_issues=bool(data.get("has_issues", True)))
+        self.repos[(owner.lower(), name.lower())] = repo
+        body = self.render(call).repo(repo)
+        return json_response(body, 201, {"Location": body["url"]})
+
+    @route("/repos/<owner>/<name>")
+    def get_repo(self, call: Call, owner: str, name: str) -> Response:
+        return json_response(self.render(call).repo(self.repo(owner, name)))
+
+    # -- issues ------------------------------------------------------------------------------------
+    @route("/repos/<owner>/<name>/issues")
+    def list_issues(self, call: Call, owner: str, name: str) -> Response:
+        repo = self.repo(owner, name)
+        args = call.args
+        state = args.get("state", "open")
+        sort = args.get("sort", "created")
+        direction = args.get("direction", "desc")
+        if state not in ("open", "closed", "all"):
+            self.invalid("Issue", "state", value=state)
+        if sort not in ("created", "updated", "comments"):
+            self.invalid("Issue", "sort", value=sort)
+        if direction not in ("asc", "desc"):
+            self.invalid("Issue", "direction", value=direction)
+        issues = [i for i in repo.issues.values() if state == "all" or i.state == state]
+        if "since" in args:
+            try:
+                since = parse_time(args["since"])
+            except ValueError:
+                self.invalid("Issue", "since", value=args["since"])
+            issues = [i for i in issues if i.updated_at >= since]
+        if args.get("labels"):
+            wanted = {n.strip().lower() for n in args["labels"].split(",") if n.strip()}
+            issues = [i for i in issues if wanted <= set(i.labels)]
+        milestone = args.get("milestone")
+        if milestone == "none":
+            issues = [i for i in issues if i.milestone is None]
+        elif milestone == "*":
+            issues = [i for i in issues if i.milestone is not None]
+        elif milestone:
+            issues = [i for i in issues if str(i.milestone) == milestone]
+        assignee = args.get("assignee")
+        if assignee == "none":
+            issues = [i for i in issues if not i.assignees]
+        elif assignee == "*":
+            issues = [i for i in issues if i.assignees]
+        elif assignee:
+            issues = [i for i in issues if assignee.lower() in (a.lower() for a in i.assignees)]
+        if args.get("creator"):
+            issues = [i for i in issues if i.user.lower() == args["creator"].lower()]
+        keys = {"created": lambda i: (i.created_at, i.number), "updated": lambda i: (i.updated_at, i.number),
+                "comments": lambda i: (i.comments, i.number)}
+        issues.sort(key=keys[sort], reverse=direction == "desc")
+        render = self.render(call)
+        return self.page(call, issues, lambda i: render.issue(repo, i))
+
+    @route("/repos/<owner>/<name>/issues", methods=("POST",))
+    def create_issue(self, call: Call, owner: str, name: str) -> Response:
+        repo = self.repo(owner, name)
+        data = self.body(call)
+        title = data.get("title")
+        if isinstance(title, int) and not isinstance(title, bool):
+            title = str(title)
+        if not isinstance(title, str) or not title.strip():
+            self.invalid("Issue", "title", "missing_field")
+        now = self.stamp()
+        issue = Issue(id=self.next_id("issue"), number=repo.next_number, title=title, user=VIEWER,
+                      created_at=now, updated_at=now, body=_opt_str(data.get("body"), "body"))
+        self._apply_fields(repo, issue, data)
+        repo.next_number += 1
+        repo.issues[issue.number] = issue
+        body = self.render(call).issue(repo, issue)
+        return json_response(body, 201, {"Location": body["url"]})
+
+    @route("/repos/<owner>/<name>/issues/<int:number>")
+    def get_issue(self, call: Call, owner: str, name: str, number: int) -> Response:
+        repo = self.repo(owner, name)
+        return json_response(self.render(call).issue(repo, self.issue(repo, number)))
+
+    @route("/repos/<owner>/<name>/issues/<int:number>", methods=("PATCH",))
+    def update_issue(self, call: Call, owner: str, name: str, number: int) -> Response:
+        repo = self.repo(owner, name)
+        issue = self.issue(repo, number)
+        data = self.body(call)
+        before = dataclasses.replace(issue, labels=list(issue.labels), assignees=list(issue.assignees))
+        if "title" in data:
+            title = data["title"]
+            if not isinstance(title, (str, int)) or isinstance(title, bool) or not str(title).strip():
+                self.invalid("Issue", "title", value=title)
+            issue.title = str(title)
+        if "body" in data:
+            issue.body = _opt_str(data["body"], "body")
+        self._apply_fields(repo, issue, data)
+        self._apply_state(issue, data.get("state", _MISSING), data.get("state_reason", _MISSING))
+        if issue != before:
+            issue.updated_at = self.stamp(issue.updated_at)
+            if issue.state == "closed" and before.state != "closed":
+                issue.closed_at = issue.updated_at
+        return json_response(self.render(call).issue(repo, issue))
+
+    @route("/repos/<owner>/<name>/issues/<int:number>", methods=("DELETE",))
+    def delete_issue(self, call: Call, owner: str, name: str, number: int) -> Response:
+        """Sandbox only: GitHub's REST API cannot delete an issue. Afterwards the issue answers 410
+        Gone, leaves every listing, and its comments go with it."""
+        repo = self.repo(owner, name)
+        self.issue(repo, number)
+        del repo.issues[number]
+        repo.deleted.add(number)
+        for comment_id in [c.id for c in repo.comments.values() if c.issue_number == number]:
+            del repo.comments[comment_id]
+        return Response(status=204)
+
+    def _apply_fields(self, repo: Repo, issue: Issue, data: dict[str, Any]) -> None:
+        """Labels, assignees and milestone, shared by create and update (validated like GitHub)."""
+        if "labels" in data:
+            issue.labels = self._label_keys(repo, data["labels"])
+        if "assignees" in data or "assignee" in data:
+            logins = data.get("assignees")
+            if logins is None:
+                logins = [] if data.get("assignee") is None else [data["assignee"]]
+            issue.assignees = self._assignees(logins)
+        if "milestone" in data:
+            number = data["milestone"]
+            if number is None:
+                issue.milestone = None
+            elif isinstance(number, (int, str)) and str(number).isdigit() \
+                    and int(number) in repo.milestones:
+                issue.milestone = int(number)
+            else:
+                self.invalid("Issue", "milestone", value=number)
+
+    def _apply_state(self, issue: Issue, state: Any, reason: Any) -> None:
+        if reason is not _MISSING and reason is not None and reason not in STATE_REASONS:
+            self.invalid("Issue", "state_reason", value=reason)
+        if state is _MISSING:
+            state = issue.state
+        if state not in ("open", "closed"):
+            self.invalid("Issue", "state", value=state)
+        if state == "closed":
+            if reason == "reopened":
+                self.invalid("Issue", "state_reason", value=reason)
+            if issue.state != "closed":
+                issue.state, issue.closed_by = "closed", VIEWER
+                issue.state_reason = "completed" if reason in (_MISSING, None) else reason
+            elif reason not in (_MISSING, None):
+                issue.state_reason = reason
+        elif issue.state == "closed":
+            issue.state, issue.closed_at, issue.closed_by = "open", None, None
+            issue.state_reason = "reopened"
+
+    def _label_keys(self, repo: Repo, labels: Any) -> list[str]:
+        if not isinstance(labels, list):
+            self.invalid("Issue", "labels", value=labels)
+        keys: list[str] = []
+        for entry in labels:
+            label_name = entry.get("name") if isinstance(entry, dict) else entry
+            if not isinstance(label_name, str) or not label_name.strip():
+                self.invalid("Label", "name", value=label_name)
+            # GitHub creates labels an issue names that the repository does not have yet.
+            if repo.label(label_name) is None:
+                repo.labels[label_name.lower()] = Label(id=self.next_id("label"), name=label_name)
+            if label_name.lower() not in keys:
+                keys.append(label_name.lower())
+        return keys
+
+    def _assignees(self, logins: Any) -> list[str]:
+        if not isinstance(logins, list):
+            self.invalid("Issue", "assignees", value=logins)
+        out: list[str] = []
+        for login in logins:
+            user = self.users.get(str(login).lower())
+            if user is None or user.type != "User":
+                self.invalid("Issue", "assignees", value=login)
+            if user.login not in out:
+                out.append(user.login)
+        return out
+
+    # -- assignees -------------------------------------------------------------------------------
+    @route("/repos/<owner>/<name>/assignees")
+    def list_assignees(self, call: Call, owner: str, name: str) -> Response:
+        self.repo(owner, name)
+        render = self.render(call)
+        people = sorted((u for u in self.users.values() if u.type == "User"), key=lambda u: u.id)
+        return self.page(call, people, lambda u: render.user(u.login))
+
+    @route("/repos/<owner>/<name>/assignees/<login>")
+    def check_assignee(self, call: Call, owner: str, name: str, login: str) -> Response:
+        self.repo(owner, name)
+        user = self.users.get(login.lower())
+        if user is None or user.type != "User":
+            raise BadPayload(404, "Not Found")
+        return Response(status=204)
+
+    @route("/repos/<owner>/<name>/issues/<int:number>/assignees", methods=("POST", "DELETE"))
+    def change_assignees(self, call: Call, owner: str, name: str, number: int) -> Response:
+        repo = self.repo(owner, name)
+        issue = self.issue(repo, number)
+        logins = self._assignees(self.body(call).get("assignees", []))
+        if call.request.method == "POST":
+            new = issue.assignees + [x for x in logins if x not in issue.assignees]
+        else:
+            new = [x for x in issue.assignees if x not in logins]
+        if new != issue.assignees:
+            issue.assignees = new
+            issue.updated_at = self.stamp(issue.updated_at)
+        status = 201 if call.request.method == "POST" else 200
+        return json_response(self.render(call).issue(repo, issue), status)
+
+    # -- comments --------------------------------------------------------------------------------
+    @route("/repos/<owner>/<name>/issues/comments")
+    def list_repo_comments(self, call: Call, owner: str, name: str) -> Response:
+        repo = self.repo(owner, name)
+        comments = self._since(call, list(repo.comments.values()), "IssueComment")
+        sort = call.args.get("sort")
+        direction = call.args.get("direction", "desc" if sort else "asc")
+        if sort not in (None, "created", "updated") or direction not in ("asc", "desc"):
+            self.invalid("IssueComment", "sort", value=sort or direction)
+        if sort == "updated":
+            comments.sort(key=lambda c: (c.updated_at, c.id), reverse=direction == "desc")
+        else:
+            comments.sort(key=lambda c: (c.created_at, c.id), reverse=direction == "desc")
+        render = self.render(call)
+        return self.page(call, comments, lambda c: render.comment(repo, c))
+
+    @route("/repos/<owner>/<name>/issues/<int:number>/comments")
+    def list_issue_comments(self, call: Call, owner: str, name: str, number: int) -> Response:
+        repo = self.repo(owner, name)
+        self.issue(repo, number)
+        comments = [c for c in repo.comments.values() if c.issue_number == number]
+        comments = sorted(self._since(call, comments, "IssueComment"), key=lambda c: (c.created_at, c.id))
+        render = self.render(call)
+        return self.page(call, comments, lambda c: render.comment(repo, c))
+
+    @route("/repos/<owner>/<name>/issues/<int:number>/comments", methods=("POST",))
+    def create_comment(self, call: Call, owner: str, name: str, number: int) -> Response:
+        repo = self.repo(owner, name)
+        issue = self.issue(repo, number)
+        text = self.body(call).get("body")
+        if not isinstance(text, str) or not text:
+            self.invalid("IssueComment", "body", "missing_field")
+        now = self.stamp()
+        comment = Comment(id=self.next_id("comment"), issue_number=number, body=text, user=VIEWER,
+                          created_at=now, updated_at=now)
+        repo.comments[comment.id] = comment
+        issue.comments += 1
+        # A new comment counts as activity on the issue, as on GitHub.
+        issue.updated_at = self.stamp(issue.updated_at)
+        body = self.render(call).comment(repo, comment)
+        return json_response(body, 201, {"Location": body["url"]})
+
+    @route("/repos/<owner>/<name>/issues/comments/<int:comment_id>",
+           methods=("GET", "PATCH", "DELETE"))
+    def one_comment(self, call: Call, owner: str, name: str, comment_id: int) -> Response:
+        repo = self.repo(owner, name)
+        comment = repo.comments.get(comment_id)
+        if comment is None:
+            raise BadPayload(404, "Not Found")
+        if call.request.method == "DELETE":
+            del repo.comments[comment_id]
+            issue = repo.issues.get(comment.issue_number)
+            if issue is not None:
+                issue.comments -= 1
+            return Response(status=204)
+        if call.request.method == "PATCH":
+            text = self.body(call).get("body")
+            if not isinstance(text, str) or not text:
+                self.invalid("IssueComment", "body", "missing_field")
+            if text != comment.body:
+                comment.body = text
+                comment.updated_at = self.stamp(comment.updated_at)
+        return json_response(self.render(call).comment(repo, comment))
+
+    def _since(self, call: Call, comments: list[Comment], resource: str) -> list[Comment]:
+        if "since" not in call.args:
+            return comments
+        try:
+            since = parse_time(call.args["since"])
+        except ValueError:
+            self.invalid(resource, "since", value=call.args["since"])
+        return [c for c in comments if c.updated_at >= since]
+
+    # -- labels ------------------------------------------------------------------------------------
+    @route("/repos/<owner>/<name>/labels")
+    def list_labels(self, call: Call, owner: str, name: str) -> Response:
+        repo = self.repo(owner, name)
+        render = self.render(call)
+        return self.page(call, sorted(repo.labels.values(), key=lambda lb: lb.id),
+                         lambda lb: render.label(repo, lb))
+
+    @route("/repos/<owner>/<name>/labels", methods=("POST",))
+    def create_label(self, call: Call, owner: str, name: str) -> Response:
+        repo = self.repo(owner, name)
+        data = self.body(call)
+        label_name = data.get("name")
+        if not isinstance(label_name, str) or not label_name.strip():
+            self.invalid("Label", "name", "missing_field")
+        if repo.label(label_name) is not None:
+            self.invalid("Label", "name", "already_exists", value=label_name)
+        label = Label(id=self.next_id("label"), name=label_name,
+                      color=self._color(data.get("color", "ededed")),
+                      description=_opt_str(data.get("description"), "description"))
+        repo.labels[label_name.lower()] = label
+        body = self.render(call).label(repo, label)
+        return json_response(body, 201, {"Location": body["url"]})
+
+    @route("/repos/<owner>/<name>/labels/<path:label_name>", methods=("GET", "PATCH", "DELETE"))
+    def one_label(self, call: Call, owner: str, name: str, label_name: str) -> Response:
+        repo = self.repo(owner, name)
+        label = repo.label(label_name)
+        if label is None:
+            raise BadPayload(404, "Not Found")
+        if call.request.method == "DELETE":
+            del repo.labels[label.name.lower()]
+            for issue in repo.issues.values():
+                if label.name.lower() in issue.labels:
+                    issue.labels.remove(label.name.lower())
+            return Response(status=204)
+        if call.request.method == "PATCH":
+            data = self.body(call)
+            new_name = data.get("new_name", data.get("name", label.name))
+            if not isinstance(new_name, str) or not new_name.strip():
+                self.invalid("Label", "name", value=new_name)
+            other = repo.label(new_name)
+            if other is not None and other is not label:
+                self.invalid("Label", "name", "already_exists", value=new_name)
+            if "color" in data:
+                label.color = self._color(data["color"])
+            if "description" in data:
+                label.description = _opt_str(data["description"], "description")
+            if new_name != label.name:
+                old_key = label.name.lower()
+                del repo.labels[old_key]
+                label.name = new_name
+                repo.labels[new_name.lower()] = label
+                for issue in repo.issues.values():
+                    issue.labels = [new_name.lower() if k == old_key else k for k in issue.labels]
+        return json_response(self.render(call).label(repo, label))
+
+    def _color(self, color: Any) -> str:
+        if not isinstance(color, str) or not _COLOR.match(color.removeprefix("#")):
+            self.invalid("Label", "color", value=color)
+        return color.removeprefix("#").lower()
+
+    @route("/repos/<owner>/<name>/issues/<int:number>/labels",
+           methods=("GET", "POST", "PUT", "DELETE"))
+    def issue_labels(self, call: Call, owner: str, name: str, number: int) -> Response:
+        repo = self.repo(owner, name)
+        issue = self.issue(repo, number)
+        method = call.request.method
+        render = self.render(call)
+        if method == "GET":
+            return self.page(call, [repo.labels[k] for k in issue.labels if k in repo.labels],
+                             lambda lb: render.label(repo, lb))
+        if method == "DELETE":
+            new: list[str] = []
+        else:
+            data = call.json()
+            names = data.get("labels", []) if isinstance(data, dict) else data
+            keys = self._label_keys(repo, names)
+            new = keys if method == "PUT" else issue.labels + [k for k in keys if k not in issue.labels]
+        if new != issue.labels:
+            issue.labels = new
+            issue.updated_at = self.stamp(issue.updated_at)
+        if method == "DELETE":
+            return Response(status=204)
+        return json_response([render.label(repo, repo.labels[k]) for k in issue.labels])
+
+    @route("/repos/<owner>/<name>/issues/<int:number>/labels/<path:label_name>", methods=("DELETE",))
+    def remove_issue_label(self, call: Call, owner: str, name: str, number: int,
+                           label_name: str) -> Response:
+        repo = self.repo(owner, name)
+        issue = self.issue(repo, number)
+        if label_name.lower() not in issue.labels:
+            raise BadPayload(404, "Label does not exist")
+        issue.labels.remove(label_name.lower())
+        issue.updated_at = self.stamp(issue.updated_at)
+        render = self.render(call)
+        return json_response([render.label(repo, repo.labels[k]) for k in issue.labels])
+
+    # -- milestones --------------------------------------------------------------------------------
+    @route("/repos/<owner>/<name>/milestones")
+    def list_milestones(self, call: Call, owner: str, name: str) -> Response:
+        repo = self.repo(owner, name)
+        state = call.args.get("state", "open")
+        items = [m for m in repo.milestones.values() if state == "all" or m.state == state]
+        if call.args.get("sort") == "due_on":
+            items.sort(key=lambda m: (m.due_on is None, m.due_on or m.created_at, m.number))
+        else:
+            items.sort(key=lambda m: m.number)
+        if call.args.get("direction") == "desc":
+            items.reverse()
+        render = self.render(call)
+        return self.page(call, items, lambda m: render.milestone(repo, m))
+
+    @route("/repos/<owner>/<name>/milestones", methods=("POST",))
+    def create_milestone(self, call: Call, owner: str, name: str) -> Response:
+        repo = self.repo(owner, name)
+        data = self.body(call)
+        title = data.get("title")
+        if not isinstance(title, str) or not title.strip():
+            self.invalid("Milestone", "title", "missing_field")
+        if any(m.title == title for m in repo.milestones.values()):
+            self.invalid("Milestone", "title", "already_exists", value=title)
+        now = self.stamp()
+        milestone = Milestone(id=self.next_id("milestone"), number=repo.next_milestone, title=title,
+                              creator=VIEWER, created_at=now, updated_at=now)
+        self._milestone_fields(milestone, data)
+        repo.next_milestone += 1
+        repo.milestones[milestone.number] = milestone
+        body = self.render(call).milestone(repo, milestone)
+        return json_response(body, 201, {"Location": body["url"]})
+
+    @route("/repos/<owner>/<name>/milestones/<int:number>", methods=("GET", "PATCH", "DELETE"))
+    def one_milestone(self, call: Call, owner: str, name: str, number: int) -> Response:
+        repo = self.repo(owner, name)
+        milestone = repo.milestones.get(number)
+        if milestone is None:
+            raise BadPayload(404, "Not Found")
+        if call.request.method == "DELETE":
+            del repo.milestones[number]
+            for issue in repo.issues.values():
+                if issue.milestone == number:
+                    issue.milestone = None
+            return Response(status=204)
+        if call.request.method == "PATCH":
+            data = self.body(call)
+            if "title" in data:
+                if not isinstance(data["title"], str) or not data["title"].strip():
+                    self.invalid("Milestone", "title", value=data["title"])
+                milestone.title = data["title"]
+            self._milestone_fields(milestone, data)
+            milestone.updated_at = self.stamp(milestone.updated_at)
+        return json_response(self.render(call).milestone(repo, milestone))
+
+    def _milestone_fields(self, milestone: Milestone, data: dict[str, Any]) -> None:
+        if "description" in data:
+            milestone.description = _opt_str(data["description"], "description")
+        if "due_on" in data:
+            try:
+                milestone.due_on = None if data["due_on"] is None else parse_time(str(data["due_on"]))
+            except ValueError:
+                self.invalid("Milestone", "due_on", value=data["due_on"])
+        if "state" in data:
+            if data["state"] not in ("open", "closed"):
+                self.invalid("Milestone", "state", value=data["state"])
+            if data["state"] != milestone.state:
+                milestone.state = data["state"]
+                milestone.closed_at = self.stamp() if milestone.state == "closed" else None
+
+
+def _opt_str(value: Any, field: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise BadPayload(422, f"Invalid request.\n\n{value!r} is not a string (field {field}).")
