@@ -1,0 +1,1118 @@
+"""The Jira Cloud stand-in: REST v2 and v3 under ``/jira/rest/api/{2,3}``.
+
+Faithful enough for the real ``jira`` client (serverInfo says Cloud, so it searches through
+``search/jql`` with ``nextPageToken``). Bodies are stored as wiki markup and served as plain strings
+on v2 and as ADF documents on v3. Timestamps use Jira's ``2025-01-02T03:04:05.678+0000`` form (in
+UTC); ``updated`` moves on every edit, transition and comment, strictly increasing so ordering by
+it is deterministic. Errors use Jira's ``{"errorMessages": [...], "errors": {...}}`` envelope.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pmhub_plugins.jira import adf, jql, seed
+from werkzeug.wrappers import Request, Response
+
+from hub.sandbox.service import BadPayload, Call, SandboxService, json_response, route
+
+API = "/rest/api/<any('2','3'):version>"
+BULK_LIMIT = 50
+#: Page size caps of search/jql: ids/keys only may page far, full issues are capped.
+SEARCH_MAX_WITH_FIELDS = 100
+SEARCH_MAX_IDS_ONLY = 5000
+ISSUE_EXPANDABLE = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
+#: Fields a GET of a search returns for "*navigable" (comment is not navigable in Jira).
+NAVIGABLE = tuple(f[0] for f in seed.SYSTEM_FIELDS if f[4] and f[0] != "statusCategory")
+ALL_FIELDS = (*NAVIGABLE, "project", "comment")
+SETTABLE = {"summary", "description", "issuetype", "project", "priority", "labels", "assignee",
+            "reporter", "duedate", "parent"}
+
+
+class JiraFailure(Exception):
+    """A reply in Jira's error envelope with field errors (BadPayload carries only a message)."""
+
+    def __init__(self, status: int, messages: list[str] | None = None,
+                 errors: dict[str, str] | None = None) -> None:
+        super().__init__(messages or errors)
+        self.status = status
+        self.body = {"errorMessages": messages or [], "errors": errors or {}}
+
+
+@dataclass
+class _Comment:
+    id: int
+    body: str
+    author: str
+    update_author: str
+    created: dt.datetime
+    updated: dt.datetime
+
+
+@dataclass
+class _Issue:
+    id: int
+    key: str
+    project: str
+    summary: str
+    issuetype: str
+    status: str
+    created: dt.datetime
+    updated: dt.datetime
+    description: str | None = None
+    priority: str | None = seed.DEFAULT_PRIORITY
+    labels: list[str] = field(default_factory=list)
+    assignee: str | None = None
+    reporter: str | None = None
+    creator: str | None = None
+    duedate: str | None = None
+    parent: int | None = None
+    resolutiondate: dt.datetime | None = None
+    status_changed: dt.datetime | None = None
+    comments: list[_Comment] = field(default_factory=list)
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
+def jira_time(value: dt.datetime | None) -> str | None:
+    """Jira's own timestamp spelling: milliseconds and a +HHMM offset (not RFC 3339)."""
+    if value is None:
+        return None
+    value = value.astimezone(dt.UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000"
+
+
+class JiraSandbox(SandboxService):
+    """In-memory Jira Cloud site with one simplified workflow (To Do -> In Progress -> Done)."""
+
+    name = "jira"
+
+    def reset(self, seed_name: str) -> None:
+        self.users: dict[str, dict[str, Any]] = seed.users()
+        self.myself_id = seed.BOT_ACCOUNT_ID
+        self.projects: dict[str, dict[str, Any]] = {}
+        self.issues: dict[int, _Issue] = {}
+        self.keys: dict[str, int] = {}
+        self.next_issue_id = 10000
+        self.next_project_id = 10000
+        self.next_comment_id = 10000
+        self.last_stamp = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+        if seed_name == "demo":
+            self._load_demo()
+
+    # -- plumbing --------------------------------------------------------------------------
+    def handle(self, request: Request, subpath: str, base: str, token: str | None) -> Response:
+        try:
+            return super().handle(request, subpath, base, token)
+        except JiraFailure as failure:
+            return json_response(failure.body, failure.status)
+
+    def error(self, status: int, message: str, call: Call | None = None) -> Response:
+        if status == 401:
+            # Jira Cloud's reply to bad basic-auth credentials.
+            response = json_response({"errorMessages": [
+                "You are not authenticated. Authentication required to perform this operation."],
+                "errors": {}}, 401)
+            response.headers["WWW-Authenticate"] = 'Basic realm="protected-area"'
+            response.headers["X-Seraph-LoginReason"] = "AUTHENTICATED_FAILED"
+            return response
+        if status == 404 and message == "Not Found":
+            message = "null for uri: " + (call.request.url if call is not None else "")
+        response = json_response({"errorMessages": [message], "errors": {}}, status)
+        if status == 429:
+            response.headers["X-RateLimit-Limit"] = "100"
+            response.headers["X-RateLimit-Remaining"] = "0"
+            response.headers["RateLimit-Reason"] = "jira-burst-based"
+        return response
+
+    def authorized(self, call: Call, token: str) -> bool:
+        auth = call.request.authorization
+        if auth is None:
+            return False
+        if auth.type == "basic":
+            return auth.password == token
+        return auth.token == token  # Bearer (OAuth 2.0 apps)
+
+    def now(self) -> dt.datetime:
+        """The wall clock at millisecond precision, strictly increasing across calls."""
+        current = dt.datetime.now(dt.UTC)
+        current = current.replace(microsecond=current.microsecond // 1000 * 1000)
+        if current <= self.last_stamp:
+            current = self.last_stamp + dt.timedelta(milliseconds=1)
+        self.last_stamp = current
+        return current
+
+    # -- representations -------------------------------------------------------------------
+    def _user(self, call: Call, version: str, account_id: str | None) -> dict[str, Any] | None:
+        if account_id is None:
+            return None
+        user = self.users.get(account_id) or {"accountId": account_id, "displayName": account_id,
+                                               "active": False, "timeZone": "UTC"}
+        return {
+            "self": f"{call.base}/rest/api/{version}/user?accountId={account_id}",
+            "accountId": account_id,
+            "emailAddress": user.get("emailAddress", ""),
+            "avatarUrls": _avatars(f"{call.base}/avatar/{account_id}"),
+            "displayName": user["displayName"],
+            "active": user["active"],
+            "timeZone": user["timeZone"],
+            "accountType": "atlassian",
+        }
+
+    def _status(self, call: Call, version: str, status_id: str) -> dict[str, Any]:
+        status = _status_def(status_id)
+        return {
+            "self": f"{call.base}/rest/api/{version}/status/{status.id}",
+            "description": "",
+            "iconUrl": f"{call.base}/images/icons/statuses/generic.png",
+            "name": status.name,
+            "id": status.id,
+            "statusCategory": {
+                "self": f"{call.base}/rest/api/{version}/statuscategory/{status.category_id}",
+                "id": status.category_id, "key": status.category_key,
+                "colorName": status.color, "name": status.category_name,
+            },
+        }
+
+    def _issuetype(self, call: Call, version: str, type_id: str) -> dict[str, Any]:
+        for tid, name, description, level, subtask in seed.ISSUE_TYPES:
+            if tid == type_id:
+                return {
+                    "self": f"{call.base}/rest/api/{version}/issuetype/{tid}", "id": tid,
+                    "description": description,
+                    "iconUrl": f"{call.base}/secure/viewavatar?avatarId={tid}&avatarType=issuetype",
+                    "name": name, "subtask": subtask, "avatarId": int(tid), "hierarchyLevel": level,
+                }
+        raise JiraFailure(404, [f"Issue type with id '{type_id}' does not exist."])
+
+    def _priority(self, call: Call, version: str, priority_id: str | None) -> dict[str, Any] | None:
+        for pid, name, colour in seed.PRIORITIES:
+            if pid == priority_id:
+                return {"self": f"{call.base}/rest/api/{version}/priority/{pid}",
+                        "iconUrl": f"{call.base}/images/icons/priorities/{name.lower()}.svg",
+                        "name": name, "id": pid, "statusColor": colour,
+                        "description": f"{name} priority", "isDefault": pid == seed.DEFAULT_PRIORITY}
+        return None
+
+    def _project_ref(self, call: Call, version: str, key: str) -> dict[str, Any]:
+        project = self.projects[key]
+        return {
+            "self": f"{call.base}/rest/api/{version}/project/{project['id']}",
+            "id": str(project["id"]), "key": key, "name": project["name"],
+            "projectTypeKey": project["projectTypeKey"], "simplified": False,
+            "avatarUrls": _avatars(f"{call.base}/project-avatar/{project['id']}"),
+        }
+
+    def _project(self, call: Call, version: str, key: str) -> dict[str, Any]:
+        project = self.projects[key]
+        return {
+            "expand": "description,lead,issueTypes,url,projectKeys,permissions,insight",
+            **self._project_ref(call, version, key),
+            "description": project["description"],
+            "lead": self._user(call, version, project["lead"]),
+            "components": [], "versions": [],
+            "issueTypes": [self._issuetype(call, version, t[0]) for t in seed.ISSUE_TYPES],
+            "assigneeType": project["assigneeType"],
+            "roles": {}, "style": "classic", "isPrivate": False, "properties": {},
+        }
+
+    def _body(self, version: str, wiki: str | None) -> Any:
+        return adf.wiki_to_adf(wiki) if version == "3" else wiki
+
+    def _comment(self, call: Call, version: str, issue: _Issue, comment: _Comment) -> dict[str, Any]:
+        return {
+            "self": f"{call.base}/rest/api/{version}/issue/{issue.id}/comment/{comment.id}",
+            "id": str(comment.id),
+            "author": self._user(call, version, comment.author),
+            "body": self._body(version, comment.body),
+            "updateAuthor": self._user(call, version, comment.update_author),
+            "created": jira_time(comment.created),
+            "updated": jira_time(comment.updated),
+            "jsdPublic": True,
+        }
+
+    def _comment_page(self, call: Call, version: str, issue: _Issue, start: int = 0,
+                      limit: int = 5000, newest_first: bool = False) -> dict[str, Any]:
+        comments = list(reversed(issue.comments)) if newest_first else list(issue.comments)
+        page = comments[start:start + limit]
+        return {
+            "self": f"{call.base}/rest/api/{version}/issue/{issue.id}/comment",
+            "comments": [self._comment(call, version, issue, c) for c in page],
+            "maxResults": limit if call.request.path.endswith("/comment") else len(page),
+            "total": len(comments), "startAt": start,
+        }
+
+    def _field_value(self, call: Call, version: str, issue: _Issue, name: str) -> Any:
+        done = _status_def(issue.status).category_key == "done"
+        if name == "summary":
+            return issue.summary
+        if name == "description":
+            return self._body(version, issue.description)
+        if name == "issuetype":
+            return self._issuetype(call, version, issue.issuetype)
+        if name == "project":
+            return self._project_ref(call, version, issue.project)
+        if name == "status":
+            return self._status(call, version, issue.status)
+        if name == "priority":
+            return self._priority(call, version, issue.priority)
+        if name == "labels":
+            return list(issue.labels)
+        if name in ("assignee", "reporter", "creator"):
+            return self._user(call, version, getattr(issue, name))
+        if name in ("created", "updated", "resolutiondate"):
+            return jira_time(getattr(issue, name))
+        if name == "statuscategorychangedate":
+            return jira_time(issue.status_changed)
+        if name == "duedate":
+            return issue.duedate
+        if name == "resolution":
+            return ({"self": f"{call.base}/rest/api/{version}/resolution/10000", "id": "10000",
+                     "description": "Work has been completed on this issue.", "name": "Done"}
+                    if done else None)
+        if name == "parent":
+            parent = self.issues.get(issue.parent) if issue.parent is not None else None
+            if parent is None:
+                return None
+            return {"id": str(parent.id), "key": parent.key,
+                    "self": f"{call.base}/rest/api/{version}/issue/{parent.id}",
+                    "fields": {"summary": parent.summary,
+                               "status": self._status(call, version, parent.status),
+                               "issuetype": self._issuetype(call, version, parent.issuetype)}}
+        if name == "comment":
+            return self._comment_page(call, version, issue)
+        return None
+
+    def _issue(self, call: Call, version: str, issue: _Issue, fields: tuple[str, ...] | None,
+               expand: set[str], properties: list[str] | None = None) -> dict[str, Any]:
+        names = ALL_FIELDS if fields is None else fields
+        body: dict[str, Any] = {
+            "expand": ISSUE_EXPANDABLE,
+            "id": str(issue.id),
+            "self": f"{call.base}/rest/api/{version}/issue/{issue.id}",
+            "key": issue.key,
+        }
+        body["fields"] = {n: self._field_value(call, version, issue, n) for n in names
+                          if n not in ("id", "key")}
+        if "renderedFields" in expand:
+            body["renderedFields"] = {
+                "description": _render_html(issue.description) if "description" in names else None}
+        if "names" in expand:
+            body["names"] = {f[0]: f[1] for f in seed.SYSTEM_FIELDS if f[0] in names}
+        if "schema" in expand:
+            body["schema"] = {f[0]: _schema(f) for f in seed.SYSTEM_FIELDS if f[0] in names}
+        if "transitions" in expand:
+            body["transitions"] = self._transitions(call, version, issue)
+        if "changelog" in expand:
+            body["changelog"] = {"startAt": 0, "maxResults": 0, "total": 0, "histories": []}
+        if properties:
+            wanted = set(properties)
+            body["properties"] = {k: v for k, v in issue.properties.items()
+                                  if "*all" in wanted or k in wanted}
+        return body
+
+    def _transitions(self, call: Call, version: str, issue: _Issue) -> list[dict[str, Any]]:
+        # Jira's default simplified workflow: every status reachable from every other, each
+        # transition named like its target.
+        return [
+            {"id": status.transition_id, "name": status.name,
+             "to": self._status(call, version, status.id),
+             "hasScreen": False, "isGlobal": True, "isInitial": False, "isAvailable": True,
+             "isConditional": False, "isLooped": False}
+            for status in seed.STATUSES if status.id != issue.status
+        ]
+
+    # -- lookups ---------------------------------------------------------------------------
+    def _find_issue(self, id_or_key: str) -> _Issue:
+        issue_id = int(id_or_key) if id_or_key.isdigit() else self.keys.get(id_or_key.upper())
+        issue = self.issues.get(issue_id) if issue_id is not None else None
+        if issue is None:
+            raise JiraFailure(404, ["Issue does not exist or you do not have permission to see it."])
+        return issue
+
+    def _find_project(self, id_or_key: str | int | None) -> str | None:
+        if id_or_key is None:
+            return None
+        text = str(id_or_key)
+        for key, project in self.projects.items():
+            if text.upper() == key or text == str(project["id"]):
+                return key
+        return None
+
+    def _touch(self, issue: _Issue) -> None:
+        issue.updated = self.now()
+
+    # -- server, user, metadata ------------------------------------------------------------
+    @route(f"{API}/serverInfo")
+    def server_info(self, call: Call, version: str) -> Response:
+        now = self.now()
+        return json_response({
+            "baseUrl": call.base, "displayUrl": call.base, "version": "1001.0.0-SNAPSHOT",
+            "versionNumbers": [1001, 0, 0], "deploymentType": "Cloud", "buildNumber": 100271,
+            "buildDate": "2025-11-20T00:00:00.000+0000", "serverTime": jira_time(now),
+            "scmInfo": "pmhub-sandbox", "serverTitle": "Jira", "serverTimeZone": "Etc/UTC",
+        })
+
+    @route(f"{API}/myself")
+    def myself(self, call: Call, version: str) -> Response:
+        user = self._user(call, version, self.myself_id) or {}
+        user.update({"locale": "en_US", "expand": "groups,applicationRoles",
+                     "groups": {"size": 1, "items": []},
+                     "applicationRoles": {"size": 1, "items": []}})
+        return json_response(user)
+
+    @route(f"{API}/user")
+    def user(self, call: Call, version: str) -> Response:
+        account_id = call.args.get("accountId", "")
+        if account_id not in self.users:
+            raise JiraFailure(404, [f"Specified user does not exist or you do not have required "
+                                    f"permissions: {account_id}"])
+        return json_response(self._user(call, version, account_id))
+
+    @route(f"{API}/user/search")
+    def user_search(self, call: Call, version: str) -> Response:
+        query = (call.args.get("query") or call.args.get("username") or "").lower()
+        account_id = call.args.get("accountId")
+        found = [
+            self._user(call, version, uid) for uid, user in self.users.items()
+            if (account_id and uid == account_id) or (not account_id and query and (
+                query in user["displayName"].lower() or query in user["emailAddress"].lower()))
+        ]
+        return json_response(found)
+
+    @route(f"{API}/field")
+    def fields(self, call: Call, version: str) -> Response:
+        return json_response([
+            {"id": f[0], "key": f[0], "name": f[1], "custom": False, "orderable": f[5],
+             "navigable": f[4], "searchable": f[6], "clauseNames": list(f[7]), "schema": _schema(f)}
+            for f in seed.SYSTEM_FIELDS
+        ])
+
+    @route(f"{API}/issuetype")
+    def issue_types(self, call: Call, version: str) -> Response:
+        return json_response([self._issuetype(call, version, t[0]) for t in seed.ISSUE_TYPES])
+
+    @route(f"{API}/issuetype/<type_id>")
+    def issue_type(self, call: Call, version: str, type_id: str) -> Response:
+        return json_response(self._issuetype(call, version, type_id))
+
+    @route(f"{API}/priority")
+    def priorities(self, call: Call, version: str) -> Response:
+        return json_response([self._priority(call, version, p[0]) for p in seed.PRIORITIES])
+
+    @route(f"{API}/status")
+    def statuses(self, call: Call, version: str) -> Response:
+        return json_response([self._status(call, version, s.id) for s in seed.STATUSES])
+
+    @route(f"{API}/label")
+    def labels(self, call: Call, version: str) -> Response:
+        every = sorted({label for issue in self.issues.values() for label in issue.labels})
+        start = _int_arg(call, "startAt", 0)
+        limit = _int_arg(call, "maxResults", 1000)
+        page = every[start:start + limit]
+        return json_response({"maxResults": limit, "startAt": start, "total": len(every),
+                              "isLast": start + limit >= len(every), "values": page})
+
+    # -- projects --------------------------------------------------------------------------
+    @route(f"{API}/project")
+    def projects_list(self, call: Call, version: str) -> Response:
+        return json_response([self._project(call, version, key) for key in sorted(self.projects)])
+
+    @route(f"{API}/project", methods=("POST",))
+    def project_create(self, call: Call, version: str) -> Response:
+        body = _object(call)
+        errors: dict[str, str] = {}
+        key = str(body.get("key") or "")
+        name = str(body.get("name") or "").strip()
+        if not key:
+            errors["projectKey"] = "You must specify a unique project key, at least 2 characters long."
+        elif not (2 <= len(key) <= 10 and key[0].isalpha() and key.isupper()
+                  and key.replace("_", "").isalnum() and key.isascii()):
+            errors["projectKey"] = ("Project keys must start with an uppercase letter, followed by "
+                                    "one or more uppercase alphanumeric characters.")
+        elif key in self.projects:
+            errors["projectKey"] = f"Project '{self.projects[key]['name']}' uses this project key."
+        if not name:
+            errors["projectName"] = "You must specify a valid project name."
+        elif any(p["name"].lower() == name.lower() for p in self.projects.values()):
+            errors["projectName"] = "A project with that name already exists."
+        type_key = body.get("projectTypeKey", "software")
+        if type_key not in ("software", "service_desk", "business"):
+            errors["projectTypeKey"] = "Invalid project type key."
+        lead = body.get("leadAccountId") or self.myself_id
+        if lead not in self.users:
+            errors["projectLead"] = "The user you specified as the project lead does not exist."
+        if errors:
+            raise JiraFailure(400, [], errors)
+        project_id = self._add_project(key, name, str(body.get("description") or ""), lead, type_key,
+                                       str(body.get("assigneeType") or "UNASSIGNED"))
+        return json_response({"self": f"{call.base}/rest/api/{version}/project/{project_id}",
+                              "id": project_id, "key": key}, 201)
+
+    def _add_project(self, key: str, name: str, description: str, lead: str,
+                     type_key: str = "software", assignee_type: str = "UNASSIGNED") -> int:
+        project_id = self.next_project_id
+        self.next_project_id += 1
+        self.projects[key] = {"id": project_id, "key": key, "name": name,
+                              "description": description, "lead": lead,
+                              "projectTypeKey": type_key, "assigneeType": assignee_type,
+                              "next_number": 1}
+        return project_id
+
+    def _project_or_404(self, id_or_key: str) -> str:
+        key = self._find_project(id_or_key)
+        if key is None:
+            raise JiraFailure(404, [f"No project could be found with key '{id_or_key}'."])
+        return key
+
+    @route(f"{API}/project/<id_or_key>")
+    def project_get(self, call: Call, version: str, id_or_key: str) -> Response:
+        return json_response(self._project(call, version, self._project_or_404(id_or_key)))
+
+    @route(f"{API}/project/<id_or_key>", methods=("DELETE",))
+    def project_delete(self, call: Call, version: str, id_or_key: str) -> Response:
+        key = self._project_or_404(id_or_key)
+        for issue in [i for i in self.issues.values() if i.project == key]:
+            self._remove_issue(issue)
+        del self.projects[key]
+        return Response(status=204)
+
+    @route(f"{API}/project/<id_or_key>/statuses")
+    def project_statuses(self, call: Call, version: str, id_or_key: str) -> Response:
+        self._project_or_404(id_or_key)
+        statuses = [self._status(call, version, s.id) for s in seed.STATUSES]
+        return json_response([
+            {"self": f"{call.base}/rest/api/{version}/issuetype/{tid}", "id": tid, "name": name,
+             "subtask": subtask, "statuses": statuses}
+            for tid, name, _description, _level, subtask in seed.ISSUE_TYPES
+        ])
+
+    # -- issues: create --------------------------------------------------------------------
+    @route(f"{API}/issue", methods=("POST",))
+    def issue_create(self, call: Call, version: str) -> Response:
+        issue = self._create(version, _object(call))
+        return json_response(self._created_ref(call, version, issue), 201)
+
+    @route(f"{API}/issue/bulk", methods=("POST",))
+    def issue_bulk(self, call: Call, version: str) -> Response:
+        body = _object(call)
+        updates = body.get("issueUpdates")
+        if not isinstance(updates, list):
+            raise JiraFailure(400, ["Field 'issueUpdates' is required and must be a list."])
+        if len(updates) > BULK_LIMIT:
+            raise JiraFailure(400, [f"The number of issues to create is limited to {BULK_LIMIT}."])
+        created: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        for number, update in enumerate(updates):
+            try:
+                if not isinstance(update, dict):
+                    raise JiraFailure(400, ["Each element of 'issueUpdates' must be an object."])
+                issue = self._create(version, update)
+            except JiraFailure as failure:
+                errors.append({"status": failure.status, "elementErrors": failure.body,
+                               "failedElementNumber": number})
+            else:
+                created.append(self._created_ref(call, version, issue))
+        # Jira answers 201 when anything was created and 400 (same body) when nothing was.
+        return json_response({"issues": created, "errors": errors}, 201 if created or not errors else 400)
+
+    def _created_ref(self, call: Call, version: str, issue: _Issue) -> dict[str, Any]:
+        return {"id": str(issue.id), "key": issue.key,
+                "self": f"{call.base}/rest/api/{version}/issue/{issue.id}"}
+
+    def _create(self, version: str, body: dict[str, Any]) -> _Issue:
+        fields = body.get("fields")
+        if not isinstance(fields, dict):
+            raise JiraFailure(400, [], {"summary": "You must specify a summary of the issue.",
+                                        "project": "Specify a valid project ID or key",
+                                        "issuetype": "Specify an issue type"})
+        fields = {**fields, **_update_sets(body.get("update"))}
+        errors: dict[str, str] = {}
+        project_ref = fields.get("project")
+        project_key = None
+        if isinstance(project_ref, dict):
+            project_key = self._find_project(project_ref.get("key") or project_ref.get("id"))
+        elif isinstance(project_ref, (str, int)):
+            project_key = self._find_project(project_ref)
+        if project_key is None:
+            errors["project"] = "Specify a valid project ID or key"
+        type_id = self._type_id(fields.get("issuetype"))
+        if type_id is None:
+            errors["issuetype"] = ("Specify an issue type" if not fields.get("issuetype")
+                                   else "Specify a valid issue type")
+        summary = fields.get("summary")
+        if not isinstance(summary, str) or not summary.strip():
+            errors["summary"] = "You must specify a summary of the issue."
+        values = self._check_fields(version, fields, errors, creating=True)
+        if errors:
+            raise JiraFailure(400, [], errors)
+        assert project_key is not None and type_id is not None
+        project = self.projects[project_key]
+        now = self.now()
+        issue = _Issue(
+            id=self.next_issue_id, key=f"{project_key}-{project['next_number']}",
+            project=project_key, summary=str(summary).strip(), issuetype=type_id,
+            status=seed.STATUSES[0].id, created=now, updated=now, status_changed=now,
+            reporter=self.myself_id, creator=self.myself_id,
+        )
+        self.next_issue_id += 1
+        project["next_number"] += 1
+        self._apply(issue, values)
+        for prop in body.get("properties") or []:
+            if isinstance(prop, dict) and "key" in prop:
+                issue.properties[str(prop["key"])] = prop.get("value")
+        self.issues[issue.id] = issue
+        self.keys[issue.key] = issue.id
+        return issue
+
+    def _type_id(self, ref: Any) -> str | None:
+        if isinstance(ref, dict):
+            wanted_id, wanted_name = ref.get("id"), ref.get("name")
+        elif isinstance(ref, (str, int)):
+            wanted_id, wanted_name = ref, ref
+        else:
+            return None
+        for tid, name, *_ in seed.ISSUE_TYPES:
+            if str(wanted_id) == tid or (isinstance(wanted_name, str) and wanted_name == name):
+                return tid
+        return None
+
+    def _check_fields(self, version: str, fields: dict[str, Any], errors: dict[str, str],
+                      *, creating: bool) -> dict[str, Any]:
+        """Validate settable fields; return internal values for the ones present."""
+        values: dict[str, Any] = {}
+        for name, value in fields.items():
+            if name not in SETTABLE:
+                errors[name] = (f"Field '{name}' cannot be set. It is not on the appropriate screen, "
+                                "or unknown.")
+                continue
+            if name in ("project", "summary") and creating:
+                continue
+            if name == "summary":
+                if not isinstance(value, str) or not value.strip():
+                    errors["summary"] = "You must specify a summary of the issue."
+                elif len(value) > 255:
+                    errors["summary"] = "Summary must be less than 255 characters."
+                else:
+                    values["summary"] = value.strip()
+            elif name == "project":
+                errors["project"] = "Field 'project' cannot be set. Move the issue instead."
+            elif name == "issuetype":
+                type_id = self._type_id(value)
+                if type_id is None:
+                    errors.setdefault("issuetype", "Specify a valid issue type")
+                else:
+                    values["issuetype"] = type_id
+            elif name == "description":
+                if value is None:
+                    values["description"] = None
+                elif version == "3":
+                    if not adf.is_adf(value):
+                        errors["description"] = ("Operation value must be an Atlassian Document "
+                                                 "(see the Atlassian Document Format)")
+                    else:
+                        values["description"] = adf.adf_to_wiki(value)
+                elif not isinstance(value, str):
+                    errors["description"] = "Operation value must be a string"
+                else:
+                    values["description"] = value
+            elif name == "labels":
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    errors["labels"] = "Operation value must be a string array"
+                else:
+                    bad = [v for v in value if not v or any(c.isspace() for c in v)]
+                    if bad:
+                        errors["labels"] = f"The label '{bad[0]}' contains spaces which is invalid."
+                    else:
+                        values["labels"] = list(dict.fromkeys(value))
+            elif name == "priority":
+                priority_id = _priority_id(value)
+                if value is not None and priority_id is None:
+                    errors["priority"] = "Specify the Priority (id or name) in the string format"
+                else:
+                    values["priority"] = priority_id or seed.DEFAULT_PRIORITY
+            elif name in ("assignee", "reporter"):
+                if value is None:
+                    values[name] = None
+                    continue
+                account = value.get("accountId") if isinstance(value, dict) else None
+                if account is None and isinstance(value, dict) and value.get("id"):
+                    account = value["id"]
+                if account not in self.users:
+                    errors[name] = (f"User '{account}' does not exist." if account else
+                                    f"Specify a user by accountId for the {name}.")
+                else:
+                    values[name] = account
+            elif name == "duedate":
+                if value is None:
+                    values["duedate"] = None
+                else:
+                    try:
+                        values["duedate"] = dt.date.fromisoformat(str(value)).isoformat()
+                    except ValueError:
+                        errors["duedate"] = "Error parsing date string: " + str(value)
+            elif name == "parent":
+                ref = value.get("key") or value.get("id") if isinstance(value, dict) else value
+                if ref is None:
+                    values["parent"] = None
+                    continue
+                try:
+                    values["parent"] = self._find_issue(str(ref)).id
+                except JiraFailure:
+                    errors["parent"] = f"Could not find issue by id or key: {ref}"
+        return values
+
+    def _apply(self, issue: _Issue, values: dict[str, Any]) -> None:
+        for name, value in values.items():
+            setattr(issue, name, value)
+
+    # -- issues: read, edit, delete --------------------------------------------------------
+    @route(f"{API}/issue/<id_or_key>")
+    def issue_get(self, call: Call, version: str, id_or_key: str) -> Response:
+        issue = self._find_issue(id_or_key)
+        fields = _fields_arg(call.request.args.getlist("fields"), default="*all")
+        expand = _list_arg(call.request.args.getlist("expand"))
+        properties = _list_arg(call.request.args.getlist("properties"))
+        return json_response(self._issue(call, version, issue, fields, expand, sorted(properties)))
+
+    @route(f"{API}/issue/<id_or_key>", methods=("PUT",))
+    def issue_edit(self, call: Call, version: str, id_or_key: str) -> Response:
+        issue = self._find_issue(id_or_key)
+        body = _object(call)
+        fields = body.get("fields") or {}
+        if not isinstance(fields, dict):
+            raise JiraFailure(400, ["Field 'fields' must be an object."])
+        errors: dict[str, str] = {}
+        if "status" in fields:
+            errors["status"] = ("Field 'status' cannot be set. It is not on the appropriate screen, "
+                                "or unknown.")
+            fields = {k: v for k, v in fields.items() if k != "status"}
+        update = body.get("update") or {}
+        comments = update.pop("comment", []) if isinstance(update, dict) else []
+        merged = {**fields, **_update_sets(update)}
+        values = self._check_fields(version, merged, errors, creating=False)
+        labels = _label_ops(update, issue.labels, errors)
+        if errors:
+            raise JiraFailure(400, [], errors)
+        if labels is not None:
+            values["labels"] = labels
+        self._apply(issue, values)
+        for op in comments:
+            if isinstance(op, dict) and isinstance(op.get("add"), dict):
+                self._add_comment(version, issue, op["add"].get("body"))
+        self._touch(issue)
+        if call.args.get("returnIssue") == "true":
+            return json_response(self._issue(call, version, issue, None, set()))
+        return Response(status=204)
+
+    @route(f"{API}/issue/<id_or_key>", methods=("DELETE",))
+    def issue_delete(self, call: Call, version: str, id_or_key: str) -> Response:
+        issue = self._find_issue(id_or_key)
+        children = [i for i in self.issues.values() if i.parent == issue.id]
+        if children and call.args.get("deleteSubtasks") != "true":
+            raise JiraFailure(400, ["The issue has subtasks; set deleteSubtasks=true to delete them."])
+        for child in children:
+            self._remove_issue(child)
+        self._remove_issue(issue)
+        return Response(status=204)
+
+    def _remove_issue(self, issue: _Issue) -> None:
+        self.issues.pop(issue.id, None)
+        self.keys.pop(issue.key, None)
+
+    # -- transitions -----------------------------------------------------------------------
+    @route(f"{API}/issue/<id_or_key>/transitions")
+    def transitions_list(self, call: Call, version: str, id_or_key: str) -> Response:
+        issue = self._find_issue(id_or_key)
+        transitions = self._transitions(call, version, issue)
+        wanted = call.args.get("transitionId")
+        if wanted:
+            transitions = [t for t in transitions if t["id"] == wanted]
+        return json_response({"expand": "transitions", "transitions": transitions})
+
+    @route(f"{API}/issue/<id_or_key>/transitions", methods=("POST",))
+    def transitions_do(self, call: Call, version: str, id_or_key: str) -> Response:
+        issue = self._find_issue(id_or_key)
+        body = _object(call)
+        ref = body.get("transition")
+        transition_id = str(ref.get("id")) if isinstance(ref, dict) and ref.get("id") is not None \
+            else None
+        if transition_id is None:
+            raise JiraFailure(400, ["Missing 'transition' identifier"])
+        target = next((s for s in seed.STATUSES if s.transition_id == transition_id
+                       and s.id != issue.status), None)
+        if target is None:
+            raise JiraFailure(400, [f"Transition id '{transition_id}' is not valid for this issue."])
+        errors: dict[str, str] = {}
+        values = self._check_fields(version, body.get("fields") or {}, errors, creating=False)
+        if errors:
+            raise JiraFailure(400, [], errors)
+        self._apply(issue, values)
+        now = self.now()
+        before = _status_def(issue.status).category_key
+        issue.status = target.id
+        if before != target.category_key:
+            issue.status_changed = now
+        issue.resolutiondate = now if target.category_key == "done" else None
+        update = body.get("update") or {}
+        for op in update.get("comment", []) if isinstance(update, dict) else []:
+            if isinstance(op, dict) and isinstance(op.get("add"), dict):
+                self._add_comment(version, issue, op["add"].get("body"))
+        issue.updated = now if issue.updated < now else self.now()
+        return Response(status=204)
+
+    # -- comments --------------------------------------------------------------------------
+    def _comment_body(self, version: str, body: Any) -> str:
+        if version == "3":
+            if not adf.is_adf(body):
+                raise JiraFailure(400, [], {"comment": "Comment body is not valid!"})
+            return adf.adf_to_wiki(body)
+        if not isinstance(body, str) or not body.strip():
+            raise JiraFailure(400, [], {"comment": "Comment body can not be empty!"})
+        return body
+
+    def _add_comment(self, version: str, issue: _Issue, body: Any) -> _Comment:
+        text = self._comment_body(version, body)
+        now = self.now()
+        comment = _Comment(self.next_comment_id, text, self.myself_id, self.myself_id, now, now)
+        self.next_comment_id += 1
+        issue.comments.append(comment)
+        issue.updated = now
+        return comment
+
+    def _find_comment(self, issue: _Issue, comment_id: str) -> _Comment:
+        for comment in issue.comments:
+            if str(comment.id) == comment_id:
+                return comment
+        raise JiraFailure(404, [f"Can not find a comment for the id: {comment_id}."])
+
+    @route(f"{API}/issue/<id_or_key>/comment")
+    def comments_list(self, call: Call, version: str, id_or_key: str) -> Response:
+        issue = self._find_issue(id_or_key)
+        start = _int_arg(call, "startAt", 0)
+        limit = min(_int_arg(call, "maxResults", 5000), 5000)
+        newest_first = call.args.get("orderBy", "created").startswith("-")
+        return json_response(self._comment_page(call, version, issue, start, limit, newest_first))
+
+    @route(f"{API}/issue/<id_or_key>/comment", methods=("POST",))
+    def comment_add(self, call: Call, version: str, id_or_key: str) -> Response:
+        issue = self._find_issue(id_or_key)
+        comment = self._add_comment(version, issue, _object(call).get("body"))
+        return json_response(self._comment(call, version, issue, comment), 201)
+
+    @route(f"{API}/issue/<id_or_key>/comment/<comment_id>")
+    def comment_get(self, call: Call, version: str, id_or_key: str, comment_id: str) -> Response:
+        issue = self._find_issue(id_or_key)
+        return json_response(self._comment(call, version, issue, self._find_comment(issue, comment_id)))
+
+    @route(f"{API}/issue/<id_or_key>/comment/<comment_id>", methods=("PUT",))
+    def comment_edit(self, call: Call, version: str, id_or_key: str, comment_id: str) -> Response:
+        issue = self._find_issue(id_or_key)
+        comment = self._find_comment(issue, comment_id)
+        comment.body = self._comment_body(version, _object(call).get("body"))
+        comment.updated = self.now()
+        comment.update_author = self.myself_id
+        issue.updated = comment.updated
+        return json_response(self._comment(call, version, issue, comment))
+
+    @route(f"{API}/issue/<id_or_key>/comment/<comment_id>", methods=("DELETE",))
+    def comment_delete(self, call: Call, version: str, id_or_key: str, comment_id: str) -> Response:
+        issue = self._find_issue(id_or_key)
+        issue.comments.remove(self._find_comment(issue, comment_id))
+        self._touch(issue)
+        return Response(status=204)
+
+    # -- properties ------------------------------------------------------------------------
+    @route(f"{API}/issue/<id_or_key>/properties")
+    def properties_list(self, call: Call, version: str, id_or_key: str) -> Response:
+        issue = self._find_issue(id_or_key)
+        return json_response({"keys": [
+            {"self": f"{call.base}/rest/api/{version}/issue/{issue.id}/properties/{key}", "key": key}
+            for key in issue.properties]})
+
+    @route(f"{API}/issue/<id_or_key>/properties/<key>")
+    def property_get(self, call: Call, version: str, id_or_key: str, key: str) -> Response:
+        issue = self._find_issue(id_or_key)
+        if key not in issue.properties:
+            raise JiraFailure(404, [f"The property with key '{key}' does not exist."])
+        return json_response({"key": key, "value": issue.properties[key]})
+
+    @route(f"{API}/issue/<id_or_key>/properties/<key>", methods=("PUT",))
+    def property_set(self, call: Call, version: str, id_or_key: str, key: str) -> Response:
+        issue = self._find_issue(id_or_key)
+        if len(key) > 255:
+            raise JiraFailure(400, ["The property key can not be longer than 255 characters."])
+        value = call.json()
+        existed = key in issue.properties
+        issue.properties[key] = value
+        return Response(status=200 if existed else 201)
+
+    @route(f"{API}/issue/<id_or_key>/properties/<key>", methods=("DELETE",))
+    def property_delete(self, call: Call, version: str, id_or_key: str, key: str) -> Response:
+        issue = self._find_issue(id_or_key)
+        if issue.properties.pop(key, _MISSING) is _MISSING:
+            raise JiraFailure(404, [f"The property with key '{key}' does not exist."])
+        return Response(status=204)
+
+    # -- search ----------------------------------------------------------------------------
+    @route(f"{API}/search/jql", methods=("GET",))
+    def search_get(self, call: Call, version: str) -> Response:
+        args = call.request.args
+        return self._search(call, version, jql_text=args.get("jql", ""),
+                            token=args.get("nextPageToken"),
+                            max_results=_int_arg(call, "maxResults", 50),
+                            fields=args.getlist("fields"), expand=args.getlist("expand"),
+                            properties=args.getlist("properties"))
+
+    @route(f"{API}/search/jql", methods=("POST",))
+    def search_post(self, call: Call, version: str) -> Response:
+        body = _object(call)
+        max_results = body.get("maxResults", 50)
+        if not isinstance(max_results, int):
+            raise JiraFailure(400, ["maxResults must be an integer."])
+        expand = body.get("expand")
+        return self._search(call, version, jql_text=str(body.get("jql") or ""),
+                            token=body.get("nextPageToken"), max_results=max_results,
+                            fields=list(body.get("fields") or []),
+                            expand=[expand] if isinstance(expand, str) else list(expand or []),
+                            properties=list(body.get("properties") or []))
+
+    @route(f"{API}/search", methods=("GET", "POST"))
+    def search_removed(self, call: Call, version: str) -> Response:
+        # Cloud removed the startAt search; clients must move to search/jql.
+        raise JiraFailure(410, ["The requested API has been removed. Please migrate to the "
+                                "/rest/api/3/search/jql API."])
+
+    def _search(self, call: Call, version: str, *, jql_text: str, token: str | None,
+                max_results: int, fields: list[str], expand: list[str],
+                properties: list[str]) -> Response:
+        if not jql_text.strip():
+            # The real service rejects unbounded queries on search/jql.
+            raise JiraFailure(400, ["Unbounded JQL queries are not allowed here. Please add a "
+                                    "search restriction to your query."])
+        zone = self.users[self.myself_id]["timeZone"]
+        try:
+            query = jql.parse(jql_text, time_zone=zone, now=self.now())
+        except jql.JqlError as error:
+            raise JiraFailure(400, [str(error)]) from None
+        for clause in query.clauses:
+            if clause.field == "project" and clause.op in ("=", "in"):
+                for value in clause.values:
+                    if self._find_project(value) is None and value.lower() not in (
+                            p["name"].lower() for p in self.projects.values()):
+                        raise JiraFailure(400, [f"The value '{value}' does not exist for the field "
+                                                "'project'."])
+        wanted = _fields_arg(fields, default="id")
+        ids_only = wanted is not None and set(wanted) <= {"id", "key"}
+        cap = SEARCH_MAX_IDS_ONLY if ids_only else SEARCH_MAX_WITH_FIELDS
+        limit = max(0, min(max_results, cap))
+        offset = _decode_token(token, jql_text) if token else 0
+        hits = sorted((i for i in self.issues.values() if query.matches(self._view(i))),
+                      key=lambda i: query.sort_key()(self._view(i)))
+        page = hits[offset:offset + limit]
+        expand_set = _list_arg(expand)
+        body: dict[str, Any] = {"issues": [
+            self._issue(call, version, issue, wanted, expand_set, properties) for issue in page]}
+        if offset + limit < len(hits) and limit > 0:
+            body["nextPageToken"] = _encode_token(offset + limit, jql_text)
+            body["isLast"] = False
+        else:
+            body["isLast"] = True
+        if "names" in expand_set:
+            body["names"] = {f[0]: f[1] for f in seed.SYSTEM_FIELDS}
+        if "schema" in expand_set:
+            body["schema"] = {f[0]: _schema(f) for f in seed.SYSTEM_FIELDS}
+        return json_response(body)
+
+    def _view(self, issue: _Issue) -> jql.IssueView:
+        status = _status_def(issue.status)
+        project = self.projects[issue.project]
+        user_terms = {
+            name: ([account, self.users.get(account, {}).get("displayName", ""),
+                    self.users.get(account, {}).get("emailAddress", "")] if account else [])
+            for name, account in (("assignee", issue.assignee), ("reporter", issue.reporter))
+        }
+        number = int(issue.key.rsplit("-", 1)[1])
+        priority_rank = next((n for n, p in enumerate(seed.PRIORITIES) if p[0] == issue.priority), 99)
+        return {
+            "project": [issue.project, str(project["id"]), project["name"]],
+            "key": [issue.key, str(issue.id)],
+            "labels": issue.labels,
+            "status": [status.name, status.id],
+            "statusCategory": [status.category_name, status.category_key, str(status.category_id)],
+            "issuetype": [t[1] for t in seed.ISSUE_TYPES if t[0] == issue.issuetype] + [issue.issuetype],
+            "priority": [p[1] for p in seed.PRIORITIES if p[0] == issue.priority] + [issue.priority],
+            **user_terms,
+            "updated": issue.updated,
+            "created": issue.created,
+            "_order_updated": (issue.updated, issue.id),
+            "_order_created": (issue.created, issue.id),
+            "_order_key": (issue.project, number),
+            "_order_priority": (priority_rank, issue.id),
+        }
+
+    # -- demo seed -------------------------------------------------------------------------
+    def _load_demo(self) -> None:
+        project = seed.DEMO_PROJECT
+        self._add_project(project["key"], project["name"], project["description"], self.myself_id)
+        start = self.now() - dt.timedelta(days=10)
+        type_ids = {t[1]: t[0] for t in seed.ISSUE_TYPES}
+        status_ids = {s.name: s.id for s in seed.STATUSES}
+        priority_ids = {p[1]: p[0] for p in seed.PRIORITIES}
+        for number, demo in enumerate(seed.DEMO_ISSUES, start=1):
+            created = start + dt.timedelta(days=10 - demo.days_ago, hours=number)
+            issue = _Issue(
+                id=self.next_issue_id, key=f"{project['key']}-{number}", project=project["key"],
+                summary=demo.summary, issuetype=type_ids[demo.issuetype],
+                status=status_ids[demo.status], created=created, updated=created,
+                description=demo.description or None, priority=priority_ids[demo.priority],
+                labels=list(demo.labels), assignee=demo.assignee, reporter=self.myself_id,
+                creator=self.myself_id, status_changed=created,
+                resolutiondate=created if demo.status == "Done" else None,
+            )
+            for offset, (author, text) in enumerate(demo.comments, start=1):
+                stamp = created + dt.timedelta(hours=offset)
+                issue.comments.append(_Comment(self.next_comment_id, text, author, author, stamp, stamp))
+                self.next_comment_id += 1
+                issue.updated = stamp
+            self.next_issue_id += 1
+            self.issues[issue.id] = issue
+            self.keys[issue.key] = issue.id
+        self.projects[project["key"]]["next_number"] = len(seed.DEMO_ISSUES) + 1
+
+
+_MISSING = object()
+
+
+def _status_def(status_id: str) -> seed.StatusDef:
+    return next(s for s in seed.STATUSES if s.id == status_id)
+
+
+def _priority_id(value: Any) -> str | None:
+    if isinstance(value, dict):
+        wanted_id, wanted_name = value.get("id"), value.get("name")
+    elif isinstance(value, str):
+        wanted_id = wanted_name = value
+    else:
+        return None
+    for pid, name, _colour in seed.PRIORITIES:
+        if str(wanted_id) == pid or wanted_name == name:
+            return pid
+    return None
+
+
+def _schema(spec: tuple[Any, ...]) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": spec[2], "system": spec[0]}
+    if spec[3]:
+        schema["items"] = spec[3]
+    return schema
+
+
+def _avatars(prefix: str) -> dict[str, str]:
+    return {size: f"{prefix}?size={size}" for size in ("48x48", "24x24", "16x16", "32x32")}
+
+
+def _render_html(wiki: str | None) -> str:
+    from html import escape
+
+    if not wiki:
+        return ""
+    return "".join(f"<p>{escape(block)}</p>" for block in wiki.split("\n\n"))
+
+
+def _object(call: Call) -> dict[str, Any]:
+    body = call.json()
+    if not isinstance(body, dict):
+        raise BadPayload(400, "Can not deserialize instance of the request out of START_ARRAY token")
+    return body
+
+
+def _int_arg(call: Call, name: str, default: int) -> int:
+    raw = call.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise JiraFailure(400, [f"The '{name}' parameter must be an integer."]) from None
+
+
+def _list_arg(values: list[str]) -> set[str]:
+    return {part.strip() for value in values for part in value.split(",") if part.strip()}
+
+
+def _fields_arg(values: list[str], *, default: str) -> tuple[str, ...] | None:
+    """Resolve a ``fields`` parameter (repeated and/or comma lists) to field ids; None means all."""
+    parts = [p.strip() for value in values for p in value.split(",") if p.strip()] or [default]
+    chosen: list[str] = []
+    excluded = {p[1:] for p in parts if p.startswith("-")}
+    for part in parts:
+        if part == "*all":
+            chosen.extend(ALL_FIELDS)
+        elif part == "*navigable":
+            chosen.extend(NAVIGABLE)
+        elif not part.startswith("-"):
+            chosen.append(part)
+    known = {f[0] for f in seed.SYSTEM_FIELDS} | {"id", "key"}
+    result = tuple(dict.fromkeys(n for n in chosen if n in known and n not in excluded))
+    return result
+
+
+def _update_sets(update: Any) -> dict[str, Any]:
+    """``update: {field: [{"set": v}]}`` operations become plain field values (labels aside)."""
+    out: dict[str, Any] = {}
+    if not isinstance(update, dict):
+        return out
+    for name, ops in update.items():
+        if name in ("labels", "comment") or not isinstance(ops, list):
+            continue
+        for op in ops:
+            if isinstance(op, dict) and "set" in op:
+                out[name] = op["set"]
+    return out
+
+
+def _label_ops(update: Any, current: list[str], errors: dict[str, str]) -> list[str] | None:
+    if not isinstance(update, dict) or "labels" not in update:
+        return None
+    labels = list(current)
+    for op in update["labels"] or []:
+        if not isinstance(op, dict):
+            continue
+        if "set" in op:
+            labels = list(op["set"] or [])
+        if "add" in op:
+            value = str(op["add"])
+            if any(c.isspace() for c in value):
+                errors["labels"] = f"The label '{value}' contains spaces which is invalid."
+            elif value not in labels:
+                labels.append(value)
+        if "remove" in op and op["remove"] in labels:
+            labels.remove(op["remove"])
+    return labels
+
+
+def _encode_token(offset: int, jql_text: str) -> str:
+    raw = json.dumps({"o": offset, "q": _fingerprint(jql_text)}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_token(token: str, jql_text: str) -> int:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        offset = int(data["o"])
+        if data["q"] != _fingerprint(jql_text):
+            raise ValueError("token of another query")
+    except (ValueError, KeyError, TypeError):
+        raise JiraFailure(400, ["The provided next page token is invalid or expired."]) from None
+    return offset
+
+
+def _fingerprint(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:12]
