@@ -25,10 +25,11 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+import urllib.parse
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from hub.connector import Capability, ConnectionSettings, Connector, Remote, chunks
 from hub.errors import AuthError, ConnectorError, PermanentError, TransientError
@@ -39,6 +40,7 @@ FAULT_MODES = frozenset(
     {"transient", "rate_limited", "permanent", "not_found", "auth", "lost_reply", "delay"}
 )
 _WRITES = frozenset({"create", "update", "delete"})
+_T = TypeVar("_T")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
 
@@ -124,11 +126,17 @@ class ReferenceStore:
     def __init__(self, path: str) -> None:
         self.path = path
         if path.startswith("memory:"):
-            name = path.removeprefix("memory:")
+            name = urllib.parse.quote(path.removeprefix("memory:"), safe="")
+            if not name:
+                raise ValueError("a memory store needs a name: memory:NAME")
             self._db = sqlite3.connect(
                 f"file:{name}?mode=memory&cache=shared", uri=True, isolation_level=None,
                 check_same_thread=False,
             )
+            # Shared-cache readers otherwise take table locks that make a concurrent writer fail
+            # at once. Seeing a writer's rows before its commit is harmless here: one writer at a
+            # time hands out increasing timestamps, so a listing never skips past an unseen row.
+            self._db.execute("PRAGMA read_uncommitted = true")
         else:
             self._db = sqlite3.connect(
                 path, timeout=30.0, isolation_level=None, check_same_thread=False
@@ -171,23 +179,26 @@ class ReferenceStore:
             self._db.execute("COMMIT")
 
     def _begin(self) -> None:
-        # Shared-cache memory databases report a held table lock at once (SQLITE_LOCKED) instead
-        # of honouring busy_timeout, so wait for it here.
-        deadline = time.monotonic() + 30.0
-        while True:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as error:
-                if "locked" not in str(error) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.001)
+        self._patiently(lambda: self._db.execute("BEGIN IMMEDIATE"))
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
             # fetchall: no statement stays open while a caller holds a page, which would block
             # writers on the same shared-cache memory database.
-            return self._db.execute(sql, params).fetchall()
+            return self._patiently(lambda: self._db.execute(sql, params).fetchall())
+
+    @staticmethod
+    def _patiently(step: Callable[[], _T]) -> _T:
+        # Shared-cache memory databases report a lock held by another connection at once
+        # (SQLITE_LOCKED) instead of honouring busy_timeout, so wait for it here.
+        deadline = time.monotonic() + 30.0
+        while True:
+            try:
+                return step()
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.001)
 
     @staticmethod
     def _tick(db: sqlite3.Connection, n: int = 1) -> int:
