@@ -1,0 +1,893 @@
+"""The Zoho CRM v8 stand-in, mounted at ``/zoho``.
+
+Point the real SDK at it with
+``DataCenter.Environment(BASE, BASE + "/oauth/v2/token", BASE)`` where ``BASE`` is
+``http://HOST:PORT/zoho``. It serves the accounts server's token endpoint and the CRM REST API
+(``/crm/v8/...``) for Accounts, Contacts, Deals, Cases and Notes; see ``metadata`` for the fields.
+
+Authentication, as the real service does it: ``POST /oauth/v2/token`` (form-encoded,
+``grant_type=refresh_token``) issues access tokens; requests carry
+``Authorization: Zoho-oauthtoken <token>``. Without ``--token`` any refresh token is accepted and
+any access token too, except one this sandbox issued that has since expired. With ``--token T``
+only the refresh token ``T`` is accepted and only access tokens issued here.
+
+Sandbox-only control (not part of Zoho's API), for testing a client's refresh-on-401:
+``POST /zoho/_expire_tokens`` expires every access token issued so far (the next call with one
+gets Zoho's ``401 INVALID_TOKEN``); its optional JSON body ``{"expires_in": seconds}`` sets the
+lifetime of tokens issued from then on (default 3600, as Zoho's).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import email.utils
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from werkzeug.wrappers import Request, Response
+
+from hub.sandbox.service import Call, SandboxService, json_response, route
+
+from . import coql, metadata
+from .metadata import FieldDef
+
+MAX_PER_PAGE = 200
+#: Records reachable with ``page``; beyond it Zoho insists on ``page_token``.
+PAGE_LIMIT = 2000
+MAX_WRITE = 100
+MAX_FIELDS = 50
+COQL_MAX_LIMIT = 2000
+DEFAULT_TOKEN_LIFETIME = 3600
+SORTABLE = ("id", "Created_Time", "Modified_Time")
+_ID_BASE = 6403584000000500001
+
+_CANONICAL: dict[int, tuple[str, str]] = {
+    400: ("INVALID_DATA", "invalid data"),
+    403: ("NO_PERMISSION", "permission denied"),
+    404: ("INVALID_URL_PATTERN", "Please check if the URL trying to access is a correct one"),
+    405: ("INVALID_REQUEST_METHOD", "The http request method type is not a valid one"),
+    429: ("TOO_MANY_REQUESTS", "The API request limit has been exceeded"),
+    500: ("INTERNAL_ERROR", "Internal server error occurred."),
+}
+
+
+class ZohoError(Exception):
+    """A reply in Zoho's ``API_Exception`` shape: ``{"code", "details", "message", "status"}``."""
+
+    def __init__(self, status: int, code: str, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details or {}
+
+    def response(self) -> Response:
+        return json_response(
+            {"code": self.code, "details": self.details, "message": self.message, "status": "error"},
+            self.status)
+
+
+def stamp(epoch: int) -> str:
+    """Zoho's timestamp format: whole seconds with a numeric offset (``+00:00``, never ``Z``)."""
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def parse_time(value: str) -> int | None:
+    """ISO 8601 (what Zoho documents and the SDK sends) or an HTTP-date; naive means UTC."""
+    value = value.strip()
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return int(parsed.timestamp())
+
+
+@dataclass
+class Stored:
+    """A record as the sandbox keeps it: field values as Zoho prints them, plus epoch times."""
+
+    module: str
+    id: str
+    values: dict[str, Any]
+    created: int
+    modified: int
+
+
+@dataclass
+class Tombstone:
+    module: str
+    id: str
+    display_name: str | None
+    deleted: int
+
+
+@dataclass
+class _State:
+    records: dict[str, dict[str, Stored]] = field(
+        default_factory=lambda: {m: {} for m in metadata.MODULES})
+    deleted: dict[str, list[Tombstone]] = field(
+        default_factory=lambda: {m: [] for m in metadata.MODULES})
+    next_id: int = 0
+    case_number: int = 0
+
+
+class ZohoCrmSandbox(SandboxService):
+    name: ClassVar[str] = "zoho"
+
+    def __init__(self) -> None:
+        #: access token -> expiry (epoch seconds). Kept across resets so a test's client stays valid.
+        self.tokens: dict[str, float] = {}
+        self.token_lifetime = DEFAULT_TOKEN_LIFETIME
+        self._required: str | None = None
+        self.created_at = int(time.time())
+        super().__init__()
+
+    # -- SandboxService hooks ------------------------------------------------------------------
+    def reset(self, seed: str) -> None:
+        self.state = _State()
+        self.token_lifetime = DEFAULT_TOKEN_LIFETIME
+        if seed == "demo":
+            self._seed_demo()
+
+    def error(self, status: int, message: str, call: Call | None = None) -> Response:
+        if status == 401:
+            return self._auth_error(call).response()
+        code, canonical = _CANONICAL.get(status, ("INTERNAL_ERROR", "Internal server error occurred."))
+        details: dict[str, Any] = {}
+        if status == 400 and message and message != canonical:
+            details["reason"] = message
+        return ZohoError(status, code, canonical, details).response()
+
+    def authorized(self, call: Call, token: str) -> bool:
+        if self._is_open_path(call.request.path):
+            return True
+        presented = self._presented_token(call.request)
+        return presented is not None and presented in self.tokens and self.tokens[presented] > time.time()
+
+    def handle(self, request: Request, subpath: str, base: str, token: str | None) -> Response:
+        # Remember the configured token for the token endpoint, which checks refresh tokens itself.
+        self._required = token
+        if not self._is_open_path(subpath):
+            # An access token this sandbox issued and then expired is refused even when no token is
+            # configured: that is how a client's refresh-on-401 gets tested.
+            presented = self._presented_token(request)
+            if presented is not None and presented in self.tokens and self.tokens[presented] <= time.time():
+                return self._auth_error(Call(request, base)).response()
+        try:
+            return super().handle(request, subpath, base, token)
+        except ZohoError as error:
+            return error.response()
+
+    @staticmethod
+    def _is_open_path(path: str) -> bool:
+        return path.endswith("/oauth/v2/token") or path.endswith("/_expire_tokens")
+
+    @staticmethod
+    def _presented_token(request: Request) -> str | None:
+        header = request.headers.get("Authorization", "")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "zoho-oauthtoken" or not value.strip():
+            return None
+        return value.strip()
+
+    def _auth_error(self, call: Call | None) -> ZohoError:
+        if call is None or not call.request.headers.get("Authorization"):
+            return ZohoError(401, "AUTHENTICATION_FAILURE", "Authentication failed")
+        return ZohoError(401, "INVALID_TOKEN", "invalid oauth token")
+
+    # -- accounts server -------------------------------------------------------------------------
+    @route("/oauth/v2/token", methods=("POST",))
+    def token(self, call: Call) -> Response:
+        # Zoho's accounts server answers a bad grant with 200 and an ``error`` key, not a 4xx.
+        form = call.request.form
+        if form.get("grant_type") != "refresh_token":
+            return json_response({"error": "unsupported_grant_type"})
+        refresh = form.get("refresh_token", "")
+        if not refresh or (self._required is not None and refresh != self._required):
+            return json_response({"error": "invalid_code"})
+        if not form.get("client_id"):
+            return json_response({"error": "invalid_client"})
+        access = f"1000.{secrets.token_hex(16)}.{secrets.token_hex(16)}"
+        self.tokens[access] = time.time() + self.token_lifetime
+        return json_response({
+            "access_token": access, "scope": "ZohoCRM.modules.ALL ZohoCRM.settings.ALL ZohoCRM.users.READ "
+            "ZohoCRM.org.READ ZohoCRM.coql.READ", "api_domain": call.base, "token_type": "Bearer",
+            "expires_in": self.token_lifetime,
+        })
+
+    @route("/_expire_tokens", methods=("POST",))
+    def expire_tokens(self, call: Call) -> Response:
+        body = call.request.get_json(silent=True) or {}
+        lifetime = body.get("expires_in")
+        if lifetime is not None:
+            if not isinstance(lifetime, int) or lifetime < 1:
+                raise ZohoError(400, "INVALID_DATA", "invalid data", {"param_name": "expires_in"})
+            self.token_lifetime = lifetime
+        now = time.time()
+        expired = 0
+        for token, expiry in self.tokens.items():
+            if expiry > now:
+                self.tokens[token] = now - 1
+                expired += 1
+        return json_response({"expired": expired, "expires_in": self.token_lifetime})
+
+    # -- users, org, metadata --------------------------------------------------------------------
+    @route("/crm/v8/users")
+    def users(self, call: Call) -> Response:
+        kind = call.args.get("type", "AllUsers")
+        if kind not in ("AllUsers", "ActiveUsers", "AdminUsers", "CurrentUser", "ActiveConfirmedUsers",
+                        "ActiveConfirmedAdmins", "ConfirmedUsers", "NotConfirmedUsers", "DeletedUsers",
+                        "DeactiveUsers", "ParentRoleUsers", "ChildRoleUsers"):
+            raise ZohoError(400, "INVALID_DATA", "invalid data", {"param_name": "type"})
+        if kind in ("NotConfirmedUsers", "DeletedUsers", "DeactiveUsers", "ParentRoleUsers",
+                    "ChildRoleUsers"):
+            return Response(status=204)
+        return json_response({"users": [metadata.current_user_json(stamp(self.created_at))],
+                              "info": {"per_page": 200, "count": 1, "page": 1, "more_records": False}})
+
+    @route("/crm/v8/org")
+    def org(self, call: Call) -> Response:
+        return json_response({"org": [metadata.org_json(stamp(self.created_at))]})
+
+    @route("/crm/v8/settings/modules")
+    def modules(self, call: Call) -> Response:
+        since = call.request.headers.get("If-Modified-Since")
+        if since and (parse_time(since) or 0) >= self.created_at:
+            return Response(status=304)
+        return json_response({"modules": [metadata.module_json(m, n + 1)
+                                          for n, m in enumerate(metadata.MODULES)]})
+
+    @route("/crm/v8/settings/fields")
+    def fields(self, call: Call) -> Response:
+        module = self._module(call.args.get("module"), param=True)
+        return json_response({"fields": metadata.fields_json(module)})
+
+    @route("/crm/v8/settings/related_lists")
+    def related_lists(self, call: Call) -> Response:
+        module = self._module(call.args.get("module"), param=True)
+        return json_response({"related_lists": metadata.related_lists_json(module)})
+
+    # -- records -------------------------------------------------------------------------------
+    @route("/crm/v8/<module>")
+    def list_records(self, call: Call, module: str) -> Response:
+        module = self._module(module)
+        names = self._field_names(call, module)
+        per_page = self._int_param(call, "per_page", MAX_PER_PAGE, 1, MAX_PER_PAGE)
+        sort_by = call.args.get("sort_by", "id")
+        if sort_by not in SORTABLE:
+            raise ZohoError(400, "INVALID_DATA", "invalid data",
+                            {"param_name": "sort_by", "supported_values": list(SORTABLE)})
+        sort_order = call.args.get("sort_order", "desc")
+        if sort_order not in ("asc", "desc"):
+            raise ZohoError(400, "INVALID_DATA", "invalid data",
+                            {"param_name": "sort_order", "supported_values": ["asc", "desc"]})
+        since = self._if_modified_since(call)
+        ids = call.args.get("ids")
+        page_token = call.args.get("page_token")
+        if page_token:
+            offset = self._read_page_token(page_token, module, sort_by, sort_order, since)
+            page = offset // per_page + 1
+        else:
+            page = self._int_param(call, "page", 1, 1, None)
+            offset = (page - 1) * per_page
+            if offset + per_page > PAGE_LIMIT:
+                raise ZohoError(400, "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
+                                "you can fetch only 2000 records with page; use page_token to fetch more",
+                                {"limit": PAGE_LIMIT})
+        rows = list(self.state.records[module].values())
+        if ids:
+            wanted = set(ids.split(","))
+            rows = [r for r in rows if r.id in wanted]
+        if since is not None:
+            rows = [r for r in rows if r.modified > since]
+            if not rows:
+                return Response(status=304)
+        rows.sort(key=_sort_key(sort_by), reverse=sort_order == "desc")
+        chunk = rows[offset:offset + per_page]
+        if not chunk:
+            return Response(status=204)
+        more = offset + per_page < len(rows)
+        token = self._page_token(module, offset + per_page, sort_by, sort_order, since) if more else None
+        return json_response({
+            "data": [self._project(r, names) for r in chunk],
+            "info": {"per_page": per_page, "count": len(chunk), "page": page, "sort_by": sort_by,
+                     "sort_order": sort_order, "more_records": more, "next_page_token": token,
+                     "previous_page_token": None,
+                     "page_token_expiry": stamp(int(time.time()) + 86400) if token else None,
+                     "email": False, "call": False},
+        })
+
+    @route("/crm/v8/<module>/<record_id>")
+    def get_record(self, call: Call, module: str, record_id: str) -> Response:
+        module = self._module(module)
+        stored = self._lookup_id(module, record_id)
+        if stored is None:
+            return Response(status=204)
+        names = self._field_names(call, module, required=False)
+        return json_response({"data": [self._project(stored, names)]})
+
+    @route("/crm/v8/<module>", methods=("POST",))
+    def insert(self, call: Call, module: str) -> Response:
+        module = self._module(module)
+        entries = self._data(call)
+        results = [self._insert_one(module, entry, n) for n, entry in enumerate(entries)]
+        return self._statuses(results, 201)
+
+    @route("/crm/v8/<module>", methods=("PUT",))
+    def update_many(self, call: Call, module: str) -> Response:
+        module = self._module(module)
+        entries = self._data(call)
+        results = []
+        for n, entry in enumerate(entries):
+            record_id = entry.get("id") if isinstance(entry, dict) else None
+            if not record_id:
+                results.append(_record_error("MANDATORY_NOT_FOUND", "required field not found",
+                                             {"api_name": "id", "json_path": f"$.data[{n}].id"}))
+                continue
+            results.append(self._update_one(module, str(record_id), entry, n))
+        return self._statuses(results, 200)
+
+    @route("/crm/v8/<module>/<record_id>", methods=("PUT",))
+    def update_one(self, call: Call, module: str, record_id: str) -> Response:
+        module = self._module(module)
+        entries = self._data(call)
+        results = [self._update_one(module, record_id, entry, n) for n, entry in enumerate(entries[:1])]
+        return self._statuses(results, 200)
+
+    @route("/crm/v8/<module>/upsert", methods=("POST",))
+    def upsert(self, call: Call, module: str) -> Response:
+        module = self._module(module)
+        body = call.json()
+        entries = self._data(call)
+        check = body.get("duplicate_check_fields") if isinstance(body, dict) else None
+        if check is None:
+            check = list(metadata.DEFAULT_DUPLICATE_CHECK[module])
+        fields = metadata.field_map(module)
+        if not isinstance(check, list) or any(not isinstance(c, str) or c not in fields for c in check):
+            raise ZohoError(400, "INVALID_DATA", "invalid data",
+                            {"api_name": "duplicate_check_fields", "json_path": "$.duplicate_check_fields"})
+        results = []
+        for n, entry in enumerate(entries):
+            match, matched_on = self._duplicate(module, entry, check)
+            if match is None:
+                result = self._insert_one(module, entry, n)
+                if result["status"] == "success":
+                    result = {**result, "action": "insert", "duplicate_field": None}
+            else:
+                result = self._update_one(module, match.id, entry, n)
+                if result["status"] == "success":
+                    result = {**result, "action": "update", "duplicate_field": matched_on}
+            results.append(result)
+        inserted_only = all(r.get("action") == "insert" for r in results)
+        return self._statuses(results, 201 if inserted_only else 200)
+
+    @route("/crm/v8/<module>", methods=("DELETE",))
+    def delete_many(self, call: Call, module: str) -> Response:
+        module = self._module(module)
+        ids = [i for i in call.args.get("ids", "").split(",") if i]
+        if not ids:
+            raise ZohoError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
+                            {"param_name": "ids"})
+        if len(ids) > MAX_WRITE:
+            raise ZohoError(400, "LIMIT_EXCEEDED", "Record count exceeded", {"limit": MAX_WRITE})
+        return self._statuses([self._delete_one(module, i) for i in ids], 200)
+
+    @route("/crm/v8/<module>/<record_id>", methods=("DELETE",))
+    def delete_one(self, call: Call, module: str, record_id: str) -> Response:
+        module = self._module(module)
+        return self._statuses([self._delete_one(module, record_id)], 200)
+
+    @route("/crm/v8/<module>/deleted")
+    def deleted(self, call: Call, module: str) -> Response:
+        module = self._module(module)
+        kind = call.args.get("type", "all")
+        if kind not in ("all", "recycle", "permanent"):
+            raise ZohoError(400, "INVALID_DATA", "invalid data", {"param_name": "type"})
+        per_page = self._int_param(call, "per_page", MAX_PER_PAGE, 1, MAX_PER_PAGE)
+        page = self._int_param(call, "page", 1, 1, None)
+        since = self._if_modified_since(call)
+        # Deleting here always goes through the recycle bin, so "permanent" is empty.
+        stones = [] if kind == "permanent" else list(self.state.deleted[module])
+        if since is not None:
+            stones = [s for s in stones if s.deleted > since]
+            if not stones:
+                return Response(status=304)
+        stones.sort(key=lambda s: (s.deleted, s.id), reverse=True)
+        chunk = stones[(page - 1) * per_page: page * per_page]
+        if not chunk:
+            return Response(status=204)
+        user = {"name": metadata.USER_NAME, "id": metadata.USER_ID}
+        return json_response({
+            "data": [{"deleted_by": user, "id": s.id, "display_name": s.display_name, "type": "recycle",
+                      "created_by": user, "deleted_time": stamp(s.deleted)} for s in chunk],
+            "info": {"per_page": per_page, "count": len(chunk), "page": page,
+                     "more_records": page * per_page < len(stones)},
+        })
+
+    # -- related notes -------------------------------------------------------------------------
+    @route("/crm/v8/<module>/<record_id>/Notes")
+    def related_notes(self, call: Call, module: str, record_id: str) -> Response:
+        module = self._module(module)
+        parent = self._lookup_id(module, record_id)
+        if parent is None:
+            raise ZohoError(400, "INVALID_DATA", "the id given seems to be invalid",
+                            {"resource_path_index": 1})
+        names = self._field_names(call, "Notes")
+        per_page = self._int_param(call, "per_page", MAX_PER_PAGE, 1, MAX_PER_PAGE)
+        page = self._int_param(call, "page", 1, 1, None)
+        notes = [n for n in self.state.records["Notes"].values()
+                 if (n.values.get("Parent_Id") or {}).get("id") == parent.id]
+        notes.sort(key=lambda n: (n.modified, n.id), reverse=True)
+        chunk = notes[(page - 1) * per_page: page * per_page]
+        if not chunk:
+            return Response(status=204)
+        return json_response({
+            "data": [self._project(n, names) for n in chunk],
+            "info": {"per_page": per_page, "count": len(chunk), "page": page,
+                     "more_records": page * per_page < len(notes)},
+        })
+
+    @route("/crm/v8/<module>/<record_id>/Notes", methods=("POST",))
+    def add_related_notes(self, call: Call, module: str, record_id: str) -> Response:
+        module = self._module(module)
+        parent = self._lookup_id(module, record_id)
+        if parent is None:
+            raise ZohoError(400, "INVALID_DATA", "the id given seems to be invalid",
+                            {"resource_path_index": 1})
+        entries = self._data(call)
+        results = []
+        for n, entry in enumerate(entries):
+            entry = {**entry, "Parent_Id": {"module": {"api_name": module}, "id": parent.id}}
+            results.append(self._insert_one("Notes", entry, n))
+        return self._statuses(results, 201)
+
+    # -- COQL ------------------------------------------------------------------------------------
+    @route("/crm/v8/coql", methods=("POST",))
+    def coql(self, call: Call) -> Response:
+        body = call.json()
+        text = body.get("select_query") if isinstance(body, dict) else None
+        if not isinstance(text, str):
+            raise ZohoError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
+                            {"param_name": "select_query"})
+        try:
+            query = coql.parse(text)
+        except coql.CoqlError as error:
+            raise ZohoError(400, "SYNTAX_ERROR", "error occurred while parsing the query",
+                            {"clause": error.clause, "reason": str(error)}) from None
+        module = next((m for m in metadata.MODULES if m.lower() == query.module.lower()), None)
+        if module is None:
+            raise ZohoError(400, "INVALID_QUERY", "invalid query formed",
+                            {"clause": "from", "reason": f"invalid module {query.module}"})
+        if query.limit > COQL_MAX_LIMIT or query.limit < 1:
+            raise ZohoError(400, "LIMIT_EXCEEDED", "limit exceeded",
+                            {"clause": "limit", "limit": COQL_MAX_LIMIT})
+        if len(query.fields) > MAX_FIELDS:
+            raise ZohoError(400, "LIMIT_EXCEEDED", "Max field limit exceeded",
+                            {"clause": "select", "limit": MAX_FIELDS})
+        fields = metadata.field_map(module)
+        for name in query.fields:
+            head = name.split(".", 1)[0]
+            if head != "id" and head not in fields:
+                raise ZohoError(400, "INVALID_QUERY", "invalid query formed",
+                                {"column_name": name, "clause": "select", "reason": "invalid column"})
+        rows = list(self.state.records[module].values())
+        if query.where is not None:
+            where = query.where
+            rows = [r for r in rows if where(self._getter(r))]
+        for name, descending in reversed(query.order_by or [("id", False)]):
+            rows.sort(key=lambda r, n=name: _coql_sort_key(self._getter(r)(n)), reverse=descending)
+        chunk = rows[query.offset:query.offset + query.limit]
+        if not chunk:
+            return Response(status=204)
+        data = []
+        for record in chunk:
+            get = self._getter(record)
+            row: dict[str, Any] = {}
+            for name in query.fields:
+                value = get(name)
+                row[name] = {"id": value["id"]} if isinstance(value, dict) and "id" in value else value
+            row["id"] = record.id
+            data.append(row)
+        return json_response({"data": data, "info": {
+            "count": len(chunk), "more_records": query.offset + query.limit < len(rows)}})
+
+    def _getter(self, record: Stored) -> Any:
+        def get(name: str) -> Any:
+            if name == "id":
+                return record.id
+            head, _, tail = name.partition(".")
+            value = self._value(record, head)
+            if not tail:
+                return value
+            if not isinstance(value, dict) or "id" not in value:
+                return None
+            target_module = metadata.field_map(record.module)[head].lookup
+            target = self.state.records.get(target_module or "", {}).get(value["id"])
+            return None if target is None else self._getter(target)(tail)
+
+        return get
+
+    # -- helpers: requests ---------------------------------------------------------------------
+    def _module(self, name: str | None, *, param: bool = False) -> str:
+        if not name:
+            raise ZohoError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
+                            {"param_name": "module"})
+        module = next((m for m in metadata.MODULES if m.lower() == name.lower()), None)
+        if module is None:
+            details = {"param_name": "module"} if param else {"resource_path_index": 0}
+            raise ZohoError(400, "INVALID_MODULE", "The module name given seems to be invalid", details)
+        return module
+
+    def _field_names(self, call: Call, module: str, *, required: bool = True) -> list[str] | None:
+        raw = call.args.get("fields")
+        if not raw:
+            if required:
+                raise ZohoError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
+                                {"param_name": "fields"})
+            return None
+        names = [n.strip() for n in raw.split(",") if n.strip()]
+        if len(names) > MAX_FIELDS:
+            raise ZohoError(400, "LIMIT_EXCEEDED", "Max field limit exceeded",
+                            {"param_name": "fields", "limit": MAX_FIELDS})
+        return names
+
+    @staticmethod
+    def _int_param(call: Call, name: str, default: int, low: int, high: int | None) -> int:
+        raw = call.args.get(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ZohoError(400, "INVALID_DATA", "invalid data",
+                            {"param_name": name, "expected_data_type": "integer"}) from None
+        if value < low or (high is not None and value > high):
+            details: dict[str, Any] = {"param_name": name}
+            if high is not None:
+                details["maximum_length"] = str(high)
+            raise ZohoError(400, "INVALID_DATA", "invalid data", details)
+        return value
+
+    @staticmethod
+    def _if_modified_since(call: Call) -> int | None:
+        raw = call.request.headers.get("If-Modified-Since")
+        if not raw:
+            return None
+        parsed = parse_time(raw)
+        if parsed is None:
+            raise ZohoError(400, "INVALID_DATA", "invalid data", {"param_name": "If-Modified-Since"})
+        return parsed
+
+    def _data(self, call: Call) -> list[dict[str, Any]]:
+        body = call.json()
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list) or not data:
+            raise ZohoError(400, "MANDATORY_NOT_FOUND", "required field not found",
+                            {"api_name": "data", "json_path": "$.data"})
+        if len(data) > MAX_WRITE:
+            raise ZohoError(400, "LIMIT_EXCEEDED", "Record insertion limit has been exceeded.",
+                            {"limit": MAX_WRITE})
+        if any(not isinstance(entry, dict) for entry in data):
+            raise ZohoError(400, "INVALID_DATA", "invalid data", {"json_path": "$.data"})
+        return data
+
+    def _page_token(self, module: str, offset: int, sort_by: str, sort_order: str, since: int | None) -> str:
+        raw = json.dumps([module, offset, sort_by, sort_order, since], separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    def _read_page_token(self, token: str, module: str, sort_by: str, sort_order: str,
+                         since: int | None) -> int:
+        try:
+            padded = token + "=" * (-len(token) % 4)
+            t_module, offset, t_sort, t_order, t_since = json.loads(base64.urlsafe_b64decode(padded))
+        except (ValueError, TypeError):
+            raise ZohoError(400, "INVALID_DATA", "invalid data", {"param_name": "page_token"}) from None
+        same_listing = (t_module, t_sort, t_order, t_since) == (module, sort_by, sort_order, since)
+        if not same_listing or not isinstance(offset, int):
+            # A token only continues the listing it came from, as with the real service.
+            raise ZohoError(400, "INVALID_DATA", "invalid data", {"param_name": "page_token"})
+        return offset
+
+    @staticmethod
+    def _statuses(results: list[dict[str, Any]], ok_status: int) -> Response:
+        failed = sum(1 for r in results if r["status"] == "error")
+        status = ok_status if failed == 0 else 400 if failed == len(results) else 207
+        return json_response({"data": results}, status)
+
+    # -- helpers: records ----------------------------------------------------------------------
+    def _new_id(self) -> str:
+        self.state.next_id += 1
+        return str(_ID_BASE + 1000 * self.state.next_id)
+
+    def _lookup_id(self, module: str, record_id: str) -> Stored | None:
+        return self.state.records[module].get(record_id)
+
+    def _value(self, record: Stored, name: str) -> Any:
+        if name == "Full_Name" and record.module == "Contacts":
+            first, last = record.values.get("First_Name"), record.values.get("Last_Name")
+            return " ".join(p for p in (first, last) if p) or None
+        if name == "Created_Time":
+            return stamp(record.created)
+        if name == "Modified_Time":
+            return stamp(record.modified)
+        return record.values.get(name)
+
+    def _display_name(self, record: Stored) -> str | None:
+        value = self._value(record, metadata.DISPLAY_FIELD[record.module])
+        return value if isinstance(value, str) else None
+
+    def _project(self, record: Stored, names: list[str] | None) -> dict[str, Any]:
+        fields = metadata.FIELDS[record.module]
+        wanted = [f.api_name for f in fields] if names is None else names
+        out: dict[str, Any] = {}
+        for name in wanted:
+            if name == "id":
+                continue
+            out[name] = self._lookup_out(self._value(record, name))
+        out["id"] = record.id
+        if record.module == "Notes":
+            out.update({"$attachments": [], "$editable": True, "$is_shared_to_client": False,
+                        "$size": None, "$state": "save", "$voice_note": False})
+        else:
+            out.update({"$editable": True, "$state": "save"})
+            if names is None:
+                out["Tag"] = []
+        return out
+
+    def _lookup_out(self, value: Any) -> Any:
+        """Lookups print the target's current name, which may have changed since it was set."""
+        if isinstance(value, dict) and "id" in value and "module" not in value:
+            for module in metadata.MODULES:
+                target = self.state.records[module].get(value["id"])
+                if target is not None:
+                    return {"name": self._display_name(target), "id": target.id}
+        if isinstance(value, dict) and "module" in value:
+            target = self.state.records.get(value["module"]["api_name"], {}).get(value["id"])
+            if target is not None:
+                return {**value, "name": self._display_name(target)}
+        return value
+
+    def _success(self, record: Stored, message: str) -> dict[str, Any]:
+        user = {"name": metadata.USER_NAME, "id": metadata.USER_ID}
+        return {"code": "SUCCESS", "details": {
+            "Modified_Time": stamp(record.modified), "Modified_By": user,
+            "Created_Time": stamp(record.created), "id": record.id, "Created_By": user,
+        }, "message": message, "status": "success"}
+
+    def _insert_one(self, module: str, entry: dict[str, Any], index: int) -> dict[str, Any]:
+        try:
+            values = self._normalise(module, entry, index, creating=True)
+        except _RecordError as bad:
+            return bad.entry
+        record_id = self._new_id()
+        unique = self._unique_clash(module, values, record_id, index)
+        if unique is not None:
+            return unique
+        now = int(time.time())
+        owner = metadata.owner_ref()
+        values.setdefault("Owner", owner)
+        values["Created_By"] = values["Modified_By"] = owner
+        if module == "Cases":
+            self.state.case_number += 1
+            values["Case_Number"] = str(self.state.case_number)
+        for f in metadata.FIELDS[module]:
+            if f.default is not None and values.get(f.api_name) is None:
+                values[f.api_name] = f.default
+        record = Stored(module, record_id, values, now, now)
+        self.state.records[module][record_id] = record
+        return self._success(record, "record added")
+
+    def _update_one(self, module: str, record_id: str, entry: dict[str, Any], index: int) -> dict[str, Any]:
+        record = self._lookup_id(module, record_id)
+        if record is None:
+            return _record_error("INVALID_DATA", "the id given seems to be invalid",
+                                 {"api_name": "id", "json_path": f"$.data[{index}].id"})
+        try:
+            values = self._normalise(module, entry, index, creating=False)
+        except _RecordError as bad:
+            return bad.entry
+        unique = self._unique_clash(module, values, record_id, index)
+        if unique is not None:
+            return unique
+        record.values.update(values)
+        record.values["Modified_By"] = metadata.owner_ref()
+        # Modified_Time has whole seconds; keep it strictly increasing per record so every
+        # edit is visible to If-Modified-Since and to sync cursors.
+        record.modified = max(int(time.time()), record.modified + 1)
+        return self._success(record, "record updated")
+
+    def _delete_one(self, module: str, record_id: str) -> dict[str, Any]:
+        record = self.state.records[module].pop(record_id, None)
+        if record is None:
+            return _record_error("INVALID_DATA", "the id given seems to be invalid", {"id": record_id})
+        now = int(time.time())
+        self.state.deleted[module].append(Tombstone(module, record_id, self._display_name(record), now))
+        for note in [n for n in self.state.records["Notes"].values()
+                     if (n.values.get("Parent_Id") or {}).get("id") == record_id]:
+            del self.state.records["Notes"][note.id]
+            self.state.deleted["Notes"].append(Tombstone("Notes", note.id, self._display_name(note), now))
+        return {"code": "SUCCESS", "details": {"id": record_id}, "message": "record deleted",
+                "status": "success"}
+
+    def _duplicate(self, module: str, entry: dict[str, Any],
+                   check: list[str]) -> tuple[Stored | None, str | None]:
+        for name in check:
+            wanted = entry.get(name)
+            if wanted in (None, ""):
+                continue
+            wanted_id = wanted.get("id") if isinstance(wanted, dict) else None
+            for record in self.state.records[module].values():
+                have = record.values.get(name)
+                if wanted_id is not None and isinstance(have, dict) and have.get("id") == wanted_id:
+                    return record, name
+                if isinstance(wanted, str) and isinstance(have, str) and have.lower() == wanted.lower():
+                    return record, name
+        return None, None
+
+    def _unique_clash(self, module: str, values: dict[str, Any], record_id: str,
+                      index: int) -> dict[str, Any] | None:
+        for f in metadata.FIELDS[module]:
+            value = values.get(f.api_name)
+            if not f.unique or value in (None, ""):
+                continue
+            for other in self.state.records[module].values():
+                if other.id != record_id and other.values.get(f.api_name) == value:
+                    return _record_error("DUPLICATE_DATA", "duplicate data", {
+                        "api_name": f.api_name, "json_path": f"$.data[{index}].{f.api_name}",
+                        "duplicate_record": {
+                            "module": {"api_name": module, "id": metadata.MODULE_IDS[module]},
+                            "id": other.id, "Owner": {"name": metadata.USER_NAME, "id": metadata.USER_ID}}})
+        return None
+
+    def _normalise(self, module: str, entry: dict[str, Any], index: int, *, creating: bool) -> dict[str, Any]:
+        """Check one incoming record against the field metadata; values as Zoho stores them."""
+        fields = metadata.field_map(module)
+        values: dict[str, Any] = {}
+        for name, raw in entry.items():
+            f = fields.get(name)
+            if f is None or f.read_only:
+                continue  # Zoho ignores keys that are not writable fields of the module
+            path = f"$.data[{index}].{name}"
+            values[name] = self._coerce(module, f, raw, path)
+        for f in fields.values():
+            if not f.mandatory:
+                continue
+            present = values.get(f.api_name) not in (None, "")
+            if (creating and not present) or (f.api_name in values and not present):
+                raise _RecordError(_record_error("MANDATORY_NOT_FOUND", "required field not found", {
+                    "api_name": f.api_name, "json_path": f"$.data[{index}].{f.api_name}"}))
+        return values
+
+    def _coerce(self, module: str, f: FieldDef, raw: Any, path: str) -> Any:
+        def invalid(expected: str, **extra: Any) -> _RecordError:
+            return _RecordError(_record_error("INVALID_DATA", "invalid data", {
+                "expected_data_type": expected, "api_name": f.api_name, "json_path": path, **extra}))
+
+        if raw is None:
+            return None
+        kind = f.data_type
+        if kind in ("text", "textarea", "email", "phone", "website", "picklist"):
+            if not isinstance(raw, str):
+                raise invalid("text" if kind != "picklist" else "picklist")
+            if len(raw) > f.length:
+                raise _RecordError(_record_error("INVALID_DATA", "invalid data", {
+                    "maximum_length": str(f.length), "api_name": f.api_name, "json_path": path}))
+            if kind == "email" and raw and "@" not in raw:
+                raise invalid("email")
+            return raw
+        if kind == "date":
+            try:
+                return dt.date.fromisoformat(str(raw)).isoformat()
+            except ValueError:
+                raise invalid("date") from None
+        if kind == "datetime":
+            parsed = parse_time(str(raw))
+            if parsed is None:
+                raise invalid("datetime")
+            return stamp(parsed)
+        if kind in ("currency", "double"):
+            if isinstance(raw, bool):
+                raise invalid(kind)
+            try:
+                return float(raw)
+            except (TypeError, ValueError):
+                raise invalid(kind) from None
+        if kind == "ownerlookup":
+            if not isinstance(raw, dict) or raw.get("id") not in (metadata.USER_ID, None):
+                raise invalid("jsonobject")
+            return metadata.owner_ref()
+        if kind == "lookup":
+            return self._coerce_lookup(f, raw, path, invalid)
+        return raw
+
+    def _coerce_lookup(self, f: FieldDef, raw: Any, path: str, invalid: Any) -> Any:
+        target_id = raw.get("id") if isinstance(raw, dict) else raw if isinstance(raw, str) else None
+        if not target_id:
+            raise invalid("jsonobject")
+        target_module = f.lookup
+        if target_module is None:  # Notes' Parent_Id names its module in the value
+            mod = raw.get("module") if isinstance(raw, dict) else None
+            name: Any = mod.get("api_name") if isinstance(mod, dict) else None
+            if name is None and isinstance(raw, dict):
+                name = raw.get("$se_module")
+            target_module = next(
+                (m for m in metadata.MODULES if isinstance(name, str) and m.lower() == name.lower()), None)
+            if target_module is None or target_module == "Notes":
+                raise invalid("jsonobject")
+            if str(target_id) not in self.state.records[target_module]:
+                raise invalid("jsonobject")
+            return {"module": {"api_name": target_module, "id": metadata.MODULE_IDS[target_module]},
+                    "id": str(target_id)}
+        if str(target_id) not in self.state.records[target_module]:
+            raise invalid("jsonobject")
+        return {"id": str(target_id)}
+
+    # -- seed --------------------------------------------------------------------------------------
+    def _seed_demo(self) -> None:
+        def add(module: str, **values: Any) -> str:
+            result = self._insert_one(module, values, 0)
+            if result["status"] != "success":
+                raise RuntimeError(f"demo seed rejected: {result}")
+            return str(result["details"]["id"])
+
+        acme = add("Accounts", Account_Name="Acme Corp", Website="https://acme.example",
+                   Industry="Large Enterprise", Phone="+1 555 0100", Account_Type="Customer")
+        globex = add("Accounts", Account_Name="Globex", Website="https://globex.example",
+                     Industry="Small/Medium Enterprise", Account_Type="Customer")
+        add("Contacts", First_Name="Ada", Last_Name="Lovelace", Email="ada@acme.example",
+            Title="CTO", Account_Name={"id": acme})
+        add("Contacts", First_Name="Grace", Last_Name="Hopper", Email="grace@acme.example",
+            Title="Head of Delivery", Account_Name={"id": acme})
+        add("Contacts", First_Name="Hank", Last_Name="Scorpio", Email="hank@globex.example",
+            Account_Name={"id": globex})
+        portal = add("Deals", Deal_Name="Acme customer portal", Stage="Needs Analysis",
+                     Closing_Date="2026-03-31", Amount=48000.0, Account_Name={"id": acme},
+                     Description="New self-service portal for Acme's customers.")
+        add("Deals", Deal_Name="Globex data migration", Stage="Qualification",
+            Closing_Date="2026-06-30", Amount=12000.0, Account_Name={"id": globex})
+        add("Cases", Subject="Export invoices as CSV", Status="New", Priority="High",
+            Type="Feature Request", Case_Origin="Email", Account_Name={"id": acme},
+            Deal_Name={"id": portal}, Description="Finance wants a monthly CSV export.")
+        add("Cases", Subject="Login page times out", Status="Escalated", Priority="High",
+            Type="Problem", Case_Origin="Phone", Account_Name={"id": acme},
+            Description="Users see a timeout after 30 s on the login page.")
+        add("Cases", Subject="Add SSO with Okta", Status="On Hold", Priority="Medium",
+            Type="Change Request", Case_Origin="Web", Account_Name={"id": acme}, Deal_Name={"id": portal})
+        add("Cases", Subject="How do I reset my password?", Status="Closed", Priority="Low",
+            Type="Question", Case_Origin="Web", Account_Name={"id": globex})
+        add("Notes", Note_Title="Kick-off", Note_Content="Kick-off meeting held; scope agreed.",
+            Parent_Id={"module": {"api_name": "Deals"}, "id": portal})
+
+
+class _RecordError(Exception):
+    def __init__(self, entry: dict[str, Any]) -> None:
+        super().__init__(entry["message"])
+        self.entry = entry
+
+
+def _record_error(code: str, message: str, details: dict[str, Any]) -> dict[str, Any]:
+    return {"code": code, "details": details, "message": message, "status": "error"}
+
+
+def _sort_key(sort_by: str) -> Any:
+    if sort_by == "Modified_Time":
+        return lambda r: (r.modified, int(r.id))
+    if sort_by == "Created_Time":
+        return lambda r: (r.created, int(r.id))
+    return lambda r: int(r.id)
+
+
+def _coql_sort_key(value: Any) -> tuple[int, Any]:
+    if isinstance(value, dict):
+        value = value.get("id")
+    if value is None:
+        return (1, "")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (0, f"{value:020.4f}")
+    return (0, str(value).lower())
