@@ -66,7 +66,8 @@ class Member:
 
     def full(self, board_ids: list[str]) -> dict[str, Any]:
         return {
-            **self.brief(), "bio": "", "bioData": None, "confirmed": True, "memberType": "normal",
+            **self.brief(), "aaBlockSyncUntil": None, "bio": "", "bioData": None, "confirmed": True,
+            "memberType": "normal",
             "aaId": None, "aaEmail": None, "aaEnrolledDate": None, "avatarSource": "none",
             "credentialsRemovedCount": 0, "email": f"{self.username}@example.invalid",
             "gravatarHash": None, "idBoards": board_ids, "idOrganizations": [],
@@ -202,7 +203,7 @@ class Card:
             "start": self.start, "subscribed": False, "isTemplate": False, "cardRole": None,
             "url": f"https://trello.com/c/{self.short_link}/{url_slug}",
             "cover": {"idAttachment": None, "color": None, "idUploadedBackground": None,
-                      "size": "normal", "brightness": "dark"},
+                      "size": "normal", "brightness": "dark", "idPlugin": None},
         }
 
 
@@ -231,6 +232,9 @@ class Action:
 
     def _display(self, creator: Member | None) -> dict[str, Any]:
         entities: dict[str, Any] = {}
+        if self.type == "commentCard" and "card" in self.data:
+            entities["contextOn"] = {"type": "translatable", "translationKey": "action_on",
+                                     "hideIfContext": True, "idContext": self.data["card"]["id"]}
         if "card" in self.data:
             card = self.data["card"]
             entities["card"] = {"type": "card", "id": card.get("id"), "shortLink": card.get("shortLink"),
@@ -243,8 +247,19 @@ class Action:
         if creator is not None:
             entities["memberCreator"] = {"type": "member", "id": creator.id, "username": creator.username,
                                          "text": creator.full_name}
-        key = re.sub(r"(?<!^)(?=[A-Z])", "_", self.type).lower()
-        return {"translationKey": f"action_{key}", "entities": entities}
+        return {"translationKey": self._translation_key(), "entities": entities}
+
+    def _translation_key(self) -> str:
+        old = self.data.get("old", {})
+        if self.type == "commentCard":
+            return "action_comment_on_card"
+        if self.type == "updateCard" and "idList" in old:
+            return "action_move_card_from_list_to_list"
+        if self.type == "updateCard" and "closed" in old:
+            return "action_archived_card" if self.data["card"].get("closed") else "action_sent_card_to_board"
+        if self.type == "updateCard" and old:
+            return f"action_changed_{next(iter(old)).lower()}_of_card"
+        return "action_" + re.sub(r"(?<!^)(?=[A-Z])", "_", self.type).lower()
 
 
 _COMMENT_LIMITS = {"reactions": {"perAction": {"status": "ok", "disableAt": 1000, "warnAt": 900},
