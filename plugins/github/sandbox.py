@@ -6,7 +6,8 @@ shapes are in ``sandbox_model``; the demo data in ``sandbox_seed``.
 
 Sandbox-only additions, which GitHub's REST API does not have: ``DELETE /repos/{o}/{r}/issues/{n}``
 deletes an issue (GitHub deletes issues only through its web UI and GraphQL), so that the 410 a
-deleted issue answers can be tested; ``POST /orgs/{org}/repos`` creates the organisation on first use.
+deleted issue answers can be tested; ``POST /orgs/{org}/repos`` creates an unknown organisation
+(every seed has ``acme``; the viewer is ``octocat``, and ``hubot`` and ``monalisa`` may be assigned).
 """
 
 from __future__ import annotations
@@ -44,6 +45,21 @@ class GitHubSandbox(GitHubSandboxBase):
         if login.lower() not in self.users:
             raise BadPayload(404, "Not Found")
         return json_response(self.render(call).full_user(login, private=False))
+
+    @route("/orgs/<org>")
+    def get_org(self, call: Call, org: str) -> Response:
+        user = self.users.get(org.lower())
+        if user is None or user.type != "Organization":
+            raise BadPayload(404, "Not Found")
+        render = self.render(call)
+        out = dict(render.user(user.login) or {})
+        url = out["url"].replace("/users/", "/orgs/")
+        out.update({"url": url, "repos_url": f"{url}/repos", "events_url": f"{url}/events",
+                    "hooks_url": f"{url}/hooks", "issues_url": f"{url}/issues",
+                    "members_url": f"{url}/members{{/member}}",
+                    "public_members_url": f"{url}/public_members{{/member}}",
+                    "description": None, "name": user.name, "created_at": "2020-01-01T00:00:00Z"})
+        return json_response(out)
 
     @route("/rate_limit")
     def get_rate_limit(self, call: Call) -> Response:
@@ -192,7 +208,7 @@ class GitHubSandbox(GitHubSandboxBase):
             issue.assignees = self._assignees(logins)
         if "milestone" in data:
             number = data["milestone"]
-            if number is None:
+            if number is None or number == "":  # PyGithub clears a milestone with ""
                 issue.milestone = None
             elif isinstance(number, (int, str)) and str(number).isdigit() \
                     and int(number) in repo.milestones:

@@ -22,6 +22,7 @@ from hub.sandbox.service import BadPayload, Call, SandboxService, json_response
 
 DOCS = "https://docs.github.com/rest"
 VIEWER = "octocat"
+ORG = "acme"
 #: People every seed knows; all of them may be assigned in any repository of the sandbox.
 PEOPLE = (
     ("octocat", "The Octocat", "octocat@example.com", 583231),
@@ -54,6 +55,8 @@ class GitHubSandboxBase(SandboxService):
         self.rate_reset = int(time.time()) + 3600
         for login, name, email, user_id in PEOPLE:
             self.users[login] = User(id=user_id, login=login, name=name, email=email)
+        # Accounts are not data a sync moves, so every seed has the organisation the docs use.
+        self.add_org(ORG)
         if seed == "demo":
             from pmhub_plugins.github.sandbox_seed import load_demo
 
