@@ -68,7 +68,7 @@ class PluginHost:
                 self.failures.append(PluginFailure(impl.plugin_name, f"{hook_name}: {error!r}"))
 
 
-def build_plugin_manager(*, load_entry_points: bool = True, extra: list[object] = ()) -> PluginHost:
+def build_plugin_manager(*, load_entry_points: bool = True, extra: tuple[object, ...] = ()) -> PluginHost:
     """Create a plugin manager with the hookspecs, load plugins, and collect their registrations.
 
     ``PMHUB_LOAD_PLUGINS=a,b`` loads only those entry points (empty string: none).
@@ -81,6 +81,10 @@ def build_plugin_manager(*, load_entry_points: bool = True, extra: list[object] 
         manager.enable_tracing()
     if load_entry_points:
         _load_entry_points(host)
+    from hub import transforms
+
+    # The core's own transforms register through the same hook as any plugin's.
+    manager.register(transforms, name="pmhub.core")
     for plugin in extra:
         manager.register(plugin)
     try:

@@ -1,0 +1,159 @@
+"""``pmhub plugins``, ``pmhub check``, ``pmhub status`` and ``pmhub conflicts``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from hub.cli import EXIT_ATTENTION, EXIT_OK, config_option, reports_errors
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    Console(width=160).print(table)
+
+
+@click.command()
+@reports_errors
+def plugins() -> None:
+    """List installed plugins, their connectors, record types and capabilities."""
+    from hub.plugins import build_plugin_manager
+
+    host = build_plugin_manager()
+    rows = []
+    for name, cls in sorted(host.connectors.items()):
+        origin = host.connector_origin[name].split(".")
+        plugin = next((p for p in host.versions if p == name or p in origin), name)
+        for record_type, caps in sorted(cls.record_types.items()):
+            rows.append([name, host.versions.get(plugin, "builtin"), record_type, ", ".join(sorted(caps)),
+                         cls.scope_help])
+    _table("connectors", ["plugin", "version", "record type", "capabilities", "scope"], rows)
+    if host.transforms:
+        click.echo("transforms: " + ", ".join(sorted(host.transforms)))
+    for failure in host.failures:
+        click.echo(f"plugin {failure.plugin!r} failed: {failure.error}", err=True)
+    sys.exit(EXIT_ATTENTION if host.failures else EXIT_OK)
+
+
+@click.command()
+@click.option("--offline", is_flag=True, help="Validate config and mappings only; do not connect.")
+@config_option
+@reports_errors
+def check(offline: bool, config_path: str | None) -> None:
+    """Validate the config and mappings, then check each connection's credentials."""
+    from hub.engine.runner import open_hub
+    from hub.errors import PmhubError
+
+    with open_hub(config_path, dry_run=True) as hub:
+        for flow in hub.config.flows:
+            hub.mapping(flow)
+        click.echo(f"config {hub.config.path}: ok ({len(hub.config.connections)} connections, "
+                   f"{len(hub.config.flows)} flows)")
+        if offline:
+            return
+        failed = False
+        for name in hub.config.connections:
+            try:
+                who = hub.connector(name).whoami()
+                click.echo(f"connection {name}: ok ({who})")
+            except PmhubError as error:
+                failed = True
+                click.echo(f"connection {name}: FAILED: {error}", err=True)
+    sys.exit(EXIT_ATTENTION if failed else EXIT_OK)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@config_option
+@reports_errors
+def status(as_json: bool, config_path: str | None) -> None:
+    """Show each flow's last run, links, parked records and open conflicts."""
+    from hub.engine.runner import open_hub
+
+    with open_hub(config_path) as hub:
+        runs = {r["flow"]: r for r in hub.store.last_runs()}
+        parked = hub.store.parked_records()
+        conflicts = hub.store.open_conflicts()
+        data = []
+        for flow in hub.config.flows:
+            run = runs.get(flow.name)
+            data.append({
+                "flow": flow.name, "links": hub.store.count_links(flow.name),
+                "last_run": run["started_at"].isoformat() if run else None,
+                "status": run["status"] if run else "never run",
+                "duration_s": round((run["finished_at"] - run["started_at"]).total_seconds(), 2)
+                if run and run["finished_at"] else None,
+                "stats": run["stats"] if run else {}, "error": run["error"] if run else None,
+                "parked": sum(1 for p in parked if p["flow"] == flow.name),
+                "conflicts": sum(1 for c in conflicts if c["flow"] == flow.name),
+            })
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    rows = []
+    for item in data:
+        stats = item["stats"]
+        calls = ", ".join(f"{s['connection']} {s['api_calls']}" for s in stats.values())
+        changes = ", ".join(f"{s['connection']} +{s['created']}/~{s['updated']}" for s in stats.values())
+        rows.append([item["flow"], item["status"], item["last_run"], item["duration_s"], item["links"],
+                     changes, calls, item["parked"], item["conflicts"]])
+    _table("flows", ["flow", "last status", "last run (UTC)", "seconds", "links", "created/updated",
+                     "API calls", "parked", "conflicts"], rows)
+    for item in data:
+        if item["error"]:
+            click.echo(f"{item['flow']}: {item['error']}")
+
+
+@click.group(invoke_without_command=True)
+@config_option
+@click.pass_context
+@reports_errors
+def conflicts(ctx: click.Context, config_path: str | None) -> None:
+    """List open conflicts (same field changed differently on both sides)."""
+    ctx.obj = config_path
+    if ctx.invoked_subcommand is not None:
+        return
+    from hub.engine.runner import open_hub
+
+    with open_hub(config_path) as hub:
+        rows = [[c["id"], c["flow"], c["record_type"], f"a:{c['a_id']} b:{c['b_id']}", c["field"],
+                 json.loads(c["base_value"]), json.loads(c["a_value"]), json.loads(c["b_value"])]
+                for c in hub.store.open_conflicts()]
+    if not rows:
+        click.echo("no open conflicts")
+        return
+    _table("open conflicts", ["id", "flow", "type", "records", "field", "was", "side a", "side b"], rows)
+    click.echo("resolve with: pmhub conflicts resolve ID --take a|b")
+
+
+@conflicts.command()
+@click.argument("conflict_id", type=int)
+@click.option("--take", type=click.Choice(["a", "b"]), required=True, help="Which side's value wins.")
+@click.pass_obj
+@reports_errors
+def resolve(config_path: str | None, conflict_id: int, take: str) -> None:
+    """Resolve conflict CONFLICT_ID by taking side a's or b's value, and write it now."""
+    from hub.engine.runner import open_hub
+    from hub.errors import ConfigError
+
+    with open_hub(config_path) as hub:
+        conflict = hub.store.conflict(conflict_id)
+        if conflict is None or conflict["status"] != "open":
+            raise ConfigError(f"no open conflict with id {conflict_id} (see `pmhub conflicts`)")
+        hub.store.resolve_conflict(conflict_id, take)
+        flow = hub.config.flow(conflict["flow"])
+        hub.flow_run(flow).apply_resolved_conflicts()
+    click.echo(f"conflict {conflict_id}: took side {take}'s {conflict['field']} and wrote it")
+
+
+COMMANDS = (plugins, check, status, conflicts)

@@ -1,0 +1,237 @@
+"""Loading ``config.toml``: state, connections, flows. One place resolves secrets.
+
+Every problem becomes a ``ConfigError`` naming the file, the key and what is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from hub.errors import ConfigError
+from hub.model import RECORD_MODELS
+
+if TYPE_CHECKING:
+    from hub.connector import ConnectionSettings
+    from hub.plugins import PluginHost
+
+CONFIG_ENV = "PMHUB_CONFIG"
+DEFAULT_CONFIG = "pmhub.toml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StateConfig(_Strict):
+    #: SQLAlchemy URL; None means a SQLite file in the user's data dir.
+    url: str | None = None
+
+
+class FlowSide(_Strict):
+    connection: str
+    scope: str = Field(min_length=1)
+
+
+class FlowFilter(_Strict):
+    #: Only records carrying at least one of these labels take part.
+    labels: list[str] = Field(default_factory=list)
+
+
+class ProgressNotes(_Strict):
+    """Write a progress summary back to the customer's record (see the Zoho plugin)."""
+
+    enabled: bool = True
+    #: Which side receives the notes ("a" or "b").
+    side: Literal["a", "b"] = "a"
+
+
+class FlowConfig(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    a: FlowSide
+    b: FlowSide
+    records: list[str] = Field(default_factory=lambda: ["issue", "comment"], min_length=1)
+    direction: Literal["a->b", "b->a", "both"] = "both"
+    mapping: str | None = None
+    conflict: Literal["newest", "prefer-a", "prefer-b", "manual"] = "newest"
+    on_delete: Literal["close", "delete", "ignore"] = "close"
+    filter: FlowFilter | None = None
+    schedule: str | None = None
+    #: How a first run recognises records that already exist on both sides.
+    match: list[Literal["marker", "link", "title"]] = Field(default_factory=lambda: ["marker", "link"])
+    progress_notes: ProgressNotes | None = None
+
+    @field_validator("records")
+    @classmethod
+    def _known_records(cls, records: list[str]) -> list[str]:
+        unknown = [r for r in records if r not in RECORD_MODELS]
+        if unknown:
+            raise ValueError(f"unknown record type(s) {unknown}; known: {sorted(RECORD_MODELS)}")
+        # Parents first: comments need their issue's link to exist.
+        order = list(RECORD_MODELS)
+        return sorted(set(records), key=order.index)
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, schedule: str | None) -> str | None:
+        if schedule is not None:
+            from croniter import croniter
+
+            if not croniter.is_valid(schedule):
+                raise ValueError(f"{schedule!r} is not a cron expression (e.g. '*/5 * * * *')")
+        return schedule
+
+    def reads(self, side: str) -> bool:
+        """Does this flow take changes from ``side``?"""
+        return self.direction == "both" or self.direction.startswith(side)
+
+    def writes(self, side: str) -> bool:
+        return self.direction == "both" or self.direction.endswith(side)
+
+
+class DaemonConfig(_Strict):
+    #: Seconds between schedule checks.
+    tick: float = Field(default=30.0, gt=0)
+
+
+class _RawConfig(_Strict):
+    state: StateConfig = Field(default_factory=StateConfig)
+    connections: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    flows: list[FlowConfig] = Field(default_factory=list)
+    daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+
+    @model_validator(mode="after")
+    def _flows_reference_connections(self) -> _RawConfig:
+        names = [flow.name for flow in self.flows]
+        for flow in self.flows:
+            if names.count(flow.name) > 1:
+                raise ValueError(f"flow name {flow.name!r} is used twice")
+        return self
+
+
+class Config(BaseModel):
+    """A loaded, validated configuration. ``connections`` hold each plugin's own settings model."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    path: Path
+    state: StateConfig
+    connections: dict[str, ConnectionSettings]
+    flows: list[FlowConfig]
+    daemon: DaemonConfig
+
+    def flow(self, name: str) -> FlowConfig:
+        for flow in self.flows:
+            if flow.name == name:
+                return flow
+        known = ", ".join(f.name for f in self.flows) or "none"
+        raise ConfigError(f"no flow named {name!r} (flows: {known})", file=str(self.path))
+
+
+def find_config(path: str | os.PathLike[str] | None) -> Path:
+    """The config to use: the given path, ``$PMHUB_CONFIG``, or ``./pmhub.toml``."""
+    chosen = Path(path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+    if not chosen.is_file():
+        raise ConfigError(
+            f"config file not found (pass --config, set {CONFIG_ENV}, or copy config.example.toml "
+            f"to {DEFAULT_CONFIG})", file=str(chosen))
+    return chosen
+
+
+def load_config(path: str | os.PathLike[str] | None, host: PluginHost) -> Config:
+    file = find_config(path)
+    where = str(file)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"not valid TOML: {error}", file=where) from None
+    except OSError as error:
+        raise ConfigError(f"cannot read: {error.strerror}", file=where) from None
+    try:
+        raw = _RawConfig.model_validate(data)
+    except ValidationError as error:
+        raise _config_error(error, where) from None
+
+    connections: dict[str, ConnectionSettings] = {}
+    for name, table in raw.connections.items():
+        key = f"connections.{name}"
+        plugin = table.get("plugin")
+        if not isinstance(plugin, str):
+            raise ConfigError("missing 'plugin' (e.g. plugin = \"github\")", file=where, key=key)
+        try:
+            connector = host.connector(plugin)
+        except ConfigError as error:
+            raise ConfigError(error.problem, file=where, key=f"{key}.plugin") from None
+        resolved = resolve_secrets(table, file=where, key=key, base=file.parent)
+        try:
+            connections[name] = connector.settings_model.model_validate(resolved)
+        except ValidationError as error:
+            raise _config_error(error, where, prefix=key) from None
+
+    for index, flow in enumerate(raw.flows):
+        for side in ("a", "b"):
+            ref = getattr(flow, side).connection
+            if ref not in connections:
+                known = ", ".join(connections) or "none defined"
+                raise ConfigError(f"unknown connection {ref!r} (connections: {known})", file=where,
+                                  key=f"flows[{index}].{side}.connection")
+        for record_type in flow.records:
+            for side in ("a", "b"):
+                conn = connections[getattr(flow, side).connection]
+                if record_type not in host.connector(conn.plugin).record_types:
+                    raise ConfigError(
+                        f"plugin {conn.plugin!r} does not handle {record_type!r} records",
+                        file=where, key=f"flows[{index}].records")
+    return Config(path=file, state=raw.state, connections=connections, flows=raw.flows,
+                  daemon=raw.daemon)
+
+
+def resolve_secrets(table: dict[str, Any], *, file: str, key: str, base: Path) -> dict[str, Any]:
+    """Replace ``{ env = "X" }`` and ``{ file = "path" }`` values by what they point at."""
+    out: dict[str, Any] = {}
+    for name, value in table.items():
+        here = f"{key}.{name}"
+        if isinstance(value, dict) and set(value) in ({"env"}, {"file"}):
+            if "env" in value:
+                resolved = os.environ.get(value["env"])
+                if resolved is None:
+                    raise ConfigError(f"environment variable {value['env']} is not set", file=file,
+                                      key=here)
+            else:
+                secret_path = base / Path(value["file"]).expanduser()
+                try:
+                    resolved = secret_path.read_text(encoding="utf-8").strip()
+                except OSError as error:
+                    raise ConfigError(f"cannot read secret file {secret_path}: {error.strerror}",
+                                      file=file, key=here) from None
+            out[name] = resolved
+        elif isinstance(value, dict) and ("env" in value or "file" in value):
+            raise ConfigError("a secret is { env = \"NAME\" } or { file = \"path\" }, nothing else",
+                              file=file, key=here)
+        else:
+            out[name] = value
+    return out
+
+
+def _config_error(error: ValidationError, file: str, prefix: str = "") -> ConfigError:
+    first = error.errors()[0]
+    parts = [prefix] if prefix else []
+    for loc in first["loc"]:
+        if isinstance(loc, int):
+            parts[-1:] = [f"{parts[-1]}[{loc}]"] if parts else [f"[{loc}]"]
+        else:
+            parts.append(str(loc))
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown key (not part of the config contract; see config.example.toml)"
+    elif first["type"] == "missing":
+        message = "required key is missing"
+    more = len(error.errors()) - 1
+    if more:
+        message += f" (and {more} more problem{'s' if more > 1 else ''})"
+    # Pydantic may echo the input; secrets are resolved by now, so never include the input value.
+    return ConfigError(message, file=file, key=".".join(parts))

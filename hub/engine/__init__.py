@@ -1,0 +1,1 @@
+"""The sync engine: reads changes on both sides of a flow, merges, writes, records."""

@@ -1,0 +1,118 @@
+"""The one retry policy: tenacity, exponential backoff with jitter, Retry-After and rate-limit
+reset honoured, within a per-connection budget for the run.
+
+Reads and updates are retried as they are. A create is never blindly re-sent: after a transient
+failure the next attempt first looks for the record by its marker (the write may have happened
+and only the reply been lost).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity.wait import wait_exponential_jitter
+
+from hub.connector import Connector, Remote
+from hub.errors import BudgetExhausted, TransientError
+
+T = TypeVar("T")
+
+
+@dataclass
+class RetryBudget:
+    """Limits for one connection in one run; when spent, the connection waits for the next run."""
+
+    attempts: int = 5
+    max_retries: int = 50
+    max_wait: float = 300.0
+    #: Longest single wait honoured (a reset hours away ends the run for this connection instead).
+    max_single_wait: float = 120.0
+    initial: float = 0.5
+    cap: float = 30.0
+
+
+class Retrier:
+    def __init__(self, connector: Connector, budget: RetryBudget | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.connector = connector
+        self.budget = budget or RetryBudget()
+        self.sleep = sleep
+        self.retries = 0
+        self.waited = 0.0
+        self._backoff = wait_exponential_jitter(initial=self.budget.initial, max=self.budget.cap)
+
+    def call(self, fn: Callable[..., T], *args: object) -> T:
+        """Call an idempotent operation, retrying transient failures."""
+        for attempt in self._retrying():
+            with attempt:
+                self._respect_rate_limit()
+                return fn(*args)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def create(self, scope: str, record_type: str, item: object, marker: str, *,
+               recover_first: bool = False) -> Remote:
+        """Create, recovering by marker after a transient failure instead of re-sending.
+
+        ``recover_first``: an earlier attempt may already have written it; look before creating.
+        """
+        uncertain = recover_first
+        for attempt in self._retrying():
+            with attempt:
+                self._respect_rate_limit()
+                if uncertain:
+                    found = self.connector.find_by_marker(scope, record_type, marker)
+                    if found is not None:
+                        return found
+                uncertain = True
+                return self.connector.create(scope, record_type, item, marker)  # type: ignore[arg-type]
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _retrying(self) -> Retrying:
+        return Retrying(
+            retry=retry_if_exception_type(TransientError),
+            stop=stop_after_attempt(self.budget.attempts),
+            wait=self._wait,
+            sleep=self._sleep,
+            reraise=True,
+        )
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        hinted = getattr(error, "retry_after", None)
+        wait = float(hinted) if hinted is not None else self._backoff(state)
+        if isinstance(error, BudgetExhausted):
+            raise error
+        if wait > self.budget.max_single_wait:
+            raise BudgetExhausted(
+                f"{self.connector.name}: asked to wait {wait:.0f}s, more than the "
+                f"{self.budget.max_single_wait:.0f}s a run waits", retry_after=wait)
+        return wait
+
+    def _sleep(self, seconds: float) -> None:
+        self.retries += 1
+        self.waited += seconds
+        if self.retries > self.budget.max_retries or self.waited > self.budget.max_wait:
+            raise BudgetExhausted(
+                f"{self.connector.name}: retry budget for this run spent ({self.retries - 1} retries, "
+                f"{self.waited - seconds:.0f}s waited); the rest waits for the next run")
+        self.sleep(seconds)
+
+    def _respect_rate_limit(self) -> None:
+        """Pause before a call when the tool said the quota is gone until a reset time."""
+        limit = self.connector.rate_limit
+        if limit.remaining is None or limit.remaining > 0 or limit.reset_at is None:
+            return
+        wait = (limit.reset_at - dt.datetime.now(dt.UTC)).total_seconds()
+        if wait <= 0:
+            return
+        if wait > self.budget.max_single_wait or self.waited + wait > self.budget.max_wait:
+            raise BudgetExhausted(f"{self.connector.name}: rate limit resets in {wait:.0f}s; "
+                                  "the rest waits for the next run", retry_after=wait)
+        self.waited += wait
+        self.sleep(wait)
+        limit.remaining = None

@@ -1,0 +1,145 @@
+"""Running flows: connectors opened once per connection, a lease per flow, a run record each."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from hub.config import Config, FlowConfig, load_config
+from hub.connector import Connector
+from hub.engine.flow import FlowResult, FlowRun, Progress, Side
+from hub.engine.retry import Retrier, RetryBudget
+from hub.errors import AuthError, ConfigError, PmhubError
+from hub.mapping import Mapping_, load_mapping, mapping_search_path
+from hub.paths import data_dir
+from hub.plugins import PluginHost, build_plugin_manager
+from hub.state.store import StateStore, default_state_url
+
+LEASE_TTL = dt.timedelta(hours=1)
+
+
+@dataclass
+class Hub:
+    """What every command works with: the config, the plugins, the state store, open connectors."""
+
+    config: Config
+    host: PluginHost
+    store: StateStore
+    budget: RetryBudget = field(default_factory=RetryBudget)
+    connectors: dict[str, Connector] = field(default_factory=dict)
+    retriers: dict[str, Retrier] = field(default_factory=dict)
+
+    def connector(self, name: str) -> Connector:
+        if name not in self.connectors:
+            settings = self.config.connections[name]
+            connector = self.host.connector(settings.plugin)(name, settings)
+            bind = getattr(connector, "bind_state", None)
+            if callable(bind):
+                bind(secrets=_SecretStorage(self.store, name), data_dir=data_dir())
+            try:
+                connector.open()
+            except AuthError as error:
+                raise AuthError(f"connection {name!r}: {error}", status=error.status) from None
+            self.connectors[name] = connector
+            self.retriers[name] = Retrier(connector, self.budget)
+        return self.connectors[name]
+
+    def mapping(self, flow: FlowConfig) -> Mapping_:
+        return load_mapping(flow.mapping, transforms=self.host.transforms,
+                            search=mapping_search_path(self.host.mapping_dirs), base=self.config.path.parent)
+
+    def flow_run(self, flow: FlowConfig, *, dry_run: bool = False, full: bool = False,
+                 progress: Progress | None = None) -> FlowRun:
+        sides = {}
+        for side in ("a", "b"):
+            ref = getattr(flow, side)
+            connector = self.connector(ref.connection)
+            sides[side] = Side(side, ref.connection, connector, ref.scope, self.retriers[ref.connection])
+        return FlowRun(flow, sides, self.store, self.mapping(flow), dry_run=dry_run, full=full,
+                       progress=progress)
+
+    def close(self) -> None:
+        for connector in self.connectors.values():
+            connector.close()
+        self.connectors.clear()
+        self.store.close()
+
+
+@contextmanager
+def open_hub(config_path: str | os.PathLike[str] | None, *, dry_run: bool = False) -> Iterator[Hub]:
+    host = build_plugin_manager()
+    config = load_config(config_path, host)
+    url = config.state.url or default_state_url()
+    if dry_run and _sqlite_file_missing(url):
+        url = "sqlite://"  # a dry run never creates the state file
+    hub = Hub(config, host, StateStore.open(url))
+    try:
+        yield hub
+    finally:
+        hub.close()
+
+
+def sync(hub: Hub, names: Sequence[str] = (), *, dry_run: bool = False, full: bool = False,
+         progress: Progress | None = None) -> list[FlowResult]:
+    """Run the named flows (all when none are named), each under its lease and with a run record."""
+    flows = [hub.config.flow(n) for n in names] if names else list(hub.config.flows)
+    if not flows:
+        raise ConfigError("no flows configured ([[flows]])", file=str(hub.config.path))
+    results = []
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+    for flow in flows:
+        if not dry_run and not hub.store.acquire_lease(flow.name, holder, LEASE_TTL):
+            results.append(FlowResult(flow.name, status="skipped",
+                                      error="another pmhub process is syncing this flow"))
+            continue
+        run_id = None if dry_run else hub.store.start_run(flow.name, dry_run)
+        try:
+            try:
+                result = hub.flow_run(flow, dry_run=dry_run, full=full, progress=progress).run()
+            except (AuthError, PmhubError) as error:
+                result = FlowResult(flow.name, status="failed", error=str(error))
+            if run_id is not None:
+                hub.store.finish_run(run_id, result.status,
+                                     {s: asdict(v) for s, v in result.stats.items()}, result.error)
+        finally:
+            if not dry_run:
+                hub.store.release_lease(flow.name, holder)
+        results.append(result)
+    return results
+
+
+def retry_parked(hub: Hub, names: Sequence[str] = ()) -> list[FlowResult]:
+    flows = [hub.config.flow(n) for n in names] if names else list(hub.config.flows)
+    results = []
+    for flow in flows:
+        try:
+            results.append(hub.flow_run(flow).retry_parked())
+        except (AuthError, PmhubError) as error:
+            results.append(FlowResult(flow.name, status="failed", error=str(error)))
+    return results
+
+
+class _SecretStorage:
+    """Where a connector keeps values between runs (e.g. OAuth tokens); it encrypts them itself."""
+
+    def __init__(self, store: StateStore, connection: str) -> None:
+        self.store, self.connection = store, connection
+
+    def get(self, key: str) -> str | None:
+        return self.store.get_secret(self.connection, key)
+
+    def put(self, key: str, value: str) -> None:
+        self.store.put_secret(self.connection, key, value)
+
+    def delete(self, key: str) -> None:
+        self.store.delete_secret(self.connection, key)
+
+
+def _sqlite_file_missing(url: str) -> bool:
+    prefix = "sqlite:///"
+    return url.startswith(prefix) and not Path(url[len(prefix):]).exists()

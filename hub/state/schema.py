@@ -1,0 +1,131 @@
+"""Tables of the state store (SQLAlchemy Core). Changes here need an Alembic revision."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+ID = String(255)
+NAME = String(200)
+
+#: One row per pair of twins. Snapshots are the synced canonical fields as last read on each side:
+#: the base of the three-way merge and, hashed into the fingerprints, how echoes are recognised.
+links = Table(
+    "links", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("flow", NAME, nullable=False),
+    Column("record_type", String(40), nullable=False),
+    Column("a_id", ID, nullable=False),
+    Column("b_id", ID, nullable=False),
+    Column("a_version", String(100)),
+    Column("b_version", String(100)),
+    Column("a_fp", String(40)),
+    Column("b_fp", String(40)),
+    Column("a_snapshot", Text),
+    Column("b_snapshot", Text),
+    #: "active", or the side whose record was deleted ("deleted-a", "deleted-b").
+    Column("state", String(20), nullable=False, default="active"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("flow", "record_type", "a_id", name="uq_links_a"),
+    UniqueConstraint("flow", "record_type", "b_id", name="uq_links_b"),
+)
+
+cursors = Table(
+    "cursors", metadata,
+    Column("flow", NAME, primary_key=True),
+    Column("side", String(1), primary_key=True),
+    Column("record_type", String(40), primary_key=True),
+    Column("value", String(64), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Written (and committed) before a create request; the marker is what the created record carries.
+intents = Table(
+    "intents", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("flow", NAME, nullable=False),
+    Column("record_type", String(40), nullable=False),
+    Column("target_side", String(1), nullable=False),
+    Column("source_id", ID, nullable=False),
+    Column("marker", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("flow", "record_type", "target_side", "source_id", name="uq_intents_source"),
+    Index("ix_intents_marker", "flow", "marker"),
+)
+
+parked = Table(
+    "parked", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("flow", NAME, nullable=False),
+    Column("record_type", String(40), nullable=False),
+    Column("side", String(1), nullable=False),
+    Column("source_id", ID, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, default=1),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("flow", "record_type", "side", "source_id", name="uq_parked_source"),
+)
+
+conflicts = Table(
+    "conflicts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("link_id", Integer, ForeignKey("links.id", ondelete="CASCADE"), nullable=False),
+    Column("flow", NAME, nullable=False),
+    Column("record_type", String(40), nullable=False),
+    Column("field", String(60), nullable=False),
+    Column("base_value", Text),
+    Column("a_value", Text),
+    Column("b_value", Text),
+    Column("status", String(10), nullable=False, default="open"),
+    Column("resolution", String(1)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+    Index("ix_conflicts_open", "flow", "status"),
+)
+
+runs = Table(
+    "runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("flow", NAME, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    #: running, ok, attention (parked or conflicts), failed
+    Column("status", String(12), nullable=False),
+    Column("dry_run", Boolean, nullable=False, default=False),
+    Column("error", Text),
+    #: JSON: per side {connection, created, updated, unchanged, conflicts, parked, deleted, api_calls}
+    Column("stats", Text),
+    Index("ix_runs_flow", "flow", "id"),
+)
+
+#: A per-flow lease, so two workers (or an overlapping cron run) never sync one flow at once.
+leases = Table(
+    "leases", metadata,
+    Column("flow", NAME, primary_key=True),
+    Column("holder", String(120), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Opaque, already-encrypted values a connector keeps between runs (e.g. OAuth tokens).
+secrets = Table(
+    "secrets", metadata,
+    Column("connection", NAME, primary_key=True),
+    Column("key", String(120), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,406 @@
+"""The state store API. SQLite by default, PostgreSQL for scale; migrations run on open.
+
+Methods take and return plain values; batches are the unit of work (one transaction each), so a
+``kill -9`` loses at most the batch in flight, and the engine's intents make that batch safe to redo.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from hub.errors import ConfigError
+from hub.state.schema import conflicts, cursors, intents, leases, links, parked, runs, secrets
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def default_state_url() -> str:
+    from hub.paths import data_dir
+
+    return f"sqlite:///{data_dir() / 'pmhub.db'}"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    # SQLite hands back naive datetimes; everything stored is UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+@dataclass(slots=True)
+class LinkRow:
+    id: int
+    flow: str
+    record_type: str
+    a_id: str
+    b_id: str
+    a_version: str | None
+    b_version: str | None
+    a_fp: str | None
+    b_fp: str | None
+    a_snapshot: str | None
+    b_snapshot: str | None
+    state: str
+
+    def id_on(self, side: str) -> str:
+        return self.a_id if side == "a" else self.b_id
+
+    def version_on(self, side: str) -> str | None:
+        return self.a_version if side == "a" else self.b_version
+
+    def fp_on(self, side: str) -> str | None:
+        return self.a_fp if side == "a" else self.b_fp
+
+    def snapshot_on(self, side: str) -> dict[str, Any] | None:
+        raw = self.a_snapshot if side == "a" else self.b_snapshot
+        return json.loads(raw) if raw else None
+
+
+@dataclass(slots=True)
+class LinkWrite:
+    """A new link or new snapshots for an existing one (``id`` set)."""
+
+    flow: str
+    record_type: str
+    a_id: str
+    b_id: str
+    a_version: str | None
+    b_version: str | None
+    a_fp: str | None
+    b_fp: str | None
+    a_snapshot: str | None
+    b_snapshot: str | None
+    id: int | None = None
+    state: str = "active"
+
+
+class StateStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str | None = None, *, migrate: bool = True) -> StateStore:
+        url = url or default_state_url()
+        try:
+            engine = create_engine(url, future=True, pool_pre_ping=True)
+        except Exception as error:  # bad URL, missing driver: a config problem, not a crash
+            raise ConfigError(f"cannot use state url: {error}", key="state.url") from None
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        store = cls(engine)
+        if migrate:
+            store.migrate()
+        return store
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (no-op, and cheap, when it already is)."""
+        from alembic.config import Config as AlembicConfig
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        config = AlembicConfig()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        head = ScriptDirectory.from_config(config).get_current_head()
+        with self.engine.begin() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+            if current == head:
+                return
+            from alembic import command
+
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    # -- links -----------------------------------------------------------------------------
+    def links_by_ids(self, flow: str, record_type: str, side: str, ids: Sequence[str],
+                     conn: Connection | None = None) -> dict[str, LinkRow]:
+        """Links whose ``side`` id is one of ``ids``, keyed by that id."""
+        if not ids:
+            return {}
+        column = links.c.a_id if side == "a" else links.c.b_id
+        found: dict[str, LinkRow] = {}
+        with self._conn(conn) as c:
+            for chunk in _chunks(list(ids), 500):
+                rows = c.execute(select(links).where(
+                    links.c.flow == flow, links.c.record_type == record_type, column.in_(chunk)))
+                for row in rows:
+                    link = LinkRow(**{k: row._mapping[k] for k in LinkRow.__slots__})
+                    found[link.id_on(side)] = link
+        return found
+
+    def link_by_id(self, link_id: int) -> LinkRow | None:
+        with self.engine.connect() as c:
+            row = c.execute(select(links).where(links.c.id == link_id)).first()
+        return LinkRow(**{k: row._mapping[k] for k in LinkRow.__slots__}) if row else None
+
+    def count_links(self, flow: str | None = None) -> int:
+        query = select(func.count()).select_from(links)
+        if flow is not None:
+            query = query.where(links.c.flow == flow)
+        with self.engine.connect() as c:
+            return int(c.execute(query).scalar_one())
+
+    def write_links(self, conn: Connection, rows: Iterable[LinkWrite]) -> None:
+        now = utcnow()
+        new, changed = [], []
+        for row in rows:
+            values = {k: getattr(row, k) for k in LinkWrite.__slots__ if k != "id"}
+            values["updated_at"] = now
+            if row.id is None:
+                new.append({**values, "created_at": now})
+            else:
+                changed.append({**values, "link_id": row.id})
+        if new:
+            conn.execute(insert(links), new)
+        if changed:
+            from sqlalchemy import bindparam
+
+            stmt = update(links).where(links.c.id == bindparam("link_id")).values(
+                {k: bindparam(k) for k in changed[0] if k != "link_id"})
+            conn.execute(stmt, changed)
+
+    def set_link_state(self, conn: Connection, link_id: int, state: str) -> None:
+        conn.execute(update(links).where(links.c.id == link_id).values(state=state, updated_at=utcnow()))
+
+    # -- cursors ---------------------------------------------------------------------------
+    def cursor(self, flow: str, side: str, record_type: str) -> dt.datetime | None:
+        with self.engine.connect() as c:
+            value = c.execute(select(cursors.c.value).where(
+                cursors.c.flow == flow, cursors.c.side == side, cursors.c.record_type == record_type,
+            )).scalar_one_or_none()
+        return dt.datetime.fromisoformat(value) if value else None
+
+    def set_cursor(self, conn: Connection, flow: str, side: str, record_type: str,
+                   value: dt.datetime) -> None:
+        key = dict(flow=flow, side=side, record_type=record_type)
+        updated = conn.execute(update(cursors).filter_by(**key).values(
+            value=value.isoformat(), updated_at=utcnow()))
+        if updated.rowcount == 0:
+            conn.execute(insert(cursors).values(**key, value=value.isoformat(), updated_at=utcnow()))
+
+    def reset_cursors(self, flow: str) -> None:
+        with self.transaction() as c:
+            c.execute(delete(cursors).where(cursors.c.flow == flow))
+
+    # -- intents ---------------------------------------------------------------------------
+    def intents_for(self, flow: str, record_type: str, target_side: str,
+                    source_ids: Sequence[str], conn: Connection | None = None) -> dict[str, str]:
+        """source id -> marker of intents still pending."""
+        out: dict[str, str] = {}
+        with self._conn(conn) as c:
+            for chunk in _chunks(list(source_ids), 500):
+                rows = c.execute(select(intents.c.source_id, intents.c.marker).where(
+                    intents.c.flow == flow, intents.c.record_type == record_type,
+                    intents.c.target_side == target_side, intents.c.source_id.in_(chunk)))
+                out.update({r.source_id: r.marker for r in rows})
+        return out
+
+    def intent_sources_by_marker(self, flow: str, record_type: str, target_side: str,
+                                 markers: Sequence[str]) -> dict[str, str]:
+        """marker -> source id, for adopting records whose create reply was lost."""
+        out: dict[str, str] = {}
+        with self.engine.connect() as c:
+            for chunk in _chunks(list(markers), 500):
+                rows = c.execute(select(intents.c.source_id, intents.c.marker).where(
+                    intents.c.flow == flow, intents.c.record_type == record_type,
+                    intents.c.target_side == target_side, intents.c.marker.in_(chunk)))
+                out.update({r.marker: r.source_id for r in rows})
+        return out
+
+    def add_intents(self, flow: str, record_type: str, target_side: str,
+                    pairs: Sequence[tuple[str, str]]) -> None:
+        """Record (source id, marker) intents and commit, before any create request goes out."""
+        if not pairs:
+            return
+        now = utcnow()
+        with self.transaction() as c:
+            existing = self.intents_for(flow, record_type, target_side, [s for s, _ in pairs], conn=c)
+            rows = [dict(flow=flow, record_type=record_type, target_side=target_side, source_id=s,
+                         marker=m, created_at=now) for s, m in pairs if s not in existing]
+            if rows:
+                c.execute(insert(intents), rows)
+
+    def drop_intents(self, conn: Connection, flow: str, record_type: str, target_side: str,
+                     source_ids: Sequence[str]) -> None:
+        for chunk in _chunks(list(source_ids), 500):
+            conn.execute(delete(intents).where(
+                intents.c.flow == flow, intents.c.record_type == record_type,
+                intents.c.target_side == target_side, intents.c.source_id.in_(chunk)))
+
+    # -- parked ----------------------------------------------------------------------------
+    def park(self, conn: Connection, flow: str, record_type: str, side: str, source_id: str,
+             reason: str) -> None:
+        now = utcnow()
+        key = dict(flow=flow, record_type=record_type, side=side, source_id=source_id)
+        updated = conn.execute(update(parked).filter_by(**key).values(
+            reason=reason, attempts=parked.c.attempts + 1, updated_at=now))
+        if updated.rowcount == 0:
+            conn.execute(insert(parked).values(**key, reason=reason, attempts=1, created_at=now,
+                                               updated_at=now))
+
+    def unpark(self, conn: Connection, flow: str, record_type: str, side: str,
+               source_ids: Sequence[str]) -> None:
+        for chunk in _chunks(list(source_ids), 500):
+            conn.execute(delete(parked).where(
+                parked.c.flow == flow, parked.c.record_type == record_type, parked.c.side == side,
+                parked.c.source_id.in_(chunk)))
+
+    def parked_records(self, flow: str | None = None) -> list[dict[str, Any]]:
+        query = select(parked).order_by(parked.c.id)
+        if flow is not None:
+            query = query.where(parked.c.flow == flow)
+        with self.engine.connect() as c:
+            return [dict(r._mapping) for r in c.execute(query)]
+
+    # -- conflicts -------------------------------------------------------------------------
+    def add_conflict(self, conn: Connection, link_id: int, flow: str, record_type: str, field: str,
+                     base: Any, a_value: Any, b_value: Any) -> None:
+        open_same = conn.execute(select(conflicts.c.id).where(
+            conflicts.c.link_id == link_id, conflicts.c.field == field,
+            conflicts.c.status == "open")).first()
+        values = dict(base_value=json.dumps(base), a_value=json.dumps(a_value),
+                      b_value=json.dumps(b_value))
+        if open_same:
+            conn.execute(update(conflicts).where(conflicts.c.id == open_same.id).values(**values))
+        else:
+            conn.execute(insert(conflicts).values(link_id=link_id, flow=flow, record_type=record_type,
+                                                  field=field, status="open", created_at=utcnow(),
+                                                  **values))
+
+    def open_conflicts(self, flow: str | None = None, link_id: int | None = None) -> list[dict[str, Any]]:
+        query = select(conflicts, links.c.a_id, links.c.b_id).join(links).where(
+            conflicts.c.status == "open").order_by(conflicts.c.id)
+        if flow is not None:
+            query = query.where(conflicts.c.flow == flow)
+        if link_id is not None:
+            query = query.where(conflicts.c.link_id == link_id)
+        with self.engine.connect() as c:
+            return [dict(r._mapping) for r in c.execute(query)]
+
+    def conflict(self, conflict_id: int) -> dict[str, Any] | None:
+        with self.engine.connect() as c:
+            row = c.execute(select(conflicts).where(conflicts.c.id == conflict_id)).first()
+        return dict(row._mapping) if row else None
+
+    def resolve_conflict(self, conflict_id: int, winner: str) -> None:
+        with self.transaction() as c:
+            c.execute(update(conflicts).where(conflicts.c.id == conflict_id).values(
+                status="resolved", resolution=winner, resolved_at=utcnow()))
+
+    def resolved_unapplied(self, flow: str, record_type: str) -> list[dict[str, Any]]:
+        """Conflicts resolved by a user and not yet written: status 'resolved', resolution set."""
+        query = select(conflicts).where(conflicts.c.flow == flow, conflicts.c.record_type == record_type,
+                                        conflicts.c.status == "resolved")
+        with self.engine.connect() as c:
+            return [dict(r._mapping) for r in c.execute(query)]
+
+    def close_conflict(self, conn: Connection, conflict_id: int) -> None:
+        conn.execute(update(conflicts).where(conflicts.c.id == conflict_id).values(status="applied"))
+
+    # -- runs ------------------------------------------------------------------------------
+    def start_run(self, flow: str, dry_run: bool) -> int:
+        with self.transaction() as c:
+            result = c.execute(insert(runs).values(flow=flow, started_at=utcnow(), status="running",
+                                                   dry_run=dry_run))
+            return int(result.inserted_primary_key[0])
+
+    def finish_run(self, run_id: int, status: str, stats: dict[str, Any], error: str | None = None) -> None:
+        with self.transaction() as c:
+            c.execute(update(runs).where(runs.c.id == run_id).values(
+                finished_at=utcnow(), status=status, stats=json.dumps(stats), error=error))
+
+    def last_runs(self, limit_per_flow: int = 1) -> list[dict[str, Any]]:
+        with self.engine.connect() as c:
+            rows = [dict(r._mapping) for r in c.execute(select(runs).order_by(runs.c.id.desc()).limit(500))]
+        seen: dict[str, int] = {}
+        out = []
+        for row in rows:
+            if seen.get(row["flow"], 0) < limit_per_flow:
+                seen[row["flow"]] = seen.get(row["flow"], 0) + 1
+                row["stats"] = json.loads(row["stats"]) if row["stats"] else {}
+                row["started_at"] = _aware(row["started_at"])
+                row["finished_at"] = _aware(row["finished_at"])
+                out.append(row)
+        return out
+
+    # -- leases ----------------------------------------------------------------------------
+    def acquire_lease(self, flow: str, holder: str, ttl: dt.timedelta) -> bool:
+        """Take the flow's lease unless another live holder has it. Atomic on both backends."""
+        now = utcnow()
+        with self.transaction() as c:
+            taken = c.execute(update(leases).where(
+                leases.c.flow == flow, (leases.c.expires_at < now) | (leases.c.holder == holder),
+            ).values(holder=holder, expires_at=now + ttl))
+            if taken.rowcount:
+                return True
+            try:
+                with c.begin_nested():
+                    c.execute(insert(leases).values(flow=flow, holder=holder, expires_at=now + ttl))
+                return True
+            except IntegrityError:
+                return False
+
+    def release_lease(self, flow: str, holder: str) -> None:
+        with self.transaction() as c:
+            c.execute(delete(leases).where(leases.c.flow == flow, leases.c.holder == holder))
+
+    # -- connector secrets (already encrypted by their owner) -------------------------------
+    def get_secret(self, connection: str, key: str) -> str | None:
+        with self.engine.connect() as c:
+            return c.execute(select(secrets.c.value).where(
+                secrets.c.connection == connection, secrets.c.key == key)).scalar_one_or_none()
+
+    def put_secret(self, connection: str, key: str, value: str) -> None:
+        with self.transaction() as c:
+            c.execute(delete(secrets).where(secrets.c.connection == connection, secrets.c.key == key))
+            c.execute(insert(secrets).values(connection=connection, key=key, value=value,
+                                             updated_at=utcnow()))
+
+    def delete_secret(self, connection: str, key: str) -> None:
+        with self.transaction() as c:
+            c.execute(delete(secrets).where(secrets.c.connection == connection, secrets.c.key == key))
+
+    # -- helpers ---------------------------------------------------------------------------
+    @contextmanager
+    def _conn(self, conn: Connection | None) -> Iterator[Connection]:
+        if conn is not None:
+            yield conn
+        else:
+            with self.engine.connect() as c:
+                yield c
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets `pmhub status` read while a sync writes; NORMAL is durable at each commit under WAL
+    # except on power loss, which loses at most the last batch: the intents make that batch safe.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

@@ -1,0 +1,38 @@
+"""Transforms every mapping may name; registered by the core like any plugin's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from hub import hookimpl
+from hub.mapping import Direction, Transform
+
+
+def label_prefix(values: dict[str, Any], params: Mapping[str, Any], direction: Direction) -> dict[str, Any]:
+    """Carry a value as a label, e.g. GitHub's ``priority: high`` convention.
+
+    In: the first label starting with ``prefix`` becomes ``raw[field]`` and leaves the labels.
+    Out: ``raw[field]`` becomes a label ``prefix + value``.
+    """
+    prefix = str(params.get("prefix", f"{params['field']}: "))
+    name = str(params["field"])
+    labels = list(values.get("labels") or [])
+    raw = dict(values.get("raw") or {})
+    if direction == "in":
+        found = next((label for label in labels if label.startswith(prefix)), None)
+        if found is not None:
+            raw[name] = found[len(prefix):]
+        values["labels"] = [label for label in labels if not label.startswith(prefix)]
+    else:
+        labels = [label for label in labels if not label.startswith(prefix)]
+        if raw.get(name):
+            labels.append(prefix + raw[name])
+        values["labels"] = sorted(set(labels))
+    values["raw"] = raw
+    return values
+
+
+@hookimpl
+def register_transforms(register: Callable[[str, Transform], None]) -> None:
+    register("label_prefix", label_prefix)
