@@ -17,12 +17,13 @@ Faithfulness notes, checked against ``shared/oracles/trello``:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 from hub.sandbox.service import BadPayload, Call, SandboxService, json_response, route
 
@@ -84,6 +85,8 @@ class TrelloSandbox(SandboxService):
         self.labels: dict[str, Label] = {}
         self.cards: dict[str, Card] = {}
         self.actions: dict[str, Action] = {}
+        #: Encoded card JSON by card id, for listing big boards fast; any write empties it.
+        self._encoded_cards: dict[str, str] = {}
         self.me = self._add_member(BOT_USERNAME, "pmhub bot", self.now())
         if seed == "demo":
             self._seed_demo()
@@ -92,6 +95,12 @@ class TrelloSandbox(SandboxService):
     @staticmethod
     def now() -> dt.datetime:
         return dt.datetime.now(dt.UTC)
+
+    def handle(self, request: Request, subpath: str, base: str, token: str | None) -> Response:
+        if request.method != "GET":
+            # A write may change any card's JSON (a label rename shows on every card using it).
+            self._encoded_cards.clear()
+        return super().handle(request, subpath, base, token)
 
     def error(self, status: int, message: str, call: Call | None = None) -> Response:
         if status == 401:
@@ -305,17 +314,37 @@ class TrelloSandbox(SandboxService):
         }, at, card=card, tlist=self.lists[card.list])
 
     def _card_json(self, card: Card, call: Call | None = None) -> dict[str, Any]:
-        full = card.to_json(self.labels)
-        if call is None:
-            return full
-        fields = call.args.get("fields")
-        out = full if not fields or fields == "all" else {
-            "id": card.id, **{name: full[name] for name in fields.split(",") if name in full}}
-        if _flag(call.args.get("members", False)):
-            out["members"] = [self.members[m].brief() for m in card.members if m in self.members]
-        if call.args.get("list") and _flag(call.args["list"]):
-            out["list"] = self.lists[card.list].to_json()
-        return out
+        return card.to_json(self.labels) if call is None else self._card_view(call)(card)
+
+    def _encoded_list(self, cards: list[Card]) -> Response:
+        cache = self._encoded_cards
+        parts = []
+        for card in cards:
+            encoded = cache.get(card.id)
+            if encoded is None:
+                encoded = cache[card.id] = json.dumps(card.to_json(self.labels), separators=(",", ":"))
+            parts.append(encoded)
+        return Response("[" + ",".join(parts) + "]", mimetype="application/json")
+
+    def _card_view(self, call: Call) -> Callable[[Card], dict[str, Any]]:
+        """How this request wants cards shown (``fields``, ``members``, ``list``), read once per
+        request rather than once per card: listing a big board is the hot path."""
+        args = call.args
+        fields = args.get("fields")
+        names = None if not fields or fields == "all" else fields.split(",")
+        with_members = _flag(args.get("members", False))
+        with_list = _flag(args.get("list", False))
+
+        def view(card: Card) -> dict[str, Any]:
+            full = card.to_json(self.labels)
+            out = full if names is None else {"id": card.id, **{n: full[n] for n in names if n in full}}
+            if with_members:
+                out["members"] = [self.members[m].brief() for m in card.members if m in self.members]
+            if with_list:
+                out["list"] = self.lists[card.list].to_json()
+            return out
+
+        return view
 
     def _board_json(self, board: Board, call: Call) -> dict[str, Any]:
         full = board.to_json()
@@ -474,7 +503,11 @@ class TrelloSandbox(SandboxService):
                 raise BadPayload(404, NOT_FOUND)
             return json_response(self._card_json(card, call))
         which = which or call.args.get("filter", "open")
-        return json_response([self._card_json(c, call) for c in self._filter_cards(board, which)])
+        cards = self._filter_cards(board, which)
+        if not {"fields", "members", "list"} & set(call.args):
+            return self._encoded_list(cards)
+        view = self._card_view(call)
+        return json_response([view(c) for c in cards])
 
     @route("/1/boards/<ref>/actions")
     def board_actions(self, call: Call, ref: str) -> Response:
@@ -530,7 +563,8 @@ class TrelloSandbox(SandboxService):
         tlist = self.tlist(ref)
         which = call.args.get("filter", "open")
         cards = [c for c in self._filter_cards(self.boards[tlist.board], which) if c.list == tlist.id]
-        return json_response([self._card_json(c, call) for c in cards])
+        view = self._card_view(call)
+        return json_response([view(c) for c in cards])
 
     @route("/1/lists/<ref>/actions")
     def list_actions(self, call: Call, ref: str) -> Response:

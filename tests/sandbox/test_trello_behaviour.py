@@ -212,3 +212,12 @@ def test_demo_seed(sandbox: SandboxClient, trello: TrelloHttp) -> None:
     assert trello.get(f"/boards/{board_id}/actions", filter="commentCard")
     sandbox.reset("demo")
     assert trello.get("/members/me/boards")[0]["id"] == board_id, "demo ids are stable across resets"
+
+
+def test_listing_reflects_every_write(trello: TrelloHttp, board: dict[str, str]) -> None:
+    """Listings are served from an encoded cache; a write anywhere (here a label rename) must show."""
+    label = trello.call("POST", "/labels", params={"idBoard": board["id"], "name": "old", "color": "red"})
+    trello.card(board["To Do"], "labelled", idLabels=label["id"])
+    assert trello.get(f"/boards/{board['id']}/cards")[0]["labels"][0]["name"] == "old"
+    trello.call("PUT", f"/labels/{label['id']}", params={"name": "new"})
+    assert trello.get(f"/boards/{board['id']}/cards")[0]["labels"][0]["name"] == "new"
