@@ -69,6 +69,11 @@ class Query:
     def matches(self, issue: IssueView) -> bool:
         return all(_match(clause, issue) for clause in self.clauses)
 
+    def needs(self) -> frozenset[str]:
+        """The issue terms ``matches`` and ``sort_key`` read."""
+        order = self.order or [("key", True)]
+        return frozenset({c.field for c in self.clauses} | {f"_order_{name}" for name, _ in order})
+
     def sort_key(self) -> Callable[[IssueView], Any]:
         order = self.order or [("key", True)]
 

@@ -910,8 +910,11 @@ class JiraSandbox(SandboxService):
         cap = SEARCH_MAX_IDS_ONLY if ids_only else SEARCH_MAX_WITH_FIELDS
         limit = max(0, min(max_results, cap))
         offset = _decode_token(token, jql_text) if token else 0
-        hits = sorted((i for i in self.issues.values() if query.matches(self._view(i))),
-                      key=lambda i: query.sort_key()(self._view(i)))
+        sort_key, needed = query.sort_key(), query.needs()
+        views = ((issue, self._view(issue, needed)) for issue in self.issues.values())
+        hits = [issue for issue, _view in sorted(
+            ((issue, view) for issue, view in views if query.matches(view)),
+            key=lambda pair: sort_key(pair[1]))]
         page = hits[offset:offset + limit]
         expand_set = _list_arg(expand)
         body: dict[str, Any] = {"issues": [
@@ -927,32 +930,47 @@ class JiraSandbox(SandboxService):
             body["schema"] = {f[0]: _schema(f) for f in seed.SYSTEM_FIELDS}
         return json_response(body)
 
-    def _view(self, issue: _Issue) -> jql.IssueView:
-        status = _status_def(issue.status)
-        project = self.projects[issue.project]
-        user_terms = {
-            name: ([account, self.users.get(account, {}).get("displayName", ""),
-                    self.users.get(account, {}).get("emailAddress", "")] if account else [])
-            for name, account in (("assignee", issue.assignee), ("reporter", issue.reporter))
-        }
-        number = int(issue.key.rsplit("-", 1)[1])
-        priority_rank = next((n for n, p in enumerate(seed.PRIORITIES) if p[0] == issue.priority), 99)
-        return {
-            "project": [issue.project, str(project["id"]), project["name"]],
-            "key": [issue.key, str(issue.id)],
-            "labels": issue.labels,
-            "status": [status.name, status.id],
-            "statusCategory": [status.category_name, status.category_key, str(status.category_id)],
-            "issuetype": [t[1] for t in seed.ISSUE_TYPES if t[0] == issue.issuetype] + [issue.issuetype],
-            "priority": [p[1] for p in seed.PRIORITIES if p[0] == issue.priority] + [issue.priority],
-            **user_terms,
-            "updated": issue.updated,
-            "created": issue.created,
-            "_order_updated": (issue.updated, issue.id),
-            "_order_created": (issue.created, issue.id),
-            "_order_key": (issue.project, number),
-            "_order_priority": (priority_rank, issue.id),
-        }
+    def _view(self, issue: _Issue, needed: frozenset[str]) -> jql.IssueView:
+        """What the query reads of one issue; only the ``needed`` terms are computed, because a
+        search scans every issue and this is the sandbox's hot loop."""
+        view: jql.IssueView = {}
+        for name in needed:
+            view[name] = self._term(issue, name)
+        return view
+
+    def _term(self, issue: _Issue, name: str) -> Any:
+        if name == "project":
+            project = self.projects[issue.project]
+            return [issue.project, str(project["id"]), project["name"]]
+        if name == "key":
+            return [issue.key, str(issue.id)]
+        if name == "labels":
+            return issue.labels
+        if name in ("status", "statusCategory"):
+            status = _status_def(issue.status)
+            if name == "status":
+                return [status.name, status.id]
+            return [status.category_name, status.category_key, str(status.category_id)]
+        if name == "issuetype":
+            return [t[1] for t in seed.ISSUE_TYPES if t[0] == issue.issuetype] + [issue.issuetype]
+        if name == "priority":
+            return [p[1] for p in seed.PRIORITIES if p[0] == issue.priority] + [issue.priority]
+        if name in ("assignee", "reporter"):
+            account = getattr(issue, name)
+            user = self.users.get(account, {}) if account else {}
+            return [account, user.get("displayName", ""), user.get("emailAddress", "")] if account else []
+        if name in ("updated", "created"):
+            return getattr(issue, name)
+        if name == "_order_updated":
+            return (issue.updated, issue.id)
+        if name == "_order_created":
+            return (issue.created, issue.id)
+        if name == "_order_key":
+            return (issue.project, int(issue.key.rsplit("-", 1)[1]))
+        if name == "_order_priority":
+            rank = next((n for n, p in enumerate(seed.PRIORITIES) if p[0] == issue.priority), 99)
+            return (rank, issue.id)
+        raise KeyError(name)
 
     # -- demo seed -------------------------------------------------------------------------
     def _load_demo(self) -> None:
