@@ -114,6 +114,12 @@ class Repo:
         return self.labels.get(name.lower())
 
 
+SECURITY_FEATURES = (
+    "advanced_security", "code_security", "dependabot_security_updates", "secret_scanning",
+    "secret_scanning_ai_detection", "secret_scanning_delegated_alert_dismissal",
+    "secret_scanning_delegated_bypass", "secret_scanning_non_provider_patterns",
+    "secret_scanning_push_protection", "secret_scanning_validity_checks",
+)
 REACTIONS = ("+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "eyes")
 
 
@@ -225,11 +231,8 @@ class Render:
             "merge_commit_message": "PR_TITLE", "merge_commit_title": "MERGE_MESSAGE",
             "custom_properties": {},
             "security_and_analysis": {
-                "secret_scanning": {"status": "disabled"},
-                "secret_scanning_push_protection": {"status": "disabled"},
-                "dependabot_security_updates": {"status": "disabled"},
-                "secret_scanning_non_provider_patterns": {"status": "disabled"},
-                "secret_scanning_validity_checks": {"status": "disabled"},
+                **{feature: {"status": "disabled"} for feature in SECURITY_FEATURES},
+                "secret_scanning_delegated_bypass_options": {"reviewers": []},
             },
             "network_count": 0, "subscribers_count": 0,
         })
