@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -93,6 +94,17 @@ class FlowConfig(_Strict):
         return self.direction == "both" or self.direction.endswith(side)
 
 
+class RetryConfig(_Strict):
+    """How hard to retry transient failures (429, 5xx, timeouts), per connection and run."""
+
+    attempts: int = Field(default=5, ge=1, le=20)
+    initial_delay: float = Field(default=0.5, gt=0)
+    max_delay: float = Field(default=30.0, gt=0)
+    #: Total seconds a connection may spend waiting in one run before the rest waits for the next.
+    budget_seconds: float = Field(default=300.0, gt=0)
+    max_retries: int = Field(default=50, ge=0)
+
+
 class DaemonConfig(_Strict):
     #: Seconds between schedule checks.
     tick: float = Field(default=30.0, gt=0)
@@ -103,6 +115,7 @@ class _RawConfig(_Strict):
     connections: dict[str, dict[str, Any]] = Field(default_factory=dict)
     flows: list[FlowConfig] = Field(default_factory=list)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+    retry: RetryConfig = Field(default_factory=RetryConfig)
 
     @model_validator(mode="after")
     def _flows_reference_connections(self) -> _RawConfig:
@@ -113,16 +126,16 @@ class _RawConfig(_Strict):
         return self
 
 
-class Config(BaseModel):
+@dataclass
+class Config:
     """A loaded, validated configuration. ``connections`` hold each plugin's own settings model."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     path: Path
     state: StateConfig
     connections: dict[str, ConnectionSettings]
     flows: list[FlowConfig]
     daemon: DaemonConfig
+    retry: RetryConfig
 
     def flow(self, name: str) -> FlowConfig:
         for flow in self.flows:
@@ -187,7 +200,7 @@ def load_config(path: str | os.PathLike[str] | None, host: PluginHost) -> Config
                         f"plugin {conn.plugin!r} does not handle {record_type!r} records",
                         file=where, key=f"flows[{index}].records")
     return Config(path=file, state=raw.state, connections=connections, flows=raw.flows,
-                  daemon=raw.daemon)
+                  daemon=raw.daemon, retry=raw.retry)
 
 
 def resolve_secrets(table: dict[str, Any], *, file: str, key: str, base: Path) -> dict[str, Any]:

@@ -171,7 +171,7 @@ class FlowRun:
                                                         deleted=True))
                     for page in chunks(remotes, PAGE):
                         seen = self._classify(side, record_type, page)
-                        self._apply(side, record_type, seen, {})
+                        self._commit(self._apply(side, record_type, seen, {}), record_type, None, None)
         except AuthError as error:
             self._fail(f"authentication failed: {error}")
         except TransientError as error:
@@ -214,23 +214,29 @@ class FlowRun:
         return self.store.cursor(self.flow.name, side, record_type) is None
 
     def _list(self, side: str, record_type: str) -> Iterator[Remote]:
+        """The side's changes since its cursor. A listing that fails part-way is restarted (a
+        generator cannot be resumed), skipping the records it already yielded."""
         ctx = self.sides[side]
         since = None if self.full else self.store.cursor(self.flow.name, side, record_type)
         if since is not None:
             since -= ctx.connector.cursor_overlap
-        count = 0
-        iterator = ctx.retrier.call(ctx.connector.list_changed, ctx.scope, record_type, since)
+        yielded: set[str] = set()
+        attempt = 1
         while True:
             try:
-                remote = ctx.retrier.call(next, iterator)
-            except StopIteration:
+                for remote in ctx.connector.list_changed(ctx.scope, record_type, since):
+                    if remote.id in yielded:
+                        continue
+                    yielded.add(remote.id)
+                    if self.progress and len(yielded) % 100 == 0:
+                        self.progress(self.flow.name, side, record_type, 100)
+                    yield remote
                 break
-            count += 1
-            if self.progress and count % 100 == 0:
-                self.progress(self.flow.name, side, record_type, 100)
-            yield remote
-        if self.progress and count % 100:
-            self.progress(self.flow.name, side, record_type, count % 100)
+            except TransientError as error:
+                ctx.retrier.pause(error, attempt)
+                attempt += 1
+        if self.progress and len(yielded) % 100:
+            self.progress(self.flow.name, side, record_type, len(yielded) % 100)
 
     # -- classification: what changed for real --------------------------------------------
     def _classify(self, side: str, record_type: str, page: list[Remote]) -> list[Seen]:

@@ -9,13 +9,13 @@ and only the reply been lost).
 from __future__ import annotations
 
 import datetime as dt
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
-from tenacity.wait import wait_exponential_jitter
 
 from hub.connector import Connector, Remote
 from hub.errors import BudgetExhausted, TransientError
@@ -44,7 +44,6 @@ class Retrier:
         self.sleep = sleep
         self.retries = 0
         self.waited = 0.0
-        self._backoff = wait_exponential_jitter(initial=self.budget.initial, max=self.budget.cap)
 
     def call(self, fn: Callable[..., T], *args: object) -> T:
         """Call an idempotent operation, retrying transient failures."""
@@ -81,12 +80,27 @@ class Retrier:
             reraise=True,
         )
 
+    def pause(self, error: TransientError, attempt: int) -> None:
+        """Wait before attempt ``attempt + 1`` of something not retried through ``call`` (a listing
+        restarted after a failed page); re-raise when attempts or the budget are spent."""
+        if isinstance(error, BudgetExhausted) or attempt >= self.budget.attempts:
+            raise error
+        self._sleep(self._delay(error, attempt))
+
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
-        hinted = getattr(error, "retry_after", None)
-        wait = float(hinted) if hinted is not None else self._backoff(state)
         if isinstance(error, BudgetExhausted):
             raise error
+        return self._delay(error, state.attempt_number)
+
+    def _delay(self, error: BaseException | None, attempt: int) -> float:
+        """Retry-After (or the reset time) when the service gave one, else exponential + jitter."""
+        hinted = getattr(error, "retry_after", None)
+        if hinted is not None:
+            wait = float(hinted)
+        else:
+            wait = min(self.budget.cap, self.budget.initial * 2 ** (attempt - 1))
+            wait += random.uniform(0, self.budget.initial)
         if wait > self.budget.max_single_wait:
             raise BudgetExhausted(
                 f"{self.connector.name}: asked to wait {wait:.0f}s, more than the "

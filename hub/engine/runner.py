@@ -77,7 +77,10 @@ def open_hub(config_path: str | os.PathLike[str] | None, *, dry_run: bool = Fals
     url = config.state.url or default_state_url()
     if dry_run and _sqlite_file_missing(url):
         url = "sqlite://"  # a dry run never creates the state file
-    hub = Hub(config, host, StateStore.open(url))
+    retry = config.retry
+    budget = RetryBudget(attempts=retry.attempts, initial=retry.initial_delay, cap=retry.max_delay,
+                         max_wait=retry.budget_seconds, max_retries=retry.max_retries)
+    hub = Hub(config, host, StateStore.open(url), budget=budget)
     try:
         yield hub
     finally:

@@ -1,0 +1,147 @@
+"""Shared fixtures: a work dir with its own data dir, config writing, running the CLI, state URLs."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from hub.cli import main
+from hub.testing.reference import ReferenceStore
+
+POSTGRES_URL = os.environ.get("PMHUB_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Never touch the developer's real ~/.local/share/pmhub from a test.
+    monkeypatch.setenv("PMHUB_DATA_DIR", str(tmp_path / "data"))
+
+
+def postgres_available() -> str | None:
+    """None when the server answers, else the reason it does not."""
+    try:
+        import psycopg
+
+        with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", connect_timeout=3):
+            return None
+    except Exception as error:  # any failure to connect means: no server here
+        return f"no PostgreSQL on 127.0.0.1:5432 ({error.__class__.__name__})"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The state store URL, once for SQLite and once for the real PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'state.db'}"
+        return
+    reason = postgres_available()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required under CI: {reason}")
+        pytest.skip(reason)
+    # A schema per test keeps tests independent on the shared database.
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(value)
+
+
+def write_config(path: Path, *, state_url: str | None, connections: dict[str, dict[str, Any]],
+                 flows: list[dict[str, Any]], retry: dict[str, Any] | None = None) -> Path:
+    lines = []
+    if state_url:
+        lines += ["[state]", f"url = {toml_value(state_url)}", ""]
+    # Tests keep the real retry policy but with short waits.
+    retry = {"initial_delay": 0.01, "max_delay": 0.1, **(retry or {})}
+    lines += ["[retry]", *(f"{k} = {toml_value(v)}" for k, v in retry.items()), ""]
+    for name, table in connections.items():
+        lines.append(f"[connections.{name}]")
+        lines += [f"{k} = {toml_value(v)}" for k, v in table.items()]
+        lines.append("")
+    for flow in flows:
+        lines.append("[[flows]]")
+        lines += [f"{k} = {toml_value(v)}" for k, v in flow.items()]
+        lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+class Pair:
+    """Two reference tools (a and b) joined by one flow, and the CLI to sync them."""
+
+    def __init__(self, tmp_path: Path, state_url: str, *, file_backed: bool = False, **flow: Any) -> None:
+        tag = uuid.uuid4().hex[:8]
+        self.paths = {side: (str(tmp_path / f"{side}.sqlite") if file_backed else f"memory:{side}-{tag}")
+                      for side in ("a", "b")}
+        self.a = ReferenceStore(self.paths["a"])
+        self.b = ReferenceStore(self.paths["b"])
+        self.state_url = state_url
+        self.flow = {"name": "main", "a": {"connection": "left", "scope": "proj"},
+                     "b": {"connection": "right", "scope": "proj"}, **flow}
+        self.config = write_config(
+            tmp_path / "pmhub.toml", state_url=state_url,
+            connections={"left": {"plugin": "reference", "path": self.paths["a"]},
+                         "right": {"plugin": "reference", "path": self.paths["b"]}},
+            flows=[self.flow])
+
+    def store(self, side: str) -> ReferenceStore:
+        return self.a if side == "a" else self.b
+
+    def cli(self, *args: str) -> Result:
+        return CliRunner().invoke(main, [*args, "--config", str(self.config)], catch_exceptions=False)
+
+    def sync(self, *args: str, expect: int | None = 0) -> Result:
+        result = self.cli("sync", "--quiet", *args)
+        if expect is not None:
+            assert result.exit_code == expect, result.output
+        return result
+
+    def close(self) -> None:
+        self.a.close()
+        self.b.close()
+
+
+@pytest.fixture
+def pair(tmp_path: Path, state_url: str) -> Iterator[Pair]:
+    created = Pair(tmp_path, state_url)
+    yield created
+    created.close()
+
+
+@pytest.fixture
+def make_pair(tmp_path: Path) -> Iterator[Any]:
+    made: list[Pair] = []
+
+    def make(**flow: Any) -> Pair:
+        (tmp_path / f"p{len(made)}").mkdir()
+        pair = Pair(tmp_path / f"p{len(made)}", f"sqlite:///{tmp_path / f'p{len(made)}' / 'state.db'}", **flow)
+        made.append(pair)
+        return pair
+
+    yield make
+    for pair in made:
+        pair.close()
