@@ -43,6 +43,8 @@ MAX_FIELDS = 50
 COQL_MAX_LIMIT = 2000
 DEFAULT_TOKEN_LIFETIME = 3600
 SORTABLE = ("id", "Created_Time", "Modified_Time")
+_NOTE_ALWAYS = ("Note_Title", "Note_Content", "Parent_Id", "Owner", "Created_Time", "Modified_Time",
+                "Created_By", "Modified_By")
 _ID_BASE = 6403584000000500001
 
 _CANONICAL: dict[int, tuple[str, str]] = {
@@ -625,6 +627,9 @@ class ZohoCrmSandbox(SandboxService):
     def _project(self, record: Stored, names: list[str] | None) -> dict[str, Any]:
         fields = metadata.FIELDS[record.module]
         wanted = [f.api_name for f in fields] if names is None else names
+        if record.module == "Notes":
+            # Notes always carry their parent and audit fields, whatever ``fields`` asks for.
+            wanted = [*wanted, *(n for n in _NOTE_ALWAYS if n not in wanted)]
         out: dict[str, Any] = {}
         for name in wanted:
             if name == "id":
