@@ -427,3 +427,25 @@ def test_match_title_applies_to_updates_and_comment_bodies(
     with pytest.raises(PermanentError):
         connector.create(SCOPE, "comment", Comment(body="bad", issue=issue), "m")
     connector.create(SCOPE, "comment", Comment(body="good", issue=issue), "m")
+
+
+def test_delay_applies_to_each_item_of_a_bulk_create(
+    connector: ReferenceConnector, store: ReferenceStore
+) -> None:
+    store.inject("create", "delay", times=None, delay=0.02)
+    started = time.monotonic()
+    results = connector.create_many(SCOPE, "issue", [(Issue(title=f"i{n}"), "m") for n in range(10)])
+    assert time.monotonic() - started >= 0.2
+    assert all(isinstance(r, Remote) for r in results) and store.count(SCOPE, "issue") == 10
+
+
+def test_pending_faults_show_what_is_left(store: ReferenceStore) -> None:
+    store.inject("update", "transient", times=2, record_type="issue")
+    store.inject("update", "auth", times=None)
+    assert [(f.mode, f.remaining) for f in store.pending_faults("update", "issue")] == [
+        ("transient", 2), ("auth", None)
+    ]
+    assert [f.mode for f in store.pending_faults("update", "comment")] == ["auth"]
+    assert store.take_fault("update", "issue").mode == "transient"  # type: ignore[union-attr]
+    assert store.pending_faults("update", "issue")[0].remaining == 1
+    assert store.pending_faults("create", "issue") == []

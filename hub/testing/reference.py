@@ -85,7 +85,9 @@ def from_micros(micros: int) -> dt.datetime:
 
 
 @dataclass(frozen=True, slots=True)
-class _Fault:
+class Fault:
+    """One injected fault, as stored; ``remaining`` None means until cleared."""
+
     seq: int
     mode: str
     remaining: int | None
@@ -396,9 +398,13 @@ class ReferenceStore:
     ) -> None:
         """Make the next ``times`` calls of ``operation`` fail (or wait) in ``mode``.
 
-        ``times=None`` keeps the fault until ``clear_faults``. ``record_type`` limits it to one type;
-        ``match_title`` limits a create or update to items whose title (body, name) equals it.
-        ``rate_limited`` answers 429 with ``retry_after`` (0.1 s unless given).
+        A call is one page of a listing, one get, find, update or delete, and one item of a
+        ``create_many`` (a bulk API reports per item, so one bad record fails alone; ``delay`` too is
+        per item there). ``times=None`` keeps the fault until ``clear_faults``. ``record_type``
+        limits it to one type; ``match_title`` to creates and updates of items whose title (or body,
+        or name) equals it. Modes: ``transient`` (503), ``rate_limited`` (429 with ``retry_after``,
+        0.1 s unless given), ``permanent`` (422), ``not_found`` (404), ``auth`` (401), ``lost_reply``
+        (the write is applied, then a TransientError), ``delay`` (sleep ``delay`` s, then proceed).
         """
         if operation not in OPERATIONS:
             raise ValueError(f"operation must be one of {sorted(OPERATIONS)}, not {operation!r}")
@@ -418,31 +424,39 @@ class ReferenceStore:
         with self._write() as db:
             db.execute("DELETE FROM faults")
 
-    def has_faults(self, operation: str, record_type: str) -> bool:
-        """Whether a fault is pending for this operation (one cheap query, no lock taken)."""
-        return bool(self._read(
-            "SELECT 1 FROM faults WHERE operation = ? AND (record_type IS NULL OR record_type = ?)"
-            " AND (remaining IS NULL OR remaining > 0) LIMIT 1",
+    def pending_faults(self, operation: str, record_type: str) -> list[Fault]:
+        """Faults still waiting for a call of ``operation`` on ``record_type``, oldest first."""
+        rows = self._read(
+            "SELECT seq, mode, remaining, delay, retry_after, match_title FROM faults"
+            " WHERE operation = ? AND (record_type IS NULL OR record_type = ?)"
+            " AND (remaining IS NULL OR remaining > 0) ORDER BY seq",
             (operation, record_type),
-        ))
+        )
+        return [Fault(*row) for row in rows]
 
     def take_fault(
-        self, operation: str, record_type: str, item: CanonicalRecord | None = None
-    ) -> _Fault | None:
-        """Consume the faults this call meets: sleep through delays, return the first failure."""
-        if not self.has_faults(operation, record_type):
+        self, operation: str, record_type: str, item: CanonicalRecord | None = None,
+        pending: list[Fault] | None = None,
+    ) -> Fault | None:
+        """Consume the faults this call meets: sleep through delays, return the first failure.
+
+        ``pending`` is a recent ``pending_faults`` answer, to skip the lookup when nothing can match.
+        """
+        if pending is None:
+            pending = self.pending_faults(operation, record_type)
+        candidates = [fault.seq for fault in pending if fault.matches(item)]
+        if not candidates:
             return None
+        delays, failure = [], None
         with self._write() as db:
+            # Read again inside the transaction: another process may have used them up meanwhile.
+            marks = ",".join("?" * len(candidates))
             rows = db.execute(
                 "SELECT seq, mode, remaining, delay, retry_after, match_title FROM faults"
-                " WHERE operation = ? AND (record_type IS NULL OR record_type = ?)"
-                " AND (remaining IS NULL OR remaining > 0) ORDER BY seq",
-                (operation, record_type),
+                f" WHERE seq IN ({marks}) AND (remaining IS NULL OR remaining > 0) ORDER BY seq",
+                candidates,
             ).fetchall()
-            delays, failure = [], None
-            for fault in (_Fault(*row) for row in rows):
-                if not fault.matches(item):
-                    continue
+            for fault in (Fault(*row) for row in rows):
                 if fault.mode == "delay":
                     delays.append(fault)
                 elif failure is None:
@@ -492,7 +506,7 @@ class ReferenceConnector(Connector):
             store.close()
 
     def _call(self, kind: str, operation: str, record_type: str, item: CanonicalRecord | None = None
-              ) -> _Fault | None:
+              ) -> Fault | None:
         """Count the call and meet its fault; raise unless the fault is a lost reply."""
         self.calls.add(kind)
         fault = self.store.take_fault(operation, record_type, item)
@@ -539,14 +553,15 @@ class ReferenceConnector(Connector):
         results: list[Remote | Exception] = []
         for chunk in chunks(items, self.settings.page_size):
             self.calls.add("bulk_create")
-            if not self.store.has_faults("create", record_type):
+            pending = self.store.pending_faults("create", record_type)
+            if not pending:
                 results.extend(self.store.insert(scope, record_type, chunk))
                 continue
             outcomes: list[Remote | Exception | None] = []
             accepted: list[tuple[CanonicalRecord, str]] = []
             lost: set[int] = set()
             for item, marker in chunk:
-                fault = self.store.take_fault("create", record_type, item)
+                fault = self.store.take_fault("create", record_type, item, pending)
                 if fault is not None and fault.mode != "lost_reply":
                     outcomes.append(fault.error("create"))
                     continue
@@ -584,4 +599,4 @@ class ReferenceConnector(Connector):
             raise fault.error("delete")
 
 
-__all__ = ["FAULT_MODES", "OPERATIONS", "ReferenceConnector", "ReferenceSettings", "ReferenceStore"]
+__all__ = ["FAULT_MODES", "OPERATIONS", "Fault", "ReferenceConnector", "ReferenceSettings", "ReferenceStore"]
