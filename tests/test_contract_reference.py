@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,9 +59,7 @@ class TestReferenceContractForCustomers(TestReferenceContract):
 # -- the kit catches what is broken ---------------------------------------------------------------
 class FirstPageOnly(ReferenceConnector):
     def list_changed(self, scope: str, record_type: str, since: dt.datetime | None) -> Iterator[Remote]:
-        listing = super().list_changed(scope, record_type, since)
-        for _ in range(self.settings.page_size):
-            yield next(listing)
+        return itertools.islice(super().list_changed(scope, record_type, since), self.settings.page_size)
 
 
 class MarkerInBody(ReferenceConnector):
@@ -140,3 +139,46 @@ def test_checks_needing_an_undeclared_capability_are_skipped(kit: TestReferenceC
     with pytest.raises(pytest.skip.Exception, match="does not declare write for issue"):
         kit.test_pagination_reaches_the_end(connector, "scope")
     connector.close()
+
+
+pytest_plugins = ["pytester"]
+
+PLUGIN_AUTHORS_TEST_MODULE = '''
+import itertools
+import uuid
+import pytest
+from hub.testing.contract import ConnectorContract
+from hub.testing.reference import ReferenceConnector, ReferenceSettings, ReferenceStore
+
+
+class FirstPageOnly(ReferenceConnector):
+    def list_changed(self, scope, record_type, since):
+        return itertools.islice(super().list_changed(scope, record_type, since), self.settings.page_size)
+
+
+class TestFirstPageOnly(ConnectorContract):
+    page_size = 3
+
+    @pytest.fixture
+    def connector(self):
+        path = f"memory:{uuid.uuid4().hex}"
+        self.store = ReferenceStore(path)
+        connector = FirstPageOnly("c", ReferenceSettings(plugin="reference", path=path, page_size=3))
+        connector.open()
+        yield connector
+        connector.close()
+        self.store.close()
+
+    @pytest.fixture
+    def scope(self):
+        return "s"
+'''
+
+
+def test_a_plugin_authors_subclass_runs_as_a_suite_and_reports_the_broken_check(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_first_page_only=PLUGIN_AUTHORS_TEST_MODULE)
+    result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=8, failed=1, skipped=16)
+    result.stdout.fnmatch_lines(["*test_pagination_reaches_the_end*", "*missed 1 of 4 created records*"])
