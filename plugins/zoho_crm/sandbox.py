@@ -229,7 +229,7 @@ class ZohoCrmSandbox(SandboxService):
             raise ZohoError(400, "INVALID_DATA", "invalid data", {"param_name": "type"})
         if kind in ("NotConfirmedUsers", "DeletedUsers", "DeactiveUsers", "ParentRoleUsers",
                     "ChildRoleUsers"):
-            return Response(status=204)
+            return _empty(204)
         return json_response({"users": [metadata.current_user_json(stamp(self.created_at))],
                               "info": {"per_page": 200, "count": 1, "page": 1, "more_records": False}})
 
@@ -241,7 +241,7 @@ class ZohoCrmSandbox(SandboxService):
     def modules(self, call: Call) -> Response:
         since = call.request.headers.get("If-Modified-Since")
         if since and (parse_time(since) or 0) >= self.created_at:
-            return Response(status=304)
+            return _empty(304)
         return json_response({"modules": [metadata.module_json(m, n + 1)
                                           for n, m in enumerate(metadata.MODULES)]})
 
@@ -289,11 +289,11 @@ class ZohoCrmSandbox(SandboxService):
         if since is not None:
             rows = [r for r in rows if r.modified > since]
             if not rows:
-                return Response(status=304)
+                return _empty(304)
         rows.sort(key=_sort_key(sort_by), reverse=sort_order == "desc")
         chunk = rows[offset:offset + per_page]
         if not chunk:
-            return Response(status=204)
+            return _empty(204)
         more = offset + per_page < len(rows)
         token = self._page_token(module, offset + per_page, sort_by, sort_order, since) if more else None
         return json_response({
@@ -310,7 +310,7 @@ class ZohoCrmSandbox(SandboxService):
         module = self._module(module)
         stored = self._lookup_id(module, record_id)
         if stored is None:
-            return Response(status=204)
+            return _empty(204)
         names = self._field_names(call, module, required=False)
         return json_response({"data": [self._project(stored, names)]})
 
@@ -399,11 +399,11 @@ class ZohoCrmSandbox(SandboxService):
         if since is not None:
             stones = [s for s in stones if s.deleted > since]
             if not stones:
-                return Response(status=304)
+                return _empty(304)
         stones.sort(key=lambda s: (s.deleted, s.id), reverse=True)
         chunk = stones[(page - 1) * per_page: page * per_page]
         if not chunk:
-            return Response(status=204)
+            return _empty(204)
         user = {"name": metadata.USER_NAME, "id": metadata.USER_ID}
         return json_response({
             "data": [{"deleted_by": user, "id": s.id, "display_name": s.display_name, "type": "recycle",
@@ -428,7 +428,7 @@ class ZohoCrmSandbox(SandboxService):
         notes.sort(key=lambda n: (n.modified, n.id), reverse=True)
         chunk = notes[(page - 1) * per_page: page * per_page]
         if not chunk:
-            return Response(status=204)
+            return _empty(204)
         return json_response({
             "data": [self._project(n, names) for n in chunk],
             "info": {"per_page": per_page, "count": len(chunk), "page": page,
@@ -486,7 +486,7 @@ class ZohoCrmSandbox(SandboxService):
             rows.sort(key=lambda r, n=name: _coql_sort_key(self._getter(r)(n)), reverse=descending)
         chunk = rows[query.offset:query.offset + query.limit]
         if not chunk:
-            return Response(status=204)
+            return _empty(204)
         data = []
         for record in chunk:
             get = self._getter(record)
@@ -874,6 +874,13 @@ class _RecordError(Exception):
     def __init__(self, entry: dict[str, Any]) -> None:
         super().__init__(entry["message"])
         self.entry = entry
+
+
+def _empty(status: int) -> Response:
+    """204/304 as Zoho sends them: no body and no Content-Type (the SDK picks its parser by it)."""
+    response = Response(status=status)
+    response.headers.remove("Content-Type")
+    return response
 
 
 def _record_error(code: str, message: str, details: dict[str, Any]) -> dict[str, Any]:
