@@ -48,7 +48,9 @@ NOT_FOUND = "The requested resource was not found."
 BOT_USERNAME = "pmhubbot"
 #: Demo data is dated at a fixed moment so its ids are the same on every reset.
 DEMO_EPOCH = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
-CARD_FILTERS = ("all", "closed", "open", "visible", "none", "complete", "incomplete")
+#: Action types Trello only delivers to webhooks, never in nested action listings; an edited or
+#: deleted comment is therefore invisible to ``GET /1/boards/{id}/actions`` (Trello's TRELLO-787).
+WEBHOOK_ONLY_ACTIONS = frozenset({"updateComment", "deleteComment"})
 
 
 def _text(status: int, message: str) -> Response:
@@ -883,6 +885,8 @@ class TrelloSandbox(SandboxService):
 
     @staticmethod
     def _wanted(action: Action, wanted: list[str]) -> bool:
+        if action.type in WEBHOOK_ONLY_ACTIONS:
+            return False
         for rule in wanted:
             kind, _, attr = rule.partition(":")
             if kind == "all" or (kind == action.type and (not attr or attr in action.data.get("old", {}))):

@@ -135,6 +135,10 @@ def test_comments_add_edit_delete(trello: TrelloHttp, board: dict[str, str]) -> 
     assert again["data"]["text"] == "Again"
     listed = trello.get(f"/boards/{board['id']}/actions", filter="commentCard")
     assert [(a["id"], a["data"]["text"]) for a in listed] == [(comment["id"], "Again")]
+    assert listed[0]["data"]["dateLastEdited"] >= comment["date"]
+    # Like Trello, edits are not actions of their own in listings (webhooks alone see them).
+    kinds = {a["type"] for a in trello.get(f"/boards/{board['id']}/actions", filter="all")}
+    assert "updateComment" not in kinds
     assert trello.call("DELETE", f"/actions/{comment['id']}") == {"_value": None}
     assert trello.get(f"/boards/{board['id']}/actions", filter="commentCard") == []
     assert trello.raw("GET", f"/actions/{comment['id']}").status_code == 404
