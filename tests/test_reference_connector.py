@@ -449,3 +449,11 @@ def test_pending_faults_show_what_is_left(store: ReferenceStore) -> None:
     assert store.take_fault("update", "issue").mode == "transient"  # type: ignore[union-attr]
     assert store.pending_faults("update", "issue")[0].remaining == 1
     assert store.pending_faults("create", "issue") == []
+
+
+def test_a_record_must_match_its_type(store: ReferenceStore) -> None:
+    with pytest.raises(PermanentError, match="cannot hold"):
+        store.put(SCOPE, "customer", Issue(title="not a customer"))
+    with pytest.raises(PermanentError, match="unknown record type"):
+        store.put(SCOPE, "ticket", Issue(title="x"))
+    assert store.get(SCOPE, "issue", "99999999999999999999") is None

@@ -44,6 +44,8 @@ _T = TypeVar("_T")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
 
+# ``seq`` is the rowid, so inserts append and every index ends in it implicitly: the listing index
+# on (scope, type, updated) also orders by id. ``id`` is its text form, computed rather than stored.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     seq INTEGER PRIMARY KEY,
@@ -178,7 +180,7 @@ class ReferenceStore:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
+            self._patiently(lambda: self._db.execute("COMMIT"))
 
     def _begin(self) -> None:
         self._patiently(lambda: self._db.execute("BEGIN IMMEDIATE"))
@@ -219,7 +221,10 @@ class ReferenceStore:
 
     @staticmethod
     def _seq(external_id: str) -> int | None:
-        return int(external_id) if external_id.isdecimal() else None
+        # Anything else cannot be one of our ids (and would overflow SQLite's integers).
+        if external_id.isascii() and external_id.isdecimal() and len(external_id) < 19:
+            return int(external_id)
+        return None
 
     def _remote(
         self, record_type: str, seq: int, updated: int, marker: str | None, deleted: int,
@@ -278,9 +283,12 @@ class ReferenceStore:
         self, scope: str, record_type: str, items: Sequence[tuple[CanonicalRecord, str | None]]
     ) -> list[Remote]:
         """Store new records in one transaction; return them as stored."""
-        self._model(record_type)
+        model = self._model(record_type)
         if not items:
             return []
+        misfits = {type(item).__name__ for item, _ in items if not isinstance(item, model)}
+        if misfits:
+            raise PermanentError(f"{record_type} records cannot hold {sorted(misfits)}", status=422)
         payloads = [item.model_dump_json(exclude_defaults=True, exclude={"updated"}) for item, _ in items]
         with self._write() as db:
             first = self._tick(db, len(items))
