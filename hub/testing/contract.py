@@ -48,11 +48,19 @@ Example (a plugin whose sandbox stand-in has a fault API)::
             return "team-a"
 
         def inject_error(self, status, operation):
-            self.sandbox.fault("mine", operation=operation, status=status, retry_after=2)
+            # the sandbox fails the next request matching method and path with ``status``
+            method, path = {"list": ("GET", "/items$"), "get": ("GET", "/items/"),
+                            "create": ("POST", "/items$"), "update": ("PATCH", "/items/")}[operation]
+            self.sandbox.fault("mine", method=method, path=path, status=status, retry_after=2)
             return 2.0 if status == 429 else None
 
-A check that needs a capability the connector does not declare for ``record_type`` is skipped,
-saying which one.
+The checks: ``test_declares_canonical_types_and_valid_capabilities``, ``test_describe_needs_no_io``,
+``test_pagination_reaches_the_end``, ``test_listing_is_timestamped_and_monotonic``,
+``test_listing_resumes_from_a_cursor``, ``test_create_then_find_by_marker``,
+``test_marker_stays_out_of_the_item``, ``test_update_round_trips``, ``test_delete_removes_the_record``
+and ``test_error_classification[status-operation]`` (429 -> TransientError with its retry_after,
+404 and 422 -> PermanentError, 401 -> AuthError). A check that needs a capability the connector
+does not declare for ``record_type`` is skipped, saying which one.
 """
 
 from __future__ import annotations
