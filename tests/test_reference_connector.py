@@ -292,6 +292,40 @@ def test_a_file_store_is_shared_with_another_process(tmp_path: Path) -> None:
         assert store.find_by_marker(SCOPE, "issue", "m2") != []
 
 
+SLOW_WRITER = textwrap.dedent("""
+    import sys
+    from hub.model import Issue
+    from hub.testing.reference import ReferenceConnector, ReferenceSettings
+    connector = ReferenceConnector("w", ReferenceSettings(plugin="reference", path=sys.argv[1], page_size=10))
+    connector.open()
+    n = 0
+    while True:
+        connector.create_many("acme", "issue", [(Issue(title=f"i{n + k}"), f"m{n + k}") for k in range(10)])
+        n += 10
+""")
+
+
+@pytest.mark.slow
+def test_a_killed_writer_leaves_whole_chunks_behind(tmp_path: Path) -> None:
+    path = str(tmp_path / "tool.db")
+    with ReferenceStore(path) as store:
+        store.inject("create", "delay", times=None, delay=0.002)
+        child = subprocess.Popen([sys.executable, "-c", SLOW_WRITER, path])
+        try:
+            deadline = time.monotonic() + 30
+            while store.count(SCOPE, "issue") < 50 and time.monotonic() < deadline:
+                time.sleep(0.02)
+        finally:
+            child.kill()
+            child.wait()
+        count = store.count(SCOPE, "issue")
+        assert count >= 50 and count % 10 == 0
+        assert len({item.title for _, item in store.all(SCOPE, "issue")}) == count  # type: ignore[union-attr]
+        store.put(SCOPE, "issue", Issue(title="after the crash"))
+    with ReferenceStore(path) as reopened:
+        assert reopened.count(SCOPE, "issue") == count + 1
+
+
 # -- faults --------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("mode", "error", "status"),
