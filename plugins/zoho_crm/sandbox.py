@@ -117,6 +117,9 @@ class _State:
         default_factory=lambda: {m: [] for m in metadata.MODULES})
     next_id: int = 0
     case_number: int = 0
+    #: Bumped on every write; invalidates ``sorted_cache``.
+    version: int = 0
+    sorted_cache: dict[tuple[str, str, bool], tuple[int, list[Stored]]] = field(default_factory=dict)
 
 
 class ZohoCrmSandbox(SandboxService):
@@ -282,7 +285,7 @@ class ZohoCrmSandbox(SandboxService):
                 raise ZohoError(400, "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
                                 "you can fetch only 2000 records with page; use page_token to fetch more",
                                 {"limit": PAGE_LIMIT})
-        rows = list(self.state.records[module].values())
+        rows = self._sorted(module, sort_by, descending=sort_order == "desc")
         if ids:
             wanted = set(ids.split(","))
             rows = [r for r in rows if r.id in wanted]
@@ -290,7 +293,6 @@ class ZohoCrmSandbox(SandboxService):
             rows = [r for r in rows if r.modified > since]
             if not rows:
                 return _empty(304)
-        rows.sort(key=_sort_key(sort_by), reverse=sort_order == "desc")
         chunk = rows[offset:offset + per_page]
         if not chunk:
             return _empty(204)
@@ -603,6 +605,16 @@ class ZohoCrmSandbox(SandboxService):
         return json_response({"data": results}, status)
 
     # -- helpers: records ----------------------------------------------------------------------
+    def _sorted(self, module: str, sort_by: str, *, descending: bool) -> list[Stored]:
+        """Records in listing order, cached until the next write: paging re-asks for it per page."""
+        key = (module, sort_by, descending)
+        cached = self.state.sorted_cache.get(key)
+        if cached is not None and cached[0] == self.state.version:
+            return cached[1]
+        rows = sorted(self.state.records[module].values(), key=_sort_key(sort_by), reverse=descending)
+        self.state.sorted_cache[key] = (self.state.version, rows)
+        return rows
+
     def _new_id(self) -> str:
         self.state.next_id += 1
         return str(_ID_BASE + 1000 * self.state.next_id)
@@ -686,6 +698,7 @@ class ZohoCrmSandbox(SandboxService):
                 values[f.api_name] = f.default
         record = Stored(module, record_id, values, now, now)
         self.state.records[module][record_id] = record
+        self.state.version += 1
         return self._success(record, "record added")
 
     def _update_one(self, module: str, record_id: str, entry: dict[str, Any], index: int) -> dict[str, Any]:
@@ -705,12 +718,14 @@ class ZohoCrmSandbox(SandboxService):
         # Modified_Time has whole seconds; keep it strictly increasing per record so every
         # edit is visible to If-Modified-Since and to sync cursors.
         record.modified = max(int(time.time()), record.modified + 1)
+        self.state.version += 1
         return self._success(record, "record updated")
 
     def _delete_one(self, module: str, record_id: str) -> dict[str, Any]:
         record = self.state.records[module].pop(record_id, None)
         if record is None:
             return _record_error("INVALID_DATA", "the id given seems to be invalid", {"id": record_id})
+        self.state.version += 1
         now = int(time.time())
         self.state.deleted[module].append(Tombstone(module, record_id, self._display_name(record), now))
         for note in [n for n in self.state.records["Notes"].values()
@@ -888,11 +903,12 @@ def _record_error(code: str, message: str, details: dict[str, Any]) -> dict[str,
 
 
 def _sort_key(sort_by: str) -> Any:
+    # Ids all have 19 digits, so they sort as strings the way they do as numbers.
     if sort_by == "Modified_Time":
-        return lambda r: (r.modified, int(r.id))
+        return lambda r: (r.modified, r.id)
     if sort_by == "Created_Time":
-        return lambda r: (r.created, int(r.id))
-    return lambda r: int(r.id)
+        return lambda r: (r.created, r.id)
+    return lambda r: r.id
 
 
 def _coql_sort_key(value: Any) -> tuple[int, Any]:
