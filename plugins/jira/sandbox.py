@@ -51,6 +51,7 @@ class _Comment:
     update_author: str
     created: dt.datetime
     updated: dt.datetime
+    properties: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -222,8 +223,9 @@ class JiraSandbox(SandboxService):
     def _body(self, version: str, wiki: str | None) -> Any:
         return adf.wiki_to_adf(wiki) if version == "3" else wiki
 
-    def _comment(self, call: Call, version: str, issue: _Issue, comment: _Comment) -> dict[str, Any]:
-        return {
+    def _comment(self, call: Call, version: str, issue: _Issue, comment: _Comment,
+                 with_properties: bool = False) -> dict[str, Any]:
+        body = {
             "self": f"{call.base}/rest/api/{version}/issue/{issue.id}/comment/{comment.id}",
             "id": str(comment.id),
             "author": self._user(call, version, comment.author),
@@ -233,14 +235,18 @@ class JiraSandbox(SandboxService):
             "updated": jira_time(comment.updated),
             "jsdPublic": True,
         }
+        if with_properties:
+            body["properties"] = [{"key": k, "value": v} for k, v in comment.properties.items()]
+        return body
 
     def _comment_page(self, call: Call, version: str, issue: _Issue, start: int = 0,
-                      limit: int = 5000, newest_first: bool = False) -> dict[str, Any]:
+                      limit: int = 5000, newest_first: bool = False,
+                      with_properties: bool = False) -> dict[str, Any]:
         comments = list(reversed(issue.comments)) if newest_first else list(issue.comments)
         page = comments[start:start + limit]
         return {
             "self": f"{call.base}/rest/api/{version}/issue/{issue.id}/comment",
-            "comments": [self._comment(call, version, issue, c) for c in page],
+            "comments": [self._comment(call, version, issue, c, with_properties) for c in page],
             "maxResults": limit if call.request.path.endswith("/comment") else len(page),
             "total": len(comments), "startAt": start,
         }
@@ -669,6 +675,26 @@ class JiraSandbox(SandboxService):
         for name, value in values.items():
             setattr(issue, name, value)
 
+    @route(f"{API}/issue/bulkfetch", methods=("POST",))
+    def issue_bulkfetch(self, call: Call, version: str) -> Response:
+        body = _object(call)
+        wanted = body.get("issueIdsOrKeys")
+        if not isinstance(wanted, list) or not wanted:
+            raise JiraFailure(400, ["issueIdsOrKeys must be a non-empty list."])
+        if len(wanted) > 100:
+            raise JiraFailure(400, ["The number of issues requested is limited to 100."])
+        fields = _fields_arg([str(f) for f in body.get("fields") or []], default="*navigable")
+        expand = _list_arg([str(e) for e in body.get("expand") or []])
+        issues = []
+        for ref in wanted:
+            try:
+                issue = self._find_issue(str(ref))
+            except JiraFailure:
+                continue  # Jira leaves out issues that do not exist or cannot be seen
+            issues.append(self._issue(call, version, issue, fields, expand,
+                                      [str(p) for p in body.get("properties") or []]))
+        return json_response({"issues": issues, "issueErrors": []})
+
     # -- issues: read, edit, delete --------------------------------------------------------
     @route(f"{API}/issue/<id_or_key>")
     def issue_get(self, call: Call, version: str, id_or_key: str) -> Response:
@@ -699,11 +725,15 @@ class JiraSandbox(SandboxService):
             raise JiraFailure(400, [], errors)
         if labels is not None:
             values["labels"] = labels
+        # Like Jira, an edit that changes nothing leaves `updated` (and so every cursor) alone.
+        changed = any(getattr(issue, name) != value for name, value in values.items())
         self._apply(issue, values)
         for op in comments:
             if isinstance(op, dict) and isinstance(op.get("add"), dict):
                 self._add_comment(version, issue, op["add"].get("body"))
-        self._touch(issue)
+                changed = True
+        if changed:
+            self._touch(issue)
         if call.args.get("returnIssue") == "true":
             return json_response(self._issue(call, version, issue, None, set()))
         return Response(status=204)
@@ -774,10 +804,14 @@ class JiraSandbox(SandboxService):
             raise JiraFailure(400, [], {"comment": "Comment body can not be empty!"})
         return body
 
-    def _add_comment(self, version: str, issue: _Issue, body: Any) -> _Comment:
+    def _add_comment(self, version: str, issue: _Issue, body: Any,
+                     properties: Any = None) -> _Comment:
         text = self._comment_body(version, body)
         now = self.now()
         comment = _Comment(self.next_comment_id, text, self.myself_id, self.myself_id, now, now)
+        for prop in properties if isinstance(properties, list) else []:
+            if isinstance(prop, dict) and "key" in prop:
+                comment.properties[str(prop["key"])] = prop.get("value")
         self.next_comment_id += 1
         issue.comments.append(comment)
         issue.updated = now
@@ -795,18 +829,23 @@ class JiraSandbox(SandboxService):
         start = _int_arg(call, "startAt", 0)
         limit = min(_int_arg(call, "maxResults", 5000), 5000)
         newest_first = call.args.get("orderBy", "created").startswith("-")
-        return json_response(self._comment_page(call, version, issue, start, limit, newest_first))
+        with_properties = "properties" in _list_arg(call.request.args.getlist("expand"))
+        return json_response(self._comment_page(call, version, issue, start, limit, newest_first,
+                                                with_properties))
 
     @route(f"{API}/issue/<id_or_key>/comment", methods=("POST",))
     def comment_add(self, call: Call, version: str, id_or_key: str) -> Response:
         issue = self._find_issue(id_or_key)
-        comment = self._add_comment(version, issue, _object(call).get("body"))
+        body = _object(call)
+        comment = self._add_comment(version, issue, body.get("body"), body.get("properties"))
         return json_response(self._comment(call, version, issue, comment), 201)
 
     @route(f"{API}/issue/<id_or_key>/comment/<comment_id>")
     def comment_get(self, call: Call, version: str, id_or_key: str, comment_id: str) -> Response:
         issue = self._find_issue(id_or_key)
-        return json_response(self._comment(call, version, issue, self._find_comment(issue, comment_id)))
+        with_properties = "properties" in _list_arg(call.request.args.getlist("expand"))
+        return json_response(self._comment(call, version, issue, self._find_comment(issue, comment_id),
+                                           with_properties))
 
     @route(f"{API}/issue/<id_or_key>/comment/<comment_id>", methods=("PUT",))
     def comment_edit(self, call: Call, version: str, id_or_key: str, comment_id: str) -> Response:

@@ -68,6 +68,9 @@ def test_every_served_shape_matches_the_description(sandbox: SandboxClient, api:
     assert [e["failedElementNumber"] for e in bulk["errors"]] == [1]
     ex("POST", "/issue/bulk", 400, json={"issueUpdates": [
         {"fields": {"project": {"key": "NOPE"}, "issuetype": {"name": "Task"}, "summary": "x"}}]})
+    fetched = ex("POST", "/issue/bulkfetch", 200, json={"issueIdsOrKeys": [key, "PORT-1", "NOPE-1"],
+                                                        "fields": ["summary", "updated"]})
+    assert [i["key"] for i in fetched["issues"]] == [key, "PORT-1"]
     ex("PUT", f"/issue/{key}", 204, json={"fields": {"summary": "Renamed"}})
     ex("GET", f"/issue/{key}/transitions", 200)
     ex("POST", f"/issue/{key}/transitions", 204, json={"transition": {"id": "31"}})
@@ -75,8 +78,11 @@ def test_every_served_shape_matches_the_description(sandbox: SandboxClient, api:
     comment_body: Any = "Hello" if version == "2" else {
         "type": "doc", "version": 1,
         "content": [{"type": "paragraph", "content": [{"type": "text", "text": "Hello"}]}]}
-    comment = ex("POST", f"/issue/{key}/comment", 201, json={"body": comment_body})
-    ex("GET", f"/issue/{key}/comment", 200, params={"startAt": 0, "maxResults": 10})
+    comment = ex("POST", f"/issue/{key}/comment", 201, json={
+        "body": comment_body, "properties": [{"key": "pmhub", "value": {"marker": "m1"}}]})
+    listed = ex("GET", f"/issue/{key}/comment", 200,
+                params={"startAt": 0, "maxResults": 10, "expand": "properties"})
+    assert listed["comments"][0]["properties"] == [{"key": "pmhub", "value": {"marker": "m1"}}]
     ex("GET", f"/issue/{key}/comment/{comment['id']}", 200)
     ex("PUT", f"/issue/{key}/comment/{comment['id']}", 200, json={"body": comment_body})
     ex("DELETE", f"/issue/{key}/comment/{comment['id']}", 204)
