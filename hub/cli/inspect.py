@@ -139,14 +139,16 @@ def conflicts(ctx: click.Context, config_path: str | None) -> None:
 @conflicts.command()
 @click.argument("conflict_id", type=int)
 @click.option("--take", type=click.Choice(["a", "b"]), required=True, help="Which side's value wins.")
+@click.option("--config", "-c", "own_config", type=click.Path(dir_okay=False), default=None,
+              help="Config file (may also be given before `resolve`).")
 @click.pass_obj
 @reports_errors
-def resolve(config_path: str | None, conflict_id: int, take: str) -> None:
+def resolve(config_path: str | None, conflict_id: int, take: str, own_config: str | None) -> None:
     """Resolve conflict CONFLICT_ID by taking side a's or b's value, and write it now."""
     from hub.engine.runner import open_hub
     from hub.errors import ConfigError
 
-    with open_hub(config_path) as hub:
+    with open_hub(own_config or config_path) as hub:
         conflict = hub.store.conflict(conflict_id)
         if conflict is None or conflict["status"] != "open":
             raise ConfigError(f"no open conflict with id {conflict_id} (see `pmhub conflicts`)")

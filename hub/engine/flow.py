@@ -141,6 +141,8 @@ class FlowRun:
         for conflict in store.open_conflicts(flow.name):
             self._held.setdefault(conflict["link_id"], set()).add(conflict["field"])
         self._calls_at_start = {s: side.connector.calls.total for s, side in sides.items()}
+        #: Called after each committed batch (the runner renews its lease there).
+        self.on_commit: Callable[[], None] | None = None
 
     # -- entry points ----------------------------------------------------------------------
     def run(self) -> FlowResult:
@@ -666,6 +668,8 @@ class FlowRun:
                                         b_value)
             if cursor_side is not None and cursor is not None:
                 self.store.set_cursor(conn, self.flow.name, cursor_side, record_type, cursor)
+        if self.on_commit is not None:
+            self.on_commit()
 
     def _transaction(self) -> Any:
         from contextlib import nullcontext

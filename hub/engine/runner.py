@@ -20,7 +20,8 @@ from hub.paths import data_dir
 from hub.plugins import PluginHost, build_plugin_manager
 from hub.state.store import StateStore, default_state_url
 
-LEASE_TTL = dt.timedelta(hours=1)
+#: A lease outlives its holder by at most this long; a running sync renews it as it commits.
+LEASE_TTL = dt.timedelta(minutes=10)
 
 
 @dataclass
@@ -96,14 +97,17 @@ def sync(hub: Hub, names: Sequence[str] = (), *, dry_run: bool = False, full: bo
     results = []
     holder = f"{socket.gethostname()}:{os.getpid()}"
     for flow in flows:
-        if not dry_run and not hub.store.acquire_lease(flow.name, holder, LEASE_TTL):
-            results.append(FlowResult(flow.name, status="skipped",
-                                      error="another pmhub process is syncing this flow"))
+        if not dry_run and not _take_lease(hub.store, flow.name, holder):
+            results.append(FlowResult(flow.name, status="skipped", error=(
+                f"another pmhub process ({hub.store.lease_holder(flow.name)}) is syncing this flow")))
             continue
         run_id = None if dry_run else hub.store.start_run(flow.name, dry_run)
         try:
             try:
-                result = hub.flow_run(flow, dry_run=dry_run, full=full, progress=progress).run()
+                run = hub.flow_run(flow, dry_run=dry_run, full=full, progress=progress)
+                if not dry_run:
+                    run.on_commit = lambda name=flow.name: hub.store.renew_lease(name, holder, LEASE_TTL)
+                result = run.run()
             except (AuthError, PmhubError) as error:
                 result = FlowResult(flow.name, status="failed", error=str(error))
             if run_id is not None:
@@ -125,6 +129,28 @@ def retry_parked(hub: Hub, names: Sequence[str] = ()) -> list[FlowResult]:
         except (AuthError, PmhubError) as error:
             results.append(FlowResult(flow.name, status="failed", error=str(error)))
     return results
+
+
+def _take_lease(store: StateStore, flow: str, holder: str) -> bool:
+    if store.acquire_lease(flow, holder, LEASE_TTL):
+        return True
+    # A holder on this machine whose process is gone (kill -9, power cut) cannot renew: take over.
+    current = store.lease_holder(flow)
+    host, _, pid = (current or "").rpartition(":")
+    if host == socket.gethostname() and pid.isdigit() and not _alive(int(pid)):
+        store.release_lease(flow, current or "")
+        return store.acquire_lease(flow, holder, LEASE_TTL)
+    return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class _SecretStorage:

@@ -360,6 +360,15 @@ class StateStore:
             except IntegrityError:
                 return False
 
+    def lease_holder(self, flow: str) -> str | None:
+        with self.engine.connect() as c:
+            return c.execute(select(leases.c.holder).where(leases.c.flow == flow)).scalar_one_or_none()
+
+    def renew_lease(self, flow: str, holder: str, ttl: dt.timedelta) -> None:
+        with self.transaction() as c:
+            c.execute(update(leases).where(leases.c.flow == flow, leases.c.holder == holder).values(
+                expires_at=utcnow() + ttl))
+
     def release_lease(self, flow: str, holder: str) -> None:
         with self.transaction() as c:
             c.execute(delete(leases).where(leases.c.flow == flow, leases.c.holder == holder))

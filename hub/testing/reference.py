@@ -513,6 +513,11 @@ class ReferenceConnector(Connector):
         if store is not None:
             store.close()
 
+    def whoami(self) -> str:
+        self.calls.add("whoami")
+        self.store.pending_faults("list", "")  # one query: proves the store answers
+        return f"reference store {self.settings.path}"
+
     def _call(self, kind: str, operation: str, record_type: str, item: CanonicalRecord | None = None
               ) -> Fault | None:
         """Count the call and meet its fault; raise unless the fault is a lost reply."""
