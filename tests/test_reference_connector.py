@@ -491,3 +491,7 @@ def test_a_record_must_match_its_type(store: ReferenceStore) -> None:
     with pytest.raises(PermanentError, match="unknown record type"):
         store.put(SCOPE, "ticket", Issue(title="x"))
     assert store.get(SCOPE, "issue", "99999999999999999999") is None
+
+
+def test_whoami_names_the_store(connector: ReferenceConnector, path: str) -> None:
+    assert connector.whoami() == f"reference store {path}"
