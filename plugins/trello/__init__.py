@@ -9,6 +9,13 @@ from hub import hookimpl
 
 
 @hookimpl
+def register_connectors(register: Callable[[Any], None]) -> None:
+    from pmhub_plugins.trello.connector import TrelloConnector
+
+    register(TrelloConnector)
+
+
+@hookimpl
 def register_sandbox_services(register: Callable[[Any], None]) -> None:
     from pmhub_plugins.trello.sandbox import TrelloSandbox
 
