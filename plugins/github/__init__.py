@@ -9,6 +9,14 @@ from hub import hookimpl
 
 
 @hookimpl
+def register_connectors(register: Callable[[Any], None]) -> None:
+    # The connector module imports PyGithub only when a connection opens.
+    from pmhub_plugins.github.connector import GitHubConnector
+
+    register(GitHubConnector)
+
+
+@hookimpl
 def register_sandbox_services(register: Callable[[Any], None]) -> None:
     from pmhub_plugins.github.sandbox import GitHubSandbox
 

@@ -1,0 +1,465 @@
+"""The GitHub connector: issues and issue comments of one repository (scope ``owner/repo``).
+
+It talks through PyGithub (imported in ``open()``, so ``pmhub --help`` never pays for it) and its
+public ``Github.requester``: the JSON GitHub returns is converted in one place, conditional
+requests and paging stay under our control, and PyGithub still supplies auth, ``base_url``
+handling, write throttling, timeouts and ``GithubException``. Retries are off (``retry=None``):
+the engine retries in one place and recovers a lost create by its marker instead of re-sending.
+
+Markers: a create appends a hidden ``<!-- pmhub:MARKER -->`` line to the body; converting to
+canonical strips it, and updates of the body keep it.
+
+Conditional requests: the ETag of the first page of each listing is kept per (scope, kind, since)
+on the connector instance, with that page's records, so an identical listing later in the same
+process costs a 304 that GitHub does not count against the rate limit. Across runs the engine would
+have to persist the ETag and the page (not done yet).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from pydantic import Field, SecretStr
+
+from hub.connector import Capability, ConnectionSettings, Connector, Remote
+from hub.errors import ConnectorError, PermanentError, TransientError, error_for_status
+from hub.model import CanonicalRecord, Comment, Issue, Person, StatusCategory
+
+_MARKER = re.compile(r"[ \t]*<!--\s*pmhub:(?P<marker>[A-Za-z0-9._:-]+)\s*-->[ \t]*\n?")
+_LINK_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
+_ISSUE_NUMBER = re.compile(r"/issues/(\d+)$")
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_RW = frozenset({Capability.READ, Capability.INCREMENTAL, Capability.WRITE})
+#: GitHub's own words for an issue's status, as carried in ``Issue.raw["status"]``.
+RAW_STATUSES = ("open", "closed:completed", "closed:not_planned", "closed:duplicate")
+
+
+class GitHubSettings(ConnectionSettings):
+    """``[connections.NAME]`` with ``plugin = "github"``."""
+
+    base_url: str = "https://api.github.com"
+    token: SecretStr
+    per_page: int = Field(100, ge=1, le=100)
+    #: GitHub documents about 80 content-creating requests a minute before secondary limits bite.
+    seconds_between_writes: float = Field(1.0, ge=0)
+    #: Seconds to wait for GitHub (PyGithub takes whole seconds).
+    timeout: int = Field(30, gt=0)
+
+
+@dataclass
+class _CachedPage:
+    etag: str
+    remotes: list[Remote]
+    next_url: str | None
+
+
+def _counting_auth(token: str, on_request: Any) -> Any:
+    """A PyGithub token auth that also reports each request it signs.
+
+    Auth objects are PyGithub's public extension point and sign every HTTP request exactly once,
+    which makes this the least invasive way to count calls (no patching of the Requester, no
+    reaching into its private connection or session).
+    """
+    from github import Auth
+
+    class CountingToken(Auth.Token):
+        def authentication(self, headers: dict[str, Any]) -> None:
+            on_request()
+            super().authentication(headers)
+
+    return CountingToken(token)
+
+
+class GitHubConnector(Connector):
+    """Issues (pull requests left out) and their comments in one GitHub repository."""
+
+    plugin: ClassVar[str] = "github"
+    record_types: ClassVar[dict[str, frozenset[Capability]]] = {"issue": _RW, "comment": _RW}
+    settings_model: ClassVar[type[ConnectionSettings]] = GitHubSettings
+    # ``since`` has whole-second precision and is inclusive: no overlap is needed for precision,
+    # one second covers a write landing in the second the cursor was taken.
+    cursor_overlap: ClassVar[dt.timedelta] = dt.timedelta(seconds=1)
+    sorted_by_updated: ClassVar[bool] = True
+    scope_help: ClassVar[str] = "owner/repo"
+    #: How far back ``find_by_marker`` looks (see there).
+    marker_window: ClassVar[dt.timedelta] = dt.timedelta(hours=1)
+
+    settings: GitHubSettings
+
+    def __init__(self, name: str, settings: ConnectionSettings) -> None:
+        super().__init__(name, settings)
+        self._gh: Any = None
+        self._operation = "other"
+        self._pages: dict[tuple[str, str, str], _CachedPage] = {}
+        self._markers: dict[tuple[str, str, str], str] = {}
+        self._milestones: dict[str, dict[str, int]] = {}
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def open(self) -> None:
+        from github import Github
+
+        self._gh = Github(
+            auth=_counting_auth(self.settings.token.get_secret_value(), self._count),
+            base_url=self.settings.base_url.rstrip("/"), per_page=self.settings.per_page,
+            timeout=self.settings.timeout, retry=None, lazy=True,
+            seconds_between_requests=None,
+            seconds_between_writes=self.settings.seconds_between_writes or None,
+        )
+
+    def close(self) -> None:
+        if self._gh is not None:
+            self._gh.close()
+            self._gh = None
+
+    def whoami(self) -> str:
+        return str(self._request("whoami", "GET", "/user")["login"])
+
+    # -- reading -------------------------------------------------------------------------------
+    def list_changed(self, scope: str, record_type: str, since: dt.datetime | None) -> Iterator[Remote]:
+        return self._list(scope, record_type, since, "list")
+
+    def _list(self, scope: str, record_type: str, since: dt.datetime | None,
+              operation: str) -> Iterator[Remote]:
+        path = f"{self._repo_path(scope)}/issues"
+        if record_type == "comment":
+            path += "/comments"
+        else:
+            self._check_type(record_type)
+        params: dict[str, Any] = {"sort": "updated", "direction": "asc", "per_page": self.settings.per_page}
+        if record_type == "issue":
+            params["state"] = "all"
+        if since is not None:
+            params["since"] = _whole_seconds(since)
+        yield from self._listing(scope, record_type, path, params, operation)
+
+    def get(self, scope: str, record_type: str, external_id: str) -> Remote | None:
+        self._check_type(record_type)
+        try:
+            data = self._request("get", "GET", self._record_path(scope, record_type, external_id))
+        except PermanentError as error:
+            if error.status in (404, 410):  # gone (410 is a deleted issue)
+                return None
+            raise
+        if record_type == "issue" and "pull_request" in data:
+            return None
+        return self._remember(scope, record_type, self._to_remote(record_type, data))
+
+    def find_by_marker(self, scope: str, record_type: str, marker: str) -> Remote | None:
+        """Look through records changed in the last ``marker_window`` for the marker.
+
+        The search API (``in:body``) would reach further back, but it is eventually consistent: a
+        create whose reply was lost a moment ago is often not indexed yet, which is exactly the
+        case this method exists for; it also has a separate, small rate limit. A recent listing is
+        consistent and usually one request. The cost: a lost create older than the window is not
+        found, so the engine must recover lost creates on its next run, not days later.
+        """
+        since = dt.datetime.now(dt.UTC) - self.marker_window
+        for remote in self._list(scope, record_type, since, "find"):
+            if remote.marker == marker:
+                return remote
+        return None
+
+    # -- writing -------------------------------------------------------------------------------
+    def create(self, scope: str, record_type: str, item: CanonicalRecord, marker: str) -> Remote:
+        self._check_type(record_type)
+        if record_type == "comment":
+            assert isinstance(item, Comment), item
+            if not item.issue.isdigit():
+                raise PermanentError(f"{self.name}: comment parent {item.issue!r} is not an issue number")
+            data = self._request("create", "POST", f"{self._repo_path(scope)}/issues/{item.issue}/comments",
+                                 {"body": _with_marker(item.body, marker)})
+            return self._remember(scope, record_type, self._to_remote(record_type, data))
+        assert isinstance(item, Issue), item
+        payload = {"title": item.title, "body": _with_marker(item.description, marker)}
+        payload.update(self._issue_fields(scope, item, frozenset({"labels", "assignees", "milestone"})))
+        data = self._request("create", "POST", f"{self._repo_path(scope)}/issues", payload)
+        # GitHub creates every issue open; a closed one takes a second write.
+        state = self._state_fields(item)
+        if state["state"] == "closed":
+            data = self._request("create", "PATCH", f"{self._repo_path(scope)}/issues/{data['number']}",
+                                 state)
+        return self._remember(scope, record_type, self._to_remote(record_type, data))
+
+    def update(self, scope: str, record_type: str, external_id: str, item: CanonicalRecord,
+               changed: frozenset[str]) -> Remote:
+        self._check_type(record_type)
+        path = self._record_path(scope, record_type, external_id)
+        payload: dict[str, Any] = {}
+        if record_type == "comment":
+            assert isinstance(item, Comment), item
+            if "body" in changed:
+                payload["body"] = _with_marker(item.body, self._marker_of(scope, record_type, external_id))
+        else:
+            assert isinstance(item, Issue), item
+            if "title" in changed:
+                payload["title"] = item.title
+            if "description" in changed:
+                payload["body"] = _with_marker(item.description,
+                                               self._marker_of(scope, record_type, external_id))
+            payload.update(self._issue_fields(scope, item, changed))
+            if "status" in changed:
+                payload.update(self._state_fields(item))
+        if payload:
+            data = self._request("update", "PATCH", path, payload)
+        else:  # nothing GitHub stores changed (e.g. only the priority): report it as it is
+            data = self._request("update", "GET", path)
+        return self._remember(scope, record_type, self._to_remote(record_type, data))
+
+    # -- conversion ----------------------------------------------------------------------------
+    def _to_remote(self, record_type: str, data: dict[str, Any]) -> Remote:
+        body, marker = split_marker(data.get("body") or "")
+        updated = _parse_time(data["updated_at"])
+        user = data.get("user") or {}
+        author = self._person(user.get("login")) if user else None
+        if record_type == "comment":
+            number = _ISSUE_NUMBER.search(data.get("issue_url", ""))
+            item: CanonicalRecord = Comment(
+                body=body, author=author, issue=number.group(1) if number else "",
+                created=_parse_time(data["created_at"]), updated=updated, url=data.get("html_url"))
+            return Remote(id=str(data["id"]), updated=updated, item=item, version=data["updated_at"],
+                          url=data.get("html_url"), marker=marker)
+        reason = data.get("state_reason") or "completed"
+        raw_status = "open" if data["state"] == "open" else f"closed:{reason}"
+        milestone = data.get("milestone") or {}
+        item = Issue(
+            title=data["title"], description=body, status=_STATUS_OF_RAW.get(raw_status, StatusCategory.DONE),
+            assignees=[self._person(a["login"]) for a in data.get("assignees") or []],
+            reporter=author, labels=[label["name"] for label in data.get("labels") or []],
+            milestone=milestone.get("title"), raw={"status": raw_status},
+            created=_parse_time(data["created_at"]), updated=updated, url=data.get("html_url"),
+        )
+        return Remote(id=str(data["number"]), updated=updated, item=item, version=data["updated_at"],
+                      url=data.get("html_url"), marker=marker)
+
+    def _person(self, login: str) -> Person:
+        return Person(handles={self.name: login})
+
+    def _issue_fields(self, scope: str, item: Issue, changed: frozenset[str]) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        if "labels" in changed:
+            fields["labels"] = list(item.labels)
+        if "assignees" in changed:
+            # People without a handle on this connection cannot be assigned here; the users
+            # mapping is what gives them one.
+            fields["assignees"] = [p.handles[self.name] for p in item.assignees if self.name in p.handles]
+        if "milestone" in changed:
+            fields["milestone"] = None if item.milestone is None else self._milestone(scope, item.milestone)
+        return fields
+
+    def _state_fields(self, item: Issue) -> dict[str, Any]:
+        raw = item.raw.get("status")
+        if raw not in RAW_STATUSES:
+            raw = _RAW_OF_STATUS[item.status]
+        if raw == "open":
+            return {"state": "open"}
+        return {"state": "closed", "state_reason": raw.split(":", 1)[1]}
+
+    def _milestone(self, scope: str, title: str) -> int:
+        """The number of the milestone called ``title``, created when the repository lacks it."""
+        known = self._milestones.get(scope)
+        if known is None or title not in known:
+            known = {}
+            url: str | None = f"{self._repo_path(scope)}/milestones"
+            params: dict[str, Any] | None = {"state": "all", "per_page": 100}
+            while url is not None:
+                _, headers, page = self._request_raw("milestones", "GET", url, params)
+                known.update({m["title"]: m["number"] for m in page})
+                url, params = _next_link(headers), None
+            self._milestones[scope] = known
+        if title not in known:
+            data = self._request("milestones", "POST", f"{self._repo_path(scope)}/milestones",
+                                 {"title": title})
+            known[title] = data["number"]
+        return known[title]
+
+    def _marker_of(self, scope: str, record_type: str, external_id: str) -> str | None:
+        """The marker to keep in a rewritten body: remembered from an earlier read, else one GET."""
+        key = (scope, record_type, external_id)
+        if key not in self._markers:
+            data = self._request("update", "GET", self._record_path(scope, record_type, external_id))
+            self._remember(scope, record_type, self._to_remote(record_type, data))
+        return self._markers.get(key) or None
+
+    def _remember(self, scope: str, record_type: str, remote: Remote) -> Remote:
+        self._markers[(scope, record_type, remote.id)] = remote.marker or ""
+        return remote
+
+    # -- HTTP ----------------------------------------------------------------------------------
+    def _listing(self, scope: str, record_type: str, path: str, params: dict[str, Any],
+                 operation: str) -> Iterator[Remote]:
+        """Every record of a listing sorted by ``updated`` ascending, paged by ``Link: rel=next``.
+
+        Paging by page number can skip a record: when an issue already read is edited mid-listing,
+        it moves to the end and everything after it shifts back one place across a page boundary.
+        The edited issue then shows up a second time, which is how the shift is noticed; the listing
+        is then read once more from the start, yielding only versions not yet yielded.
+        """
+        yielded: set[tuple[str, str | None]] = set()
+        for _attempt in range(3):
+            ids: set[str] = set()
+            shifted = False
+            for remote in self._records(scope, record_type, path, params, operation):
+                if remote.id in ids:
+                    shifted = True
+                ids.add(remote.id)
+                if (remote.id, remote.version) in yielded:
+                    continue
+                yielded.add((remote.id, remote.version))
+                yield self._remember(scope, record_type, remote)
+            if not shifted:
+                return
+
+    def _records(self, scope: str, record_type: str, path: str, params: dict[str, Any],
+                 operation: str) -> Iterator[Remote]:
+        key = (scope, record_type, params.get("since", ""))
+        cached = self._pages.get(key)
+        headers = {"If-None-Match": cached.etag} if cached is not None else None
+        status, reply_headers, data = self._request_raw(operation, "GET", path, params, headers=headers)
+        if status == 304 and cached is not None:
+            first, next_url = cached.remotes, cached.next_url
+        else:
+            first = [self._to_remote(record_type, d) for d in data if self._wanted(record_type, d)]
+            next_url = _next_link(reply_headers)
+            if reply_headers.get("etag"):
+                self._pages[key] = _CachedPage(reply_headers["etag"], first, next_url)
+        yield from first
+        while next_url is not None:
+            _, reply_headers, data = self._request_raw(operation, "GET", next_url, None)
+            for d in data:
+                if self._wanted(record_type, d):
+                    yield self._to_remote(record_type, d)
+            next_url = _next_link(reply_headers)
+
+    @staticmethod
+    def _wanted(record_type: str, data: dict[str, Any]) -> bool:
+        # Pull requests are issues to GitHub's API, and their comments are issue comments; pmhub
+        # syncs neither. A PR comment is told apart by its web URL (.../pull/N#issuecomment-...).
+        if record_type == "issue":
+            return "pull_request" not in data
+        return "/pull/" not in (data.get("html_url") or "")
+
+    def _request(self, operation: str, verb: str, url: str, payload: Any = None) -> Any:
+        return self._request_raw(operation, verb, url, None, payload)[2]
+
+    def _request_raw(self, operation: str, verb: str, url: str, params: dict[str, Any] | None,
+                     payload: Any = None, *, headers: dict[str, str] | None = None,
+                     ) -> tuple[int, dict[str, Any], Any]:
+        """One HTTP request, counted under ``operation``; failures become pmhub's error taxonomy.
+
+        Returns (status, lower-cased headers, parsed JSON); a 304 has no body.
+        """
+        import requests
+        from github import GithubException
+
+        if self._gh is None:
+            raise ConnectorError(f"{self.name}: the connector is not open")
+        requester = self._gh.requester
+        self._operation = operation
+        try:
+            status, reply_headers, output = requester.requestJson(verb, url, params, headers, payload)
+            data = _json(output) if status != 304 else None
+            if status >= 400:
+                raise requester.createException(status, reply_headers, data)
+            return status, reply_headers, data
+        except GithubException as error:
+            message = error.data.get("message") if isinstance(error.data, dict) else None
+            raise error_for_status(error.status, f"{self.name}: {verb} {_short(url)}: HTTP {error.status} "
+                                   f"{message or ''}".rstrip(), error.headers or {}) from error
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+                requests.exceptions.RetryError) as error:
+            raise TransientError(f"{self.name}: {verb} {_short(url)}: {type(error).__name__}") from error
+        finally:
+            self._operation = "other"
+            self._note_rate_limit()
+
+    def _count(self) -> None:
+        self.calls.add(self._operation)
+
+    def _note_rate_limit(self) -> None:
+        requester = self._gh.requester if self._gh is not None else None
+        if requester is None:
+            return
+        remaining, limit = requester.rate_limiting
+        if limit >= 0:
+            self.rate_limit.remaining, self.rate_limit.limit = remaining, limit
+        reset = requester.rate_limiting_resettime
+        if reset:
+            self.rate_limit.reset_at = dt.datetime.fromtimestamp(reset, dt.UTC)
+
+    def _repo_path(self, scope: str) -> str:
+        owner, _, name = scope.partition("/")
+        if not owner or not name or "/" in name:
+            raise PermanentError(f"{self.name}: scope {scope!r} is not owner/repo")
+        return f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
+
+    def _record_path(self, scope: str, record_type: str, external_id: str) -> str:
+        if not external_id.isdigit():
+            raise PermanentError(f"{self.name}: {external_id!r} is not a GitHub {record_type} id")
+        middle = "issues/comments" if record_type == "comment" else "issues"
+        return f"{self._repo_path(scope)}/{middle}/{external_id}"
+
+    def _check_type(self, record_type: str) -> None:
+        if record_type not in self.record_types:
+            raise PermanentError(f"{self.name}: GitHub connector has no record type {record_type!r}")
+
+
+_STATUS_OF_RAW = {
+    "open": StatusCategory.TODO,
+    "closed:completed": StatusCategory.DONE,
+    "closed:not_planned": StatusCategory.CANCELLED,
+    "closed:duplicate": StatusCategory.CANCELLED,
+}
+_RAW_OF_STATUS = {
+    StatusCategory.TODO: "open",
+    StatusCategory.IN_PROGRESS: "open",
+    StatusCategory.BLOCKED: "open",
+    StatusCategory.DONE: "closed:completed",
+    StatusCategory.CANCELLED: "closed:not_planned",
+}
+
+
+def split_marker(body: str) -> tuple[str, str | None]:
+    """``body`` without pmhub's hidden marker line, and the marker (None when there is none)."""
+    found = _MARKER.search(body)
+    if found is None:
+        return body, None
+    cleaned = (body[:found.start()] + body[found.end():]).rstrip()
+    return cleaned, found.group("marker")
+
+
+def _with_marker(body: str, marker: str | None) -> str:
+    body = split_marker(body)[0]
+    if not marker:
+        return body
+    return f"{body}\n\n<!-- pmhub:{marker} -->" if body else f"<!-- pmhub:{marker} -->"
+
+
+def _whole_seconds(value: dt.datetime) -> str:
+    # GitHub reads ``since`` in whole seconds; PyGithub would drop tzinfo, so convert first.
+    if value.tzinfo is None:
+        raise ValueError("since must be timezone-aware")
+    return value.astimezone(dt.UTC).strftime(_TIME_FORMAT)
+
+
+def _parse_time(value: str) -> dt.datetime:
+    return dt.datetime.strptime(value, _TIME_FORMAT).replace(tzinfo=dt.UTC)
+
+
+def _next_link(headers: dict[str, Any]) -> str | None:
+    found = _LINK_NEXT.search(headers.get("link", ""))
+    return found.group(1) if found else None
+
+
+def _json(output: Any) -> Any:
+    import json
+
+    return json.loads(output) if output else None
+
+
+def _short(url: str) -> str:
+    return url.split("?", 1)[0]
