@@ -411,15 +411,16 @@ class TrelloConnector(Connector):
         cards = self._cards(scope)
         changed = [self._issue(scope, card) for card in cards
                    if since is None or (parse_time(card.get("dateLastActivity")) or since) >= since]
-        if since is not None:
-            # A deleted card simply vanishes from cards/all: only the board's action log says it
-            # existed. Both requests are needed, and each is one request per run.
-            present = {card["id"] for card in cards}
-            for action in self._actions(scope, "deleteCard", since):
-                card_id = action.get("data", {}).get("card", {}).get("id")
-                if card_id and card_id not in present:
-                    changed.append(Remote(id=card_id, updated=parse_time(action["date"]), item=None,
-                                          version=action["date"], deleted=True))
+        # A deleted card simply vanishes from cards/all: only the board's action log says it
+        # existed. Both requests are needed, and each is one request per run. Deletions are read
+        # even without a cursor: a side whose first listing was empty has none yet, and the
+        # engine ignores deletions of records it never linked.
+        present = {card["id"] for card in cards}
+        for action in self._actions(scope, "deleteCard", since):
+            card_id = action.get("data", {}).get("card", {}).get("id")
+            if card_id and card_id not in present:
+                changed.append(Remote(id=card_id, updated=parse_time(action["date"]), item=None,
+                                      version=action["date"], deleted=True))
         changed.sort(key=lambda r: (r.updated or dt.datetime.min.replace(tzinfo=dt.UTC), r.id))
         yield from changed
 
