@@ -81,9 +81,10 @@ class GitHubConnector(Connector):
     plugin: ClassVar[str] = "github"
     record_types: ClassVar[dict[str, frozenset[Capability]]] = {"issue": _RW, "comment": _RW}
     settings_model: ClassVar[type[ConnectionSettings]] = GitHubSettings
-    # ``since`` has whole-second precision and is inclusive: no overlap is needed for precision,
-    # one second covers a write landing in the second the cursor was taken.
-    cursor_overlap: ClassVar[dt.timedelta] = dt.timedelta(seconds=1)
+    # ``since`` is inclusive at whole seconds, so precision needs no overlap; a few seconds cover
+    # a write that reaches GitHub's listing a moment after a later one (replication lag). Records
+    # re-read in the overlap cost nothing extra: they come on the same first page.
+    cursor_overlap: ClassVar[dt.timedelta] = dt.timedelta(seconds=5)
     sorted_by_updated: ClassVar[bool] = True
     scope_help: ClassVar[str] = "owner/repo"
     #: How far back ``find_by_marker`` looks (see there).

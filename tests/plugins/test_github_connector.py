@@ -156,6 +156,23 @@ def test_comments_round_trip_with_marker_and_skip_pull_request_comments(
     assert split_marker("a\n\n<!-- pmhub:x -->\n") == ("a", "x")
 
 
+def test_an_edit_during_paging_does_not_make_the_listing_skip_a_record(sandbox: SandboxClient) -> None:
+    sandbox.reset("demo")
+    connector = open_connector(sandbox.base("github"), per_page=2)
+    listing = connector.list_changed(SCOPE, "issue", None)
+    first = next(listing)
+    # The first issue read is edited: it moves to the end, and every issue behind it moves up one
+    # place, so plain page-number paging would never show the one that crosses the page boundary.
+    requests.patch(f"{sandbox.base('github')}/repos/{SCOPE}/issues/{first.id}", json={"title": "Moved"},
+                   timeout=10).raise_for_status()
+
+    rest = list(listing)
+
+    assert {r.id for r in [first, *rest]} == {"1", "2", "3", "4", "6"}
+    moved = [r for r in rest if r.id == first.id]
+    assert len(moved) == 1 and moved[0].item.title == "Moved"  # type: ignore[union-attr]
+
+
 def test_identical_listing_costs_a_free_304(sandbox: SandboxClient, demo: GitHubConnector) -> None:
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
     first = list(demo.list_changed(SCOPE, "issue", since))
