@@ -13,3 +13,11 @@ def register_sandbox_services(register: Callable[[Any], None]) -> None:
     from pmhub_plugins.jira.sandbox import JiraSandbox
 
     register(JiraSandbox())
+
+
+@hookimpl
+def register_connectors(register: Callable[[Any], None]) -> None:
+    # The connector module is cheap to import: it loads the `jira` library only in open().
+    from pmhub_plugins.jira.connector import JiraConnector
+
+    register(JiraConnector)

@@ -1,0 +1,666 @@
+"""The Jira Cloud connector, on the ``jira`` client library. A scope is a project key (``PORT``).
+
+Design notes (the why):
+
+* The ``jira`` library is imported in ``open()``, never at module level: importing it costs ~170 ms and
+  ``pmhub --help`` must stay fast.
+* ``JIRA(..., max_retries=0)``: the library's ResilientSession retries 429/503 for every method, POST
+  included, so a create whose reply was lost could be sent twice. The engine retries in one place and
+  recovers a lost create by its marker instead.
+* Incremental listing uses ``search/jql`` with ``updated >= "yyyy/MM/dd HH:mm"``. Jira reads those digits
+  in the *searching user's* time zone (``GET /myself``) at minute precision, so the cursor is converted
+  to that zone and floored to the minute; records older than the cursor are then dropped client-side.
+* Marker: a label ``pmhub-<marker>``, because labels are JQL-searchable and issue properties are not.
+  Jira's search index is eventually consistent, so a marker search right after a create may miss; the
+  engine looks for markers on the run after a lost reply, by when the index has caught up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from zoneinfo import ZoneInfo
+
+from pmhub_plugins.jira.markup import markdown_to_wiki, wiki_to_markdown
+from pydantic import Field, SecretStr
+
+from hub.connector import Capability, ConnectionSettings, Connector, Remote, chunks
+from hub.errors import AuthError, ConnectorError, PermanentError, TransientError, error_for_status
+from hub.model import CanonicalRecord, Comment, Issue, Kind, Person, Priority, StatusCategory
+
+if TYPE_CHECKING:
+    import requests
+    from jira import JIRA
+
+MARKER_PREFIX = "pmhub-"
+#: Comment markers live in a comment property (comments have no labels and are not JQL-searchable).
+COMMENT_PROPERTY = "pmhub"
+BULK_LIMIT = 50
+#: How far back find_by_marker looks for a comment (recovery happens on the next run, not weeks later).
+COMMENT_MARKER_WINDOW = "-14d"
+
+PRIORITY_FROM_JIRA = {"Highest": Priority.HIGHEST, "High": Priority.HIGH, "Medium": Priority.MEDIUM,
+                      "Low": Priority.LOW, "Lowest": Priority.LOWEST}
+PRIORITY_TO_JIRA = {value: name for name, value in PRIORITY_FROM_JIRA.items()}
+KIND_FROM_JIRA = {"Bug": Kind.BUG, "Story": Kind.STORY, "Epic": Kind.EPIC, "Task": Kind.TASK,
+                  "Subtask": Kind.TASK, "Sub-task": Kind.TASK}
+KIND_TO_JIRA = {Kind.BUG: "Bug", Kind.STORY: "Story", Kind.EPIC: "Epic", Kind.TASK: "Task"}
+STATUS_FROM_CATEGORY = {"new": StatusCategory.TODO, "indeterminate": StatusCategory.IN_PROGRESS,
+                        "done": StatusCategory.DONE}
+#: Jira has three status categories; blocked work is still in progress, cancelled work is done.
+CATEGORY_FOR_STATUS = {StatusCategory.TODO: "new", StatusCategory.IN_PROGRESS: "indeterminate",
+                       StatusCategory.BLOCKED: "indeterminate", StatusCategory.DONE: "done",
+                       StatusCategory.CANCELLED: "done"}
+#: The fields an issue listing asks for: exactly what ``_issue_remote`` maps.
+ISSUE_FIELDS = ("summary", "description", "labels", "priority", "issuetype", "status", "assignee",
+                "reporter", "created", "updated", "duedate", "parent")
+COMMENT_LIST_FIELDS = ("comment", "updated")
+JIRA_TIME = "%Y-%m-%dT%H:%M:%S.%f%z"
+
+
+class JiraSettings(ConnectionSettings):
+    """``[connections.NAME]`` with ``plugin = "jira"``."""
+
+    base_url: str
+    email: str
+    token: SecretStr
+    timeout: float = Field(default=30.0, gt=0)
+    #: REST version: 2 sends wiki-markup strings, 3 sends ADF documents; pmhub converts either.
+    api_version: Literal[2, 3] = 2
+    #: Issues per search page (Jira caps pages that carry fields at 100).
+    page_size: int = Field(default=100, ge=1, le=100)
+
+
+class JiraConnector(Connector):
+    """Issues and comments of one Jira Cloud project."""
+
+    plugin = "jira"
+    record_types: ClassVar[dict[str, frozenset[Capability]]] = {
+        "issue": frozenset({Capability.READ, Capability.INCREMENTAL, Capability.WRITE,
+                            Capability.DELETE, Capability.BULK}),
+        "comment": frozenset({Capability.READ, Capability.INCREMENTAL, Capability.WRITE,
+                              Capability.DELETE}),
+    }
+    settings_model = JiraSettings
+    # Flooring to the minute already covers JQL's precision; the two minutes on top cover the search
+    # index lagging behind writes (an issue edited just before the last listing may not have been
+    # searchable yet) and clock skew between the hub and Jira. Overlapping records are re-read and
+    # de-duplicated by (id, updated) in the engine, so the window costs a few records, never a miss.
+    cursor_overlap = dt.timedelta(minutes=2)
+    sorted_by_updated = True
+    scope_help = "Jira project key, e.g. PORT"
+
+    settings: JiraSettings
+
+    def __init__(self, name: str, settings: ConnectionSettings) -> None:
+        super().__init__(name, settings)
+        self._client: JIRA | None = None
+        self._time_zone: ZoneInfo | None = None
+        self._account_id: str | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def open(self) -> None:
+        from jira import JIRA
+
+        settings = self.settings
+        with self._errors("open"):
+            client = JIRA(
+                server=settings.base_url.rstrip("/"),
+                basic_auth=(settings.email, settings.token.get_secret_value()),
+                max_retries=0, timeout=settings.timeout,
+                options={"rest_api_version": str(settings.api_version)},
+            )
+        # The constructor's GET serverInfo happened before the hook: count it by hand. serverInfo must
+        # say Cloud, or the library would search through the removed /search endpoint.
+        self.calls.add("get")
+        client._session.hooks["response"].append(self._on_response)
+        self._client = client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def whoami(self) -> str:
+        me = self._myself()
+        return f"{me.get('displayName')} <{me.get('emailAddress') or self.settings.email}>"
+
+    @property
+    def client(self) -> JIRA:
+        if self._client is None:
+            raise ConnectorError(f"{self.name}: connector used before open()")
+        return self._client
+
+    # -- reading ---------------------------------------------------------------------------
+    def list_changed(self, scope: str, record_type: str, since: dt.datetime | None) -> Iterator[Remote]:
+        self._check_type(record_type)
+        jql = f"project = {_quote(scope)}"
+        if since is not None:
+            jql += f' AND updated >= "{self.jql_time(since)}"'
+        jql += " ORDER BY updated ASC, key ASC"
+        if record_type == "issue":
+            for raw in self._search(jql, ISSUE_FIELDS):
+                remote = self._issue_remote(raw)
+                if since is None or (remote.updated is not None and remote.updated >= since):
+                    yield remote
+            return
+        # Comments ride along with the issues' `comment` field in the same search: adding or editing
+        # a comment bumps the issue's `updated`, so one search finds every changed comment without a
+        # call per issue. The price: bigger pages, deletions go unseen, and Jira embeds a limited
+        # number of comments per issue, so an issue with more is paged through its comment endpoint.
+        comments: list[Remote] = []
+        for raw in self._search(jql, COMMENT_LIST_FIELDS):
+            for comment in self._issue_comments(raw):
+                remote = self._comment_remote(raw["id"], raw.get("key", ""), comment)
+                if since is None or (remote.updated is not None and remote.updated >= since):
+                    comments.append(remote)
+        # Sorted so the engine may advance the cursor batch by batch (sorted_by_updated).
+        comments.sort(key=lambda r: (r.updated or dt.datetime.min.replace(tzinfo=dt.UTC), r.id))
+        yield from comments
+
+    def get(self, scope: str, record_type: str, external_id: str) -> Remote | None:
+        self._check_type(record_type)
+        try:
+            if record_type == "issue":
+                with self._errors("get"):
+                    raw = self.client.issue(external_id, fields=",".join(ISSUE_FIELDS)).raw
+                return self._issue_remote(raw)
+            issue_id, comment_id = _split_comment_id(external_id)
+            raw = self._call("GET", f"issue/{issue_id}/comment/{comment_id}",
+                             params={"expand": "properties"})
+            return self._comment_remote(issue_id, None, raw)
+        except PermanentError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def find_by_marker(self, scope: str, record_type: str, marker: str) -> Remote | None:
+        self._check_type(record_type)
+        if record_type == "issue":
+            # JQL is eventually consistent (see the module docstring): fine for recovery on a later run.
+            jql = f"project = {_quote(scope)} AND labels = {_quote(marker_label(marker))}"
+            for raw in self._search(jql, ISSUE_FIELDS, limit=1):
+                return self._issue_remote(raw)
+            return None
+        # Comment properties are not searchable: look through the comments of recently updated issues,
+        # newest first (creating the comment bumped its issue). Costly, but only used for recovery.
+        jql = (f"project = {_quote(scope)} AND updated >= {COMMENT_MARKER_WINDOW} "
+               "ORDER BY updated DESC")
+        for raw in self._search(jql, ("updated",)):
+            start = 0
+            while True:
+                page = self._call("GET", f"issue/{raw['id']}/comment",
+                                  params={"startAt": start, "maxResults": 100, "expand": "properties"})
+                for comment in page.get("comments", []):
+                    if _comment_marker(comment) == marker:
+                        return self._comment_remote(raw["id"], raw.get("key"), comment)
+                start += len(page.get("comments", []))
+                if not page.get("comments") or start >= page.get("total", 0):
+                    break
+        return None
+
+    # -- writing ---------------------------------------------------------------------------
+    def create(self, scope: str, record_type: str, item: CanonicalRecord, marker: str) -> Remote:
+        self._check_type(record_type)
+        if record_type == "comment":
+            comment = _expect(item, Comment)
+            body = {"body": self._body_out(comment.body),
+                    "properties": [{"key": COMMENT_PROPERTY, "value": {"marker": marker}}]}
+            raw = self._call("POST", f"issue/{comment.issue}/comment", json_body=body)
+            remote = self._comment_remote(comment.issue, None, raw)
+            remote.marker = marker
+            return remote
+        issue = _expect(item, Issue)
+        fields = self._issue_fields(scope, issue, None, marker=marker)
+        with self._errors("create"):
+            created = self.client.create_issue(fields=fields, prefetch=False)
+        return self._after_create(str(created.id), issue)
+
+    def create_many(
+        self, scope: str, record_type: str, items: Sequence[tuple[CanonicalRecord, str]]
+    ) -> list[Remote | Exception]:
+        if record_type != "issue":
+            return super().create_many(scope, record_type, items)
+        results: list[Remote | Exception] = []
+        for chunk in chunks(items, BULK_LIMIT):
+            results.extend(self._create_chunk(scope, chunk))
+        return results
+
+    def _create_chunk(self, scope: str, chunk: list[tuple[CanonicalRecord, str]]
+                      ) -> list[Remote | Exception]:
+        issues = [_expect(item, Issue) for item, _marker in chunk]
+        field_list = [self._issue_fields(scope, issue, None, marker=marker)
+                      for issue, (_item, marker) in zip(issues, chunk, strict=True)]
+        try:
+            with self._errors("bulk_create"):
+                outcomes = self.client.create_issues(field_list, prefetch=False)
+        except (TransientError, PermanentError) as error:
+            # Whether any of the chunk was created is unknown (a lost reply): every item gets the
+            # error, and the engine recovers the ones that exist by their markers.
+            return [error for _ in chunk]
+        created_ids = [str(o["issue"].id) for o in outcomes if o["status"] == "Success"]
+        fetched = {raw["id"]: raw for raw in self._bulk_fetch(created_ids)}
+        results: list[Remote | Exception] = []
+        for issue, outcome in zip(issues, outcomes, strict=True):
+            if outcome["status"] != "Success":
+                results.append(PermanentError(f"Jira refused the issue: {outcome['error']}", status=400))
+                continue
+            issue_id = str(outcome["issue"].id)
+            try:
+                results.append(self._after_create(issue_id, issue, fetched.get(issue_id)))
+            except (TransientError, PermanentError) as error:
+                results.append(error)
+        return results
+
+    def _after_create(self, issue_id: str, issue: Issue, raw: dict[str, Any] | None = None) -> Remote:
+        """New issues start in the workflow's first status; move them where the item says."""
+        if raw is None:
+            raw = self._get_issue_raw(issue_id, expand="transitions")
+        target = self._status_target(issue, raw)
+        if target is not None:
+            self._transition(issue_id, target)
+            raw = self._get_issue_raw(issue_id)
+        return self._issue_remote(raw)
+
+    def update(
+        self, scope: str, record_type: str, external_id: str, item: CanonicalRecord,
+        changed: frozenset[str],
+    ) -> Remote:
+        self._check_type(record_type)
+        if record_type == "comment":
+            comment = _expect(item, Comment)
+            issue_id, comment_id = _split_comment_id(external_id)
+            raw = self._call("PUT", f"issue/{issue_id}/comment/{comment_id}",
+                             json_body={"body": self._body_out(comment.body)})
+            return self._comment_remote(issue_id, None, raw)
+        issue = _expect(item, Issue)
+        current: dict[str, Any] | None = None
+        if "labels" in changed or "status" in changed:
+            # One read gives both the labels to keep (the marker) and the available transitions.
+            current = self._get_issue_raw(external_id, fields=("labels", "status"), expand="transitions")
+        if "status" in changed:
+            target = self._status_target(issue, current)
+            if target is not None:
+                self._transition(external_id, target)
+        fields = self._issue_fields(scope, issue, changed, current=current)
+        if fields:
+            # returnIssue saves the read-back; the edit comes after the transition so the reply is final.
+            raw = self._call("PUT", f"issue/{external_id}", json_body={"fields": fields},
+                             params={"returnIssue": "true"})
+            if not raw:
+                raw = self._get_issue_raw(external_id)
+        else:
+            raw = self._get_issue_raw(external_id)
+        return self._issue_remote(raw)
+
+    def delete(self, scope: str, record_type: str, external_id: str) -> None:
+        self._check_type(record_type)
+        if record_type == "comment":
+            issue_id, comment_id = _split_comment_id(external_id)
+            self._call("DELETE", f"issue/{issue_id}/comment/{comment_id}")
+        else:
+            self._call("DELETE", f"issue/{external_id}")
+
+    # -- time zones ------------------------------------------------------------------------
+    def user_time_zone(self) -> ZoneInfo:
+        """The zone Jira reads JQL dates in: the API user's profile zone (one call, cached)."""
+        if self._time_zone is None:
+            self._time_zone = ZoneInfo(self._myself().get("timeZone") or "UTC")
+        return self._time_zone
+
+    def jql_time(self, since: dt.datetime) -> str:
+        """``since`` as JQL date digits in the user's zone, floored to the minute (never later)."""
+        if since.tzinfo is None:
+            raise ValueError("cursor must be timezone-aware")
+        local = since.astimezone(self.user_time_zone()).replace(second=0, microsecond=0)
+        earlier = local.replace(fold=0).astimezone(dt.UTC)
+        later = local.replace(fold=1).astimezone(dt.UTC)
+        if earlier != later:
+            # An autumn DST hour: the digits name two instants and Jira may pick the later one.
+            # Stepping back by the ambiguity keeps the query at or before the cursor either way.
+            local = local - abs(later - earlier)
+        return local.strftime("%Y/%m/%d %H:%M")
+
+    def _myself(self) -> dict[str, Any]:
+        with self._errors("get"):
+            me: dict[str, Any] = self.client.myself()
+        self._account_id = me.get("accountId")
+        return me
+
+    # -- mapping in ------------------------------------------------------------------------
+    def _issue_remote(self, raw: dict[str, Any]) -> Remote:
+        fields = raw.get("fields") or {}
+        labels = list(fields.get("labels") or [])
+        markers = [label[len(MARKER_PREFIX):] for label in labels if label.startswith(MARKER_PREFIX)]
+        status = fields.get("status") or {}
+        category = (status.get("statusCategory") or {}).get("key", "new")
+        priority_name = (fields.get("priority") or {}).get("name")
+        type_name = (fields.get("issuetype") or {}).get("name", "Task")
+        raw_words = {"status": status.get("name", ""), "kind": type_name}
+        if priority_name:
+            raw_words["priority"] = priority_name
+        assignee = self._person(fields.get("assignee"))
+        updated = _parse_time(fields.get("updated"))
+        key = raw.get("key", "")
+        item = Issue(
+            title=fields.get("summary") or "(no summary)",
+            description=self._body_in(fields.get("description")),
+            kind=KIND_FROM_JIRA.get(type_name, Kind.TASK),
+            status=STATUS_FROM_CATEGORY.get(category, StatusCategory.TODO),
+            priority=PRIORITY_FROM_JIRA.get(priority_name) if priority_name else None,
+            assignees=[assignee] if assignee else [],
+            reporter=self._person(fields.get("reporter")),
+            labels=[label for label in labels if not label.startswith(MARKER_PREFIX)],
+            due_date=dt.date.fromisoformat(fields["duedate"]) if fields.get("duedate") else None,
+            parent=(fields.get("parent") or {}).get("id"),
+            raw=raw_words,
+            created=_parse_time(fields.get("created")),
+            updated=updated,
+            url=self._browse_url(key),
+        )
+        return Remote(id=str(raw["id"]), updated=updated, item=item, version=fields.get("updated"),
+                      url=item.url, marker=markers[0] if markers else None)
+
+    def _comment_remote(self, issue_id: str, issue_key: str | None, raw: dict[str, Any]) -> Remote:
+        updated = _parse_time(raw.get("updated"))
+        url = (f"{self._browse_url(issue_key)}?focusedCommentId={raw['id']}" if issue_key
+               else raw.get("self"))
+        item = Comment(body=self._body_in(raw.get("body")), author=self._person(raw.get("author")),
+                       issue=str(issue_id), created=_parse_time(raw.get("created")), updated=updated,
+                       url=url)
+        return Remote(id=f"{issue_id}/{raw['id']}", updated=updated, item=item,
+                      version=raw.get("updated"), url=url, marker=_comment_marker(raw))
+
+    def _person(self, user: dict[str, Any] | None) -> Person | None:
+        if not user:
+            return None
+        handles = {self.name: user["accountId"]} if user.get("accountId") else {}
+        return Person(display_name=user.get("displayName"), email=user.get("emailAddress") or None,
+                      handles=handles)
+
+    def _body_in(self, body: Any) -> str:
+        if isinstance(body, dict):  # REST v3: an ADF document
+            from pmhub_plugins.jira.adf import adf_to_wiki
+
+            body = adf_to_wiki(body)
+        return wiki_to_markdown(body)
+
+    def _body_out(self, markdown: str) -> Any:
+        wiki = markdown_to_wiki(markdown)
+        if self.settings.api_version == 3:
+            from pmhub_plugins.jira.adf import wiki_to_adf
+
+            return wiki_to_adf(wiki)
+        return wiki
+
+    def _browse_url(self, key: str) -> str:
+        return f"{self.settings.base_url.rstrip('/')}/browse/{key}"
+
+    # -- mapping out -----------------------------------------------------------------------
+    def _issue_fields(self, scope: str, issue: Issue, changed: frozenset[str] | None, *,
+                      marker: str | None = None, current: dict[str, Any] | None = None
+                      ) -> dict[str, Any]:
+        """Jira fields for ``issue``: all of them on create (``changed`` None), else the changed ones."""
+        def wanted(name: str) -> bool:
+            return changed is None or name in changed
+
+        fields: dict[str, Any] = {}
+        if changed is None:
+            fields["project"] = {"key": scope}
+            fields["issuetype"] = {"name": self._type_name(issue)}
+        elif "kind" in changed:
+            fields["issuetype"] = {"name": self._type_name(issue)}
+        if wanted("title"):
+            fields["summary"] = issue.title
+        if wanted("description") and (changed is not None or issue.description):
+            fields["description"] = self._body_out(issue.description) if issue.description else None
+        if wanted("labels"):
+            kept = [label for label in ((current or {}).get("fields") or {}).get("labels") or []
+                    if label.startswith(MARKER_PREFIX)]
+            if marker is not None:
+                kept.append(marker_label(marker))
+            fields["labels"] = sorted(set(issue.labels) | set(kept))
+        elif marker is not None:
+            fields["labels"] = [marker_label(marker)]
+        if wanted("priority"):
+            name = self._priority_name(issue)
+            if name is not None:
+                fields["priority"] = {"name": name}
+        if wanted("assignees"):
+            account = next((p.handles[self.name] for p in issue.assignees if self.name in p.handles),
+                           None)
+            # People without a Jira handle cannot be assigned; the mapping's people table supplies them.
+            if account is not None or (changed is not None and not issue.assignees):
+                fields["assignee"] = {"accountId": account} if account else None
+        if wanted("due_date") and (changed is not None or issue.due_date):
+            fields["duedate"] = issue.due_date.isoformat() if issue.due_date else None
+        if changed is None and issue.parent:
+            fields["parent"] = {"id": issue.parent}
+        return fields
+
+    # The tool's own word in ``raw`` (set by the mapping) wins over the default name for a canonical
+    # value, unless it is a word we know to mean something else: then it is stale (the canonical
+    # field changed, the raw copy did not) and the canonical value decides.
+    @staticmethod
+    def _type_name(issue: Issue) -> str:
+        raw = issue.raw.get("kind")
+        if raw and KIND_FROM_JIRA.get(raw, issue.kind) == issue.kind:
+            return raw
+        return KIND_TO_JIRA.get(issue.kind, "Task")
+
+    @staticmethod
+    def _priority_name(issue: Issue) -> str | None:
+        raw = issue.raw.get("priority")
+        if raw and (issue.priority is None or PRIORITY_FROM_JIRA.get(raw, issue.priority) == issue.priority):
+            return raw
+        return PRIORITY_TO_JIRA.get(issue.priority) if issue.priority else None
+
+    def _status_target(self, issue: Issue, current: dict[str, Any] | None) -> str | None:
+        """The transition id that takes ``current`` to the item's status, or None if already there.
+
+        The tool's own status name (``raw["status"]``, from the mapping) wins; otherwise any transition
+        into the right status category does. Transition ids differ per workflow, so never hard-code them.
+        """
+        if current is None:
+            return None
+        status = (current.get("fields") or {}).get("status") or {}
+        wanted_name = (issue.raw.get("status") or "").strip().lower()
+        wanted_category = CATEGORY_FOR_STATUS[issue.status]
+        transitions = current.get("transitions") or []
+        if wanted_name:
+            # Only a name in the wanted category counts; another one is a stale raw word.
+            if (status.get("name", "").lower() == wanted_name
+                    and (status.get("statusCategory") or {}).get("key") == wanted_category):
+                return None
+            for transition in transitions:
+                to = transition.get("to") or {}
+                if (to.get("name", "").lower() == wanted_name
+                        and (to.get("statusCategory") or {}).get("key") == wanted_category):
+                    return str(transition["id"])
+        if (status.get("statusCategory") or {}).get("key") == wanted_category:
+            return None
+        for transition in transitions:
+            if ((transition.get("to") or {}).get("statusCategory") or {}).get("key") == wanted_category:
+                return str(transition["id"])
+        raise PermanentError(f"no transition leads issue {current.get('key')} to "
+                             f"{issue.raw.get('status') or issue.status.value}", status=None)
+
+    def _transition(self, issue_id: str, transition_id: str) -> None:
+        with self._errors("transition"):
+            self.client.transition_issue(issue_id, transition_id)
+
+    # -- HTTP ------------------------------------------------------------------------------
+    def _search(self, jql: str, fields: Sequence[str], limit: int | None = None
+                ) -> Iterator[dict[str, Any]]:
+        token: str | None = None
+        seen = 0
+        page_size = self.settings.page_size if limit is None else min(limit, self.settings.page_size)
+        while True:
+            with self._errors("list"):
+                page = self.client.enhanced_search_issues(
+                    jql, nextPageToken=token, maxResults=page_size, fields=list(fields),
+                    json_result=True)
+            for raw in page.get("issues", []):
+                yield raw
+                seen += 1
+                if limit is not None and seen >= limit:
+                    return
+            token = page.get("nextPageToken")
+            if not token or page.get("isLast"):
+                return
+
+    def _issue_comments(self, raw: dict[str, Any]) -> list[dict[str, Any]]:
+        embedded = (raw.get("fields") or {}).get("comment") or {}
+        comments = list(embedded.get("comments") or [])
+        total = embedded.get("total", len(comments))
+        while len(comments) < total:
+            page = self._call("GET", f"issue/{raw['id']}/comment",
+                              params={"startAt": len(comments), "maxResults": 100})
+            more = page.get("comments") or []
+            if not more:
+                break
+            comments.extend(more)
+        return comments
+
+    def _get_issue_raw(self, issue_id: str, fields: Sequence[str] = ISSUE_FIELDS,
+                       expand: str | None = None) -> dict[str, Any]:
+        with self._errors("get"):
+            issue = self.client.issue(issue_id, fields=",".join(fields), expand=expand)
+        return dict(issue.raw)
+
+    def _bulk_fetch(self, ids: list[str]) -> list[dict[str, Any]]:
+        if not ids:
+            return []
+        # One read for the whole chunk; unlike search, bulkfetch does not wait for the index.
+        body = {"issueIdsOrKeys": ids, "fields": list(ISSUE_FIELDS), "expand": ["transitions"]}
+        reply = self._call("POST", "issue/bulkfetch", json_body=body)
+        return list(reply.get("issues") or [])
+
+    def _call(self, method: str, path: str, *, json_body: Any = None,
+              params: dict[str, Any] | None = None) -> Any:
+        """A REST call the library has no method for, through its own session (auth, timeout, hooks)."""
+        client = self.client
+        url = client._get_url(path)
+        data = json.dumps(json_body) if json_body is not None else None
+        with self._errors(method):
+            reply = client._session.request(method, url, data=data, params=params)
+        if not reply.content:
+            return {}
+        return reply.json()
+
+    @contextmanager
+    def _errors(self, operation: str) -> Iterator[None]:
+        """Translate the library's failures into pmhub's taxonomy (the one place for this plugin)."""
+        import requests
+        from jira import JIRAError
+
+        try:
+            yield
+        except JIRAError as error:
+            response = error.response
+            headers = dict(response.headers) if response is not None else {}
+            status = error.status_code
+            message = f"{self.name}: Jira {operation} failed: {_error_text(error)}"
+            if status is None:
+                raise PermanentError(message) from None
+            mapped = error_for_status(status, message, headers)
+            if isinstance(mapped, AuthError):
+                mapped = AuthError(f"{message} (check email and API token of connection "
+                                   f"{self.name!r})", status=status)
+            raise mapped from None
+        except requests.RequestException as error:
+            raise TransientError(f"{self.name}: Jira {operation} failed: {error}") from None
+
+    def _on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        method = response.request.method or "GET"
+        path = response.request.path_url.split("?", 1)[0]
+        if "/search" in path:
+            kind = "list"
+        elif path.endswith("/issue/bulk"):
+            kind = "bulk_create"
+        elif path.endswith("/bulkfetch") or method == "GET":
+            kind = "get"
+        else:
+            kind = {"POST": "create", "PUT": "update", "DELETE": "delete"}.get(method, method.lower())
+        self.calls.add(kind)
+        self._record_rate_limit(response)
+
+    def _record_rate_limit(self, response: requests.Response) -> None:
+        headers = response.headers
+        limit = headers.get("X-RateLimit-Limit")
+        remaining = headers.get("X-RateLimit-Remaining")
+        if limit and limit.isdigit():
+            self.rate_limit.limit = int(limit)
+        if remaining and remaining.lstrip("-").isdigit():
+            self.rate_limit.remaining = int(remaining)
+        reset = headers.get("X-RateLimit-Reset")
+        retry_after = headers.get("Retry-After")
+        if reset:
+            # Jira Cloud sends an ISO-8601 instant here (GitHub an epoch; not Jira).
+            with suppress(ValueError):
+                self.rate_limit.reset_at = dt.datetime.fromisoformat(reset.replace("Z", "+00:00"))
+        elif response.status_code == 429 and retry_after and retry_after.isdigit():
+            self.rate_limit.remaining = 0
+            self.rate_limit.reset_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=int(retry_after))
+
+    def _check_type(self, record_type: str) -> None:
+        if record_type not in self.record_types:
+            raise PermanentError(f"the jira plugin has no {record_type!r} records "
+                                 f"(it has {', '.join(self.record_types)})")
+
+
+def marker_label(marker: str) -> str:
+    """The label that carries a pmhub marker (labels cannot hold spaces)."""
+    return MARKER_PREFIX + "_".join(marker.split())
+
+
+def _comment_marker(raw: dict[str, Any]) -> str | None:
+    for prop in raw.get("properties") or []:
+        if prop.get("key") == COMMENT_PROPERTY and isinstance(prop.get("value"), dict):
+            marker = prop["value"].get("marker")
+            return str(marker) if marker else None
+    return None
+
+
+def _split_comment_id(external_id: str) -> tuple[str, str]:
+    issue_id, sep, comment_id = external_id.partition("/")
+    if not sep or not issue_id or not comment_id:
+        raise PermanentError(f"not a Jira comment id (issue/comment): {external_id!r}", status=404)
+    return issue_id, comment_id
+
+
+def _parse_time(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    return dt.datetime.strptime(value, JIRA_TIME).astimezone(dt.UTC)
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _expect(item: CanonicalRecord, model: type[Any]) -> Any:
+    if not isinstance(item, model):
+        raise PermanentError(f"expected a {model.__name__}, got {type(item).__name__}")
+    return item
+
+
+def _error_text(error: Any) -> str:
+    response = getattr(error, "response", None)
+    if response is not None:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            parts = list(body.get("errorMessages") or [])
+            parts += [f"{k}: {v}" for k, v in (body.get("errors") or {}).items()]
+            if parts:
+                return f"HTTP {error.status_code}: " + "; ".join(parts)
+    return f"HTTP {error.status_code}: {error.text}" if error.status_code else str(error.text)
+
+
+__all__ = ["JiraConnector", "JiraSettings", "marker_label"]
