@@ -370,7 +370,7 @@ class GitHubConnector(Connector):
         except GithubException as error:
             message = error.data.get("message") if isinstance(error.data, dict) else None
             raise error_for_status(error.status, f"{self.name}: {verb} {_short(url)}: HTTP {error.status} "
-                                   f"{message or ''}".rstrip(), error.headers or {}) from error
+                                   f"{message or ''}".rstrip(), _wait_headers(error.headers)) from error
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                 requests.exceptions.RetryError) as error:
             raise TransientError(f"{self.name}: {verb} {_short(url)}: {type(error).__name__}") from error
@@ -454,6 +454,19 @@ def _parse_time(value: str) -> dt.datetime:
 def _next_link(headers: dict[str, Any]) -> str | None:
     found = _LINK_NEXT.search(headers.get("link", ""))
     return found.group(1) if found else None
+
+
+def _wait_headers(headers: dict[str, Any] | None) -> dict[str, str]:
+    """The headers that say how long to wait, as GitHub means them.
+
+    ``x-ratelimit-reset`` is when the hourly quota refills; it says how long to wait only when the
+    quota is spent (remaining 0). A secondary limit or a 5xx without ``Retry-After`` must not make
+    the engine wait up to an hour for that reset, so the header is dropped then.
+    """
+    out = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
+    if out.get("x-ratelimit-remaining") != "0":
+        out.pop("x-ratelimit-reset", None)
+    return out
 
 
 def _json(output: Any) -> Any:

@@ -215,6 +215,11 @@ def test_failures_map_to_pmhubs_error_taxonomy(sandbox: SandboxClient, demo: Git
     with pytest.raises(TransientError) as limited:
         list(demo.list_changed(SCOPE, "issue", None))
     assert limited.value.status == 429 and limited.value.retry_after == 7
+    sandbox.fault("github", method="GET", path=r"/issues$", status=429)
+    with pytest.raises(TransientError) as secondary:
+        list(demo.list_changed(SCOPE, "issue", None))
+    # Quota left and no Retry-After: the hourly reset time is no reason to wait (engine backs off).
+    assert secondary.value.retry_after is None
     sandbox.fault("github", method="GET", path=r"/issues/1$", drop=True)
     with pytest.raises(TransientError):
         demo.get(SCOPE, "issue", "1")
