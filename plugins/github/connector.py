@@ -9,10 +9,10 @@ the engine retries in one place and recovers a lost create by its marker instead
 Markers: a create appends a hidden ``<!-- pmhub:MARKER -->`` line to the body; converting to
 canonical strips it, and updates of the body keep it.
 
-Conditional requests: the ETag of the first page of each listing is kept per (scope, kind, since)
-on the connector instance, with that page's records, so an identical listing later in the same
-process costs a 304 that GitHub does not count against the rate limit. Across runs the engine would
-have to persist the ETag and the page (not done yet).
+Conditional requests: the ETag of the first page of the latest listing per (scope, kind) is kept
+on the connector instance with its ``since`` and that page's records, so an identical listing later
+in the same process costs a 304 that GitHub does not count against the rate limit. Across runs the
+engine would have to persist the ETag and the page (not done yet).
 """
 
 from __future__ import annotations
@@ -53,6 +53,9 @@ class GitHubSettings(ConnectionSettings):
 
 @dataclass
 class _CachedPage:
+    """The first page of the latest listing of one kind: what a 304 stands for."""
+
+    since: str
     etag: str
     remotes: list[Remote]
     next_url: str | None
@@ -96,6 +99,8 @@ class GitHubConnector(Connector):
         super().__init__(name, settings)
         self._gh: Any = None
         self._operation = "other"
+        # Only the latest listing per (scope, kind, operation) is kept: a daemon lists with a new
+        # ``since`` every run, and an entry per ``since`` would grow without bound.
         self._pages: dict[tuple[str, str, str], _CachedPage] = {}
         self._markers: dict[tuple[str, str, str], str] = {}
         self._milestones: dict[str, dict[str, int]] = {}
@@ -317,8 +322,10 @@ class GitHubConnector(Connector):
 
     def _records(self, scope: str, record_type: str, path: str, params: dict[str, Any],
                  operation: str) -> Iterator[Remote]:
-        key = (scope, record_type, params.get("since", ""))
+        key, since = (scope, record_type, operation), params.get("since", "")
         cached = self._pages.get(key)
+        if cached is not None and cached.since != since:
+            cached = None
         headers = {"If-None-Match": cached.etag} if cached is not None else None
         status, reply_headers, data = self._request_raw(operation, "GET", path, params, headers=headers)
         if status == 304 and cached is not None:
@@ -327,7 +334,7 @@ class GitHubConnector(Connector):
             first = [self._to_remote(record_type, d) for d in data if self._wanted(record_type, d)]
             next_url = _next_link(reply_headers)
             if reply_headers.get("etag"):
-                self._pages[key] = _CachedPage(reply_headers["etag"], first, next_url)
+                self._pages[key] = _CachedPage(since, reply_headers["etag"], first, next_url)
         yield from first
         while next_url is not None:
             _, reply_headers, data = self._request_raw(operation, "GET", next_url, None)
