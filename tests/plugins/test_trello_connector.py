@@ -283,7 +283,8 @@ def test_comments(trello: TrelloHttp, board: dict[str, str], connector: TrelloCo
     assert found[ours.id].marker == MARKER and found[ours.id].item.body == "From Jira"  # type: ignore[union-attr]
     assert connector.find_by_marker(board["id"], "comment", MARKER).id == ours.id  # type: ignore[union-attr]
 
-    after_writes = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.UTC)
+    after_writes = now.replace(microsecond=now.microsecond // 1000 * 1000)  # Trello keeps milliseconds
     trello.call("PUT", f"/actions/{theirs['id']}", params={"text": "Edited by the customer"})
     edited = listed(connector, board["id"], after_writes, "comment")
     assert list(edited) == [theirs["id"]], "an edit within the look-back window is seen"
