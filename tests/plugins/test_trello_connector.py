@@ -379,3 +379,32 @@ class TestTrelloContract(ConnectorContract):
         method, path = _FAULT_PATHS[operation]
         self.sandbox.fault("trello", method=method, path=path, status=status)
         return None  # Trello sends no Retry-After
+
+
+_COMMENT_FAULT_PATHS = {
+    "list": ("GET", r"^/1/boards/[^/]+/actions$"),
+    "get": ("GET", r"^/1/actions/[0-9a-f]{24}$"),
+    "create": ("POST", r"^/1/cards/[0-9a-f]{24}/actions/comments$"),
+    "update": ("PUT", r"^/1/actions/[0-9a-f]{24}$"),
+}
+
+
+class TestTrelloCommentContract(TestTrelloContract):
+    """The same checks for card comments (Trello's ``commentCard`` actions)."""
+
+    record_type = "comment"
+
+    @pytest.fixture
+    def scope(self, sandbox: SandboxClient) -> str:
+        trello = TrelloHttp(sandbox.base("trello"))
+        board = trello.board("Comment contract")
+        self.card_id = trello.card(trello.lists(board["id"])["To Do"], "Talked about")["id"]
+        return board["id"]
+
+    def make_item(self, n: int) -> Comment:
+        return Comment(body=f"contract comment {n}", issue=self.card_id)
+
+    def inject_error(self, status: int, operation: str) -> float | None:
+        method, path = _COMMENT_FAULT_PATHS[operation]
+        self.sandbox.fault("trello", method=method, path=path, status=status)
+        return None
