@@ -243,6 +243,9 @@ class TrelloConnector(Connector):
         if lists is None or (want is not None and want not in lists):
             found = self._call("GET", f"/boards/{board}/lists", filter="all")
             lists = self._lists[board] = {item["id"]: item for item in found}
+            if want is not None and want not in lists:
+                # Not on this board (a card mid-move): remember that, rather than ask per card.
+                lists[want] = {"id": want, "name": "", "closed": True}
         return lists
 
     def _board_labels(self, board: str, *, refresh: bool = False) -> list[dict[str, Any]]:
