@@ -1,8 +1,9 @@
 """A stateful stand-in of GitHub's REST API (issues, comments, labels, milestones, assignees, repos).
 
 Mounted under ``/github``: point PyGithub at it with ``base_url="http://127.0.0.1:8400/github"``.
-Plumbing (clock, ETags, rate-limit headers, errors, pagination) is in ``sandbox_core``; the JSON
-shapes are in ``sandbox_model``; the demo data in ``sandbox_seed``.
+Plumbing (clock, ETags, rate-limit headers, errors, pagination) is in ``sandbox_core``; label and
+milestone routes in ``sandbox_labels``; the JSON shapes in ``sandbox_model``; the demo data in
+``sandbox_seed``.
 
 Sandbox-only additions, which GitHub's REST API does not have: ``DELETE /repos/{o}/{r}/issues/{n}``
 deletes an issue (GitHub deletes issues only through its web UI and GraphQL), so that the 410 a
@@ -18,21 +19,21 @@ from typing import Any
 
 from pmhub_plugins.github.sandbox_core import (
     VIEWER,
-    GitHubSandboxBase,
+    opt_str,
     parse_time,
 )
-from pmhub_plugins.github.sandbox_model import Comment, Issue, Label, Milestone, Repo
+from pmhub_plugins.github.sandbox_labels import LabelRoutes
+from pmhub_plugins.github.sandbox_model import Comment, Issue, Repo
 from werkzeug.wrappers import Response
 
 from hub.sandbox.service import BadPayload, Call, json_response, route
 
 STATE_REASONS = ("completed", "not_planned", "reopened", "duplicate")
 _REPO_NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
-_COLOR = re.compile(r"^[0-9a-fA-F]{6}$")
 _MISSING = object()
 
 
-class GitHubSandbox(GitHubSandboxBase):
+class GitHubSandbox(LabelRoutes):
     """The GitHub stand-in. State lives in attributes; ``reset`` loads "empty" or "demo"."""
 
     # -- users, rate limit ---------------------------------------------------------------------
@@ -152,7 +153,7 @@ class GitHubSandbox(GitHubSandboxBase):
             self.invalid("Issue", "title", "missing_field")
         now = self.stamp()
         issue = Issue(id=self.next_id("issue"), number=repo.next_number, title=title, user=VIEWER,
-                      created_at=now, updated_at=now, body=_opt_str(data.get("body"), "body"))
+                      created_at=now, updated_at=now, body=opt_str(data.get("body"), "body"))
         self._apply_fields(repo, issue, data)
         repo.next_number += 1
         repo.issues[issue.number] = issue
@@ -176,7 +177,7 @@ class GitHubSandbox(GitHubSandboxBase):
                 self.invalid("Issue", "title", value=title)
             issue.title = str(title)
         if "body" in data:
-            issue.body = _opt_str(data["body"], "body")
+            issue.body = opt_str(data["body"], "body")
         self._apply_fields(repo, issue, data)
         self._apply_state(issue, data.get("state", _MISSING), data.get("state_reason", _MISSING))
         if issue != before:
@@ -234,21 +235,6 @@ class GitHubSandbox(GitHubSandboxBase):
         elif issue.state == "closed":
             issue.state, issue.closed_at, issue.closed_by = "open", None, None
             issue.state_reason = "reopened"
-
-    def _label_keys(self, repo: Repo, labels: Any) -> list[str]:
-        if not isinstance(labels, list):
-            self.invalid("Issue", "labels", value=labels)
-        keys: list[str] = []
-        for entry in labels:
-            label_name = entry.get("name") if isinstance(entry, dict) else entry
-            if not isinstance(label_name, str) or not label_name.strip():
-                self.invalid("Label", "name", value=label_name)
-            # GitHub creates labels an issue names that the repository does not have yet.
-            if repo.label(label_name) is None:
-                repo.labels[label_name.lower()] = Label(id=self.next_id("label"), name=label_name)
-            if label_name.lower() not in keys:
-                keys.append(label_name.lower())
-        return keys
 
     def _assignees(self, logins: Any) -> list[str]:
         if not isinstance(logins, list):
@@ -365,177 +351,3 @@ class GitHubSandbox(GitHubSandboxBase):
         except ValueError:
             self.invalid(resource, "since", value=call.args["since"])
         return [c for c in comments if c.updated_at >= since]
-
-    # -- labels ------------------------------------------------------------------------------------
-    @route("/repos/<owner>/<name>/labels")
-    def list_labels(self, call: Call, owner: str, name: str) -> Response:
-        repo = self.repo(owner, name)
-        render = self.render(call)
-        return self.page(call, sorted(repo.labels.values(), key=lambda lb: lb.id),
-                         lambda lb: render.label(repo, lb))
-
-    @route("/repos/<owner>/<name>/labels", methods=("POST",))
-    def create_label(self, call: Call, owner: str, name: str) -> Response:
-        repo = self.repo(owner, name)
-        data = self.body(call)
-        label_name = data.get("name")
-        if not isinstance(label_name, str) or not label_name.strip():
-            self.invalid("Label", "name", "missing_field")
-        if repo.label(label_name) is not None:
-            self.invalid("Label", "name", "already_exists", value=label_name)
-        label = Label(id=self.next_id("label"), name=label_name,
-                      color=self._color(data.get("color", "ededed")),
-                      description=_opt_str(data.get("description"), "description"))
-        repo.labels[label_name.lower()] = label
-        body = self.render(call).label(repo, label)
-        return json_response(body, 201, {"Location": body["url"]})
-
-    @route("/repos/<owner>/<name>/labels/<path:label_name>", methods=("GET", "PATCH", "DELETE"))
-    def one_label(self, call: Call, owner: str, name: str, label_name: str) -> Response:
-        repo = self.repo(owner, name)
-        label = repo.label(label_name)
-        if label is None:
-            raise BadPayload(404, "Not Found")
-        if call.request.method == "DELETE":
-            del repo.labels[label.name.lower()]
-            for issue in repo.issues.values():
-                if label.name.lower() in issue.labels:
-                    issue.labels.remove(label.name.lower())
-            return Response(status=204)
-        if call.request.method == "PATCH":
-            data = self.body(call)
-            new_name = data.get("new_name", data.get("name", label.name))
-            if not isinstance(new_name, str) or not new_name.strip():
-                self.invalid("Label", "name", value=new_name)
-            other = repo.label(new_name)
-            if other is not None and other is not label:
-                self.invalid("Label", "name", "already_exists", value=new_name)
-            if "color" in data:
-                label.color = self._color(data["color"])
-            if "description" in data:
-                label.description = _opt_str(data["description"], "description")
-            if new_name != label.name:
-                old_key = label.name.lower()
-                del repo.labels[old_key]
-                label.name = new_name
-                repo.labels[new_name.lower()] = label
-                for issue in repo.issues.values():
-                    issue.labels = [new_name.lower() if k == old_key else k for k in issue.labels]
-        return json_response(self.render(call).label(repo, label))
-
-    def _color(self, color: Any) -> str:
-        if not isinstance(color, str) or not _COLOR.match(color.removeprefix("#")):
-            self.invalid("Label", "color", value=color)
-        return color.removeprefix("#").lower()
-
-    @route("/repos/<owner>/<name>/issues/<int:number>/labels",
-           methods=("GET", "POST", "PUT", "DELETE"))
-    def issue_labels(self, call: Call, owner: str, name: str, number: int) -> Response:
-        repo = self.repo(owner, name)
-        issue = self.issue(repo, number)
-        method = call.request.method
-        render = self.render(call)
-        if method == "GET":
-            return self.page(call, [repo.labels[k] for k in issue.labels if k in repo.labels],
-                             lambda lb: render.label(repo, lb))
-        if method == "DELETE":
-            new: list[str] = []
-        else:
-            data = call.json()
-            names = data.get("labels", []) if isinstance(data, dict) else data
-            keys = self._label_keys(repo, names)
-            new = keys if method == "PUT" else issue.labels + [k for k in keys if k not in issue.labels]
-        if new != issue.labels:
-            issue.labels = new
-            issue.updated_at = self.stamp(issue.updated_at)
-        if method == "DELETE":
-            return Response(status=204)
-        return json_response([render.label(repo, repo.labels[k]) for k in issue.labels])
-
-    @route("/repos/<owner>/<name>/issues/<int:number>/labels/<path:label_name>", methods=("DELETE",))
-    def remove_issue_label(self, call: Call, owner: str, name: str, number: int,
-                           label_name: str) -> Response:
-        repo = self.repo(owner, name)
-        issue = self.issue(repo, number)
-        if label_name.lower() not in issue.labels:
-            raise BadPayload(404, "Label does not exist")
-        issue.labels.remove(label_name.lower())
-        issue.updated_at = self.stamp(issue.updated_at)
-        render = self.render(call)
-        return json_response([render.label(repo, repo.labels[k]) for k in issue.labels])
-
-    # -- milestones --------------------------------------------------------------------------------
-    @route("/repos/<owner>/<name>/milestones")
-    def list_milestones(self, call: Call, owner: str, name: str) -> Response:
-        repo = self.repo(owner, name)
-        state = call.args.get("state", "open")
-        items = [m for m in repo.milestones.values() if state == "all" or m.state == state]
-        if call.args.get("sort") == "due_on":
-            items.sort(key=lambda m: (m.due_on is None, m.due_on or m.created_at, m.number))
-        else:
-            items.sort(key=lambda m: m.number)
-        if call.args.get("direction") == "desc":
-            items.reverse()
-        render = self.render(call)
-        return self.page(call, items, lambda m: render.milestone(repo, m))
-
-    @route("/repos/<owner>/<name>/milestones", methods=("POST",))
-    def create_milestone(self, call: Call, owner: str, name: str) -> Response:
-        repo = self.repo(owner, name)
-        data = self.body(call)
-        title = data.get("title")
-        if not isinstance(title, str) or not title.strip():
-            self.invalid("Milestone", "title", "missing_field")
-        if any(m.title == title for m in repo.milestones.values()):
-            self.invalid("Milestone", "title", "already_exists", value=title)
-        now = self.stamp()
-        milestone = Milestone(id=self.next_id("milestone"), number=repo.next_milestone, title=title,
-                              creator=VIEWER, created_at=now, updated_at=now)
-        self._milestone_fields(milestone, data)
-        repo.next_milestone += 1
-        repo.milestones[milestone.number] = milestone
-        body = self.render(call).milestone(repo, milestone)
-        return json_response(body, 201, {"Location": body["url"]})
-
-    @route("/repos/<owner>/<name>/milestones/<int:number>", methods=("GET", "PATCH", "DELETE"))
-    def one_milestone(self, call: Call, owner: str, name: str, number: int) -> Response:
-        repo = self.repo(owner, name)
-        milestone = repo.milestones.get(number)
-        if milestone is None:
-            raise BadPayload(404, "Not Found")
-        if call.request.method == "DELETE":
-            del repo.milestones[number]
-            for issue in repo.issues.values():
-                if issue.milestone == number:
-                    issue.milestone = None
-            return Response(status=204)
-        if call.request.method == "PATCH":
-            data = self.body(call)
-            if "title" in data:
-                if not isinstance(data["title"], str) or not data["title"].strip():
-                    self.invalid("Milestone", "title", value=data["title"])
-                milestone.title = data["title"]
-            self._milestone_fields(milestone, data)
-            milestone.updated_at = self.stamp(milestone.updated_at)
-        return json_response(self.render(call).milestone(repo, milestone))
-
-    def _milestone_fields(self, milestone: Milestone, data: dict[str, Any]) -> None:
-        if "description" in data:
-            milestone.description = _opt_str(data["description"], "description")
-        if "due_on" in data:
-            try:
-                milestone.due_on = None if data["due_on"] is None else parse_time(str(data["due_on"]))
-            except ValueError:
-                self.invalid("Milestone", "due_on", value=data["due_on"])
-        if "state" in data:
-            if data["state"] not in ("open", "closed"):
-                self.invalid("Milestone", "state", value=data["state"])
-            if data["state"] != milestone.state:
-                milestone.state = data["state"]
-                milestone.closed_at = self.stamp() if milestone.state == "closed" else None
-
-
-def _opt_str(value: Any, field: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise BadPayload(422, f"Invalid request.\n\n{value!r} is not a string (field {field}).")

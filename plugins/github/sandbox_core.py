@@ -231,3 +231,10 @@ def parse_time(value: str) -> dt.datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed.astimezone(dt.UTC)
+
+
+def opt_str(value: Any, field: str) -> str | None:
+    """An optional string field of a request body; GitHub's 422 for anything else."""
+    if value is None or isinstance(value, str):
+        return value
+    raise BadPayload(422, f"Invalid request.\n\n{value!r} is not a string (field {field}).")
