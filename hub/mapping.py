@@ -67,6 +67,14 @@ class Mapping_:
     records: dict[str, RecordMapping] = field(default_factory=dict)
     people: tuple[PersonEntry, ...] = ()
 
+    def for_connections(self, a: str, b: str) -> Mapping_:
+        """This mapping with the people table's handles keyed by connection name, as connectors
+        read ``Person.handles`` (the file says ``a``/``b`` so one mapping serves many flows)."""
+        names = {"a": a, "b": b}
+        people = tuple(PersonEntry(p.email, p.display_name, {names[s]: h for s, h in p.handles.items()})
+                       for p in self.people)
+        return Mapping_(name=self.name, records=self.records, people=people)
+
     def fields(self, record_type: str) -> tuple[str, ...]:
         mapped = self.records.get(record_type)
         return mapped.fields if mapped else RECORD_MODELS[record_type].SYNC_FIELDS

@@ -143,3 +143,13 @@ def test_builtin_mappings_are_found_by_name_and_valid():
     names = sorted(p.stem for p in search[-1].glob("*.toml"))
     for name in names:
         load_mapping(name, transforms=_transforms(), search=search)
+
+
+def test_people_table_maps_handles_between_the_flows_connections():
+    mapping = parse_mapping({"people": [{"email": "alice@acme.example", "name": "Alice", "a": "alice-gh",
+                                         "b": "5b10ac"}]},
+                            name="m", file="m.toml", transforms=_transforms()).for_connections("gh", "jira")
+    inbound = mapping.inbound("issue", "a", {"assignees": [{"handles": {"gh": "alice-gh"}}]})
+    [person] = inbound["assignees"]
+    assert person["email"] == "alice@acme.example"
+    assert person["handles"] == {"gh": "alice-gh", "jira": "5b10ac"}

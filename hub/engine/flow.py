@@ -141,6 +141,9 @@ class FlowRun:
         for conflict in store.open_conflicts(flow.name):
             self._held.setdefault(conflict["link_id"], set()).add(conflict["field"])
         self._calls_at_start = {s: side.connector.calls.total for s, side in sides.items()}
+        # Looked up once: pydantic class attributes are slow to reach per record.
+        self._fields = {rt: mapping.fields(rt) for rt in RECORD_MODELS}
+        self._model_fields = {rt: frozenset(model.model_fields) for rt, model in RECORD_MODELS.items()}
         #: Called after each committed batch (the runner renews its lease there).
         self.on_commit: Callable[[], None] | None = None
 
@@ -243,7 +246,7 @@ class FlowRun:
     # -- classification: what changed for real --------------------------------------------
     def _classify(self, side: str, record_type: str, page: list[Remote]) -> list[Seen]:
         links = self.store.links_by_ids(self.flow.name, record_type, side, [r.id for r in page])
-        fields = self.mapping.fields(record_type)
+        fields = self._fields[record_type]
         stats = self.result.stats[side]
         out: list[Seen] = []
         versions: list[LinkWrite] = []
@@ -323,7 +326,7 @@ class FlowRun:
         """One side changed since the last sync: send the changed fields to its twin."""
         assert seen.link is not None
         side, other = seen.side, OTHER[seen.side]
-        fields = self.mapping.fields(record_type)
+        fields = self._fields[record_type]
         base = seen.link.snapshot_on(side)
         changed = changed_fields(seen.synced, base, fields) - self._held.get(seen.link.id, set())
         if not changed:
@@ -346,7 +349,7 @@ class FlowRun:
         assert seen.link is not None
         link = seen.link
         a, b = (seen, twin) if seen.side == "a" else (twin, seen)
-        fields = self.mapping.fields(record_type)
+        fields = self._fields[record_type]
         merge = three_way(
             fields, a_now=a.synced, a_base=link.snapshot_on("a"), a_updated=a.remote.updated,
             b_now=b.synced, b_base=link.snapshot_on("b"), b_updated=b.remote.updated,
@@ -366,17 +369,23 @@ class FlowRun:
         for target, updates in (("a", merge.to_a), ("b", merge.to_b)):
             if not updates or not self.flow.writes(target):
                 continue
-            source = b if target == "a" else a
-            written = self._write_update(target, record_type, link, updates, source=source)
+            source, current = (b, a) if target == "a" else (a, b)
+            written = self._write_update(target, record_type, link, updates, source=source,
+                                         current=current.synced)
             if written is not None:
                 row = _with_side(row, target, version=written[0], fp=written[2], snapshot=written[1])
         batch.links.append(row)
 
     def _write_update(self, target: str, record_type: str, link: LinkRow, updates: dict[str, Any],
-                      source: Seen) -> tuple[str | None, str, str] | None:
-        """Write ``updates`` to the twin on ``target``; return its new (version, snapshot, fp)."""
+                      source: Seen, current: dict[str, Any] | None = None,
+                      ) -> tuple[str | None, str, str] | None:
+        """Write ``updates`` to the twin on ``target``; return its new (version, snapshot, fp).
+
+        ``current``: the target's values as just read, when known (a merge); otherwise its last
+        synced snapshot stands in for them.
+        """
         ctx = self.sides[target]
-        base = link.snapshot_on(target) or {}
+        base = current if current is not None else (link.snapshot_on(target) or {})
         values = {**base, **updates}
         twin_id = link.id_on(target)
         self._plan("update", record_type, target, source, f"{target}:{twin_id}", tuple(sorted(updates)))
@@ -395,7 +404,7 @@ class FlowRun:
                    written: set[str]) -> tuple[str | None, str, str]:
         """The twin's snapshot after our write. Fields we did not write keep their old base, so a
         concurrent edit on the target is still seen as a change next run (not lost)."""
-        fields = self.mapping.fields(record_type)
+        fields = self._fields[record_type]
         if remote.item is None:
             snap = snapshot_json({name: expected.get(name) for name in fields})
             return None, snap, fingerprint(snap)
@@ -408,7 +417,7 @@ class FlowRun:
 
     def _outbound(self, target: str, record_type: str, values: dict[str, Any], source: Seen) -> Any:
         """Canonical values -> a model for the target connector (raw words, parent ids, attribution)."""
-        carry = {name: values.get(name) for name in self.mapping.fields(record_type)}
+        carry = {name: values.get(name) for name in self._fields[record_type]}
         for name in STRUCTURAL.get(record_type, ()):
             if name in source.values:
                 carry[name] = source.values[name]
@@ -425,7 +434,8 @@ class FlowRun:
         carry = self.mapping.outbound(record_type, target, carry)
         model = RECORD_MODELS[record_type]
         try:
-            return model.model_validate({k: v for k, v in carry.items() if k in model.model_fields})
+            names = self._model_fields[record_type]
+            return model.model_validate({k: v for k, v in carry.items() if k in names})
         except ValueError as error:
             raise PermanentError(f"mapping produced an invalid {record_type}: {error}") from None
 
@@ -513,8 +523,8 @@ class FlowRun:
 
     def _link_created(self, seen: Seen, twin: Remote, record_type: str, batch: _Batch,
                       action: str | None) -> None:
-        side, other = seen.side, OTHER[seen.side]
-        fields = self.mapping.fields(record_type)
+        other = OTHER[seen.side]
+        fields = self._fields[record_type]
         if action is not None:
             self._plan(action, record_type, other, seen, f"{other}:{twin.id}", ())
         else:
@@ -526,11 +536,7 @@ class FlowRun:
             version, snap, fp = twin.version, mirror.snapshot, mirror.fp
         else:
             version, snap, fp = None, seen.snapshot, seen.fp
-        ids = {side: seen.id, other: twin.id}
-        row = LinkWrite(self.flow.name, record_type, ids["a"], ids["b"], None, None, None, None, None, None)
-        row = _with_side(row, side, version=seen.remote.version, fp=seen.fp, snapshot=seen.snapshot)
-        row = _with_side(row, other, version=version, fp=fp, snapshot=snap)
-        batch.links.append(row)
+        batch.links.append(_new_link(self.flow.name, record_type, seen, twin.id, version, fp, snap))
         batch.done_intents.append((record_type, other, seen.id))
         self._unpark_if_needed(batch, record_type, seen)
 
@@ -568,13 +574,9 @@ class FlowRun:
             matched.add(seen.id)
             self._plan("link", record_type, other, seen, f"{other}:{twin.id}", ())
             if not self.dry_run:
-                ids = {side: seen.id, other: twin.id}
-                row = LinkWrite(self.flow.name, record_type, ids["a"], ids["b"], None, None, None, None,
-                                None, None)
-                row = _with_side(row, side, version=seen.remote.version, fp=seen.fp, snapshot=seen.snapshot)
                 # The twin's base is the source's state: any difference is then a change to merge.
-                row = _with_side(row, other, version=None, fp=None, snapshot=seen.snapshot)
-                batch.links.append(row)
+                batch.links.append(_new_link(self.flow.name, record_type, seen, twin.id, None, None,
+                                             seen.snapshot))
         return matched
 
     # -- deletions -------------------------------------------------------------------------
@@ -739,6 +741,15 @@ def _with_side(link: LinkRow | LinkWrite, side: str, *, version: str | None,
     if snapshot is not None:
         values[f"{side}_snapshot"] = snapshot
     return LinkWrite(**values)
+
+
+def _new_link(flow: str, record_type: str, seen: Seen, twin_id: str, twin_version: str | None,
+              twin_fp: str | None, twin_snapshot: str) -> LinkWrite:
+    """The link between a record just read and its twin just created, adopted or matched."""
+    mine = (seen.id, seen.remote.version, seen.fp, seen.snapshot)
+    theirs = (twin_id, twin_version, twin_fp, twin_snapshot)
+    a, b = (mine, theirs) if seen.side == "a" else (theirs, mine)
+    return LinkWrite(flow, record_type, a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3])
 
 
 def _keep_base(row: LinkWrite, link: LinkRow, name: str) -> LinkWrite:

@@ -51,8 +51,10 @@ class Hub:
         return self.connectors[name]
 
     def mapping(self, flow: FlowConfig) -> Mapping_:
-        return load_mapping(flow.mapping, transforms=self.host.transforms,
-                            search=mapping_search_path(self.host.mapping_dirs), base=self.config.path.parent)
+        mapping = load_mapping(flow.mapping, transforms=self.host.transforms,
+                               search=mapping_search_path(self.host.mapping_dirs),
+                               base=self.config.path.parent)
+        return mapping.for_connections(flow.a.connection, flow.b.connection)
 
     def flow_run(self, flow: FlowConfig, *, dry_run: bool = False, full: bool = False,
                  progress: Progress | None = None) -> FlowRun:
