@@ -21,7 +21,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
 
 from pydantic import Field, SecretStr
@@ -34,6 +34,7 @@ _MARKER = re.compile(r"[ \t]*<!--\s*pmhub:(?P<marker>[A-Za-z0-9._:-]+)\s*-->[ \t
 _LINK_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
 _ISSUE_NUMBER = re.compile(r"/issues/(\d+)$")
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_T = TypeVar("_T")
 _RW = frozenset({Capability.READ, Capability.INCREMENTAL, Capability.WRITE})
 #: GitHub's own words for an issue's status, as carried in ``Issue.raw["status"]``.
 RAW_STATUSES = ("open", "closed:completed", "closed:not_planned", "closed:duplicate")
@@ -174,14 +175,14 @@ class GitHubConnector(Connector):
     def create(self, scope: str, record_type: str, item: CanonicalRecord, marker: str) -> Remote:
         self._check_type(record_type)
         if record_type == "comment":
-            assert isinstance(item, Comment), item
+            item = _expect(item, Comment)
             if not item.issue.isdigit():
                 raise PermanentError(f"{self.name}: comment parent {item.issue!r} is not an issue number")
             data = self._request("create", "POST", f"{self._repo_path(scope)}/issues/{item.issue}/comments",
                                  {"body": _with_marker(item.body, marker)})
             return self._remember(scope, record_type, self._to_remote(record_type, data))
-        assert isinstance(item, Issue), item
-        payload = {"title": item.title, "body": _with_marker(item.description, marker)}
+        item = _expect(item, Issue)
+        payload: dict[str, Any] = {"title": item.title, "body": _with_marker(item.description, marker)}
         payload.update(self._issue_fields(scope, item, frozenset({"labels", "assignees", "milestone"})))
         data = self._request("create", "POST", f"{self._repo_path(scope)}/issues", payload)
         # GitHub creates every issue open; a closed one takes a second write.
@@ -197,11 +198,11 @@ class GitHubConnector(Connector):
         path = self._record_path(scope, record_type, external_id)
         payload: dict[str, Any] = {}
         if record_type == "comment":
-            assert isinstance(item, Comment), item
+            item = _expect(item, Comment)
             if "body" in changed:
                 payload["body"] = _with_marker(item.body, self._marker_of(scope, record_type, external_id))
         else:
-            assert isinstance(item, Issue), item
+            item = _expect(item, Issue)
             if "title" in changed:
                 payload["title"] = item.title
             if "description" in changed:
@@ -429,6 +430,12 @@ _RAW_OF_STATUS = {
     StatusCategory.DONE: "closed:completed",
     StatusCategory.CANCELLED: "closed:not_planned",
 }
+
+
+def _expect(item: object, kind: type[_T]) -> _T:
+    if not isinstance(item, kind):
+        raise PermanentError(f"expected a canonical {kind.__name__}, got {type(item).__name__}")
+    return item
 
 
 def split_marker(body: str) -> tuple[str, str | None]:
