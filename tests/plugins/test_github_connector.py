@@ -89,6 +89,20 @@ def test_create_carries_a_hidden_marker_that_find_by_marker_recovers(
     assert demo.find_by_marker(SCOPE, "issue", "pmhub-ffffffff") is None
 
 
+def test_a_create_whose_reply_was_lost_is_found_by_its_marker(
+        sandbox: SandboxClient, demo: GitHubConnector) -> None:
+    sandbox.fault("github", method="POST", path=r"/issues$", status=502, after_commit=True)
+
+    with pytest.raises(TransientError) as lost:
+        demo.create(SCOPE, "issue", Issue(title="Lost reply"), "pmhub-lost")
+    found = demo.find_by_marker(SCOPE, "issue", "pmhub-lost")
+
+    assert lost.value.status == 502
+    assert found is not None and found.item.title == "Lost reply"  # type: ignore[union-attr]
+    titles = [r.item.title for r in demo.list_changed(SCOPE, "issue", None)]  # type: ignore[union-attr]
+    assert titles.count("Lost reply") == 1
+
+
 def test_update_writes_only_changed_fields_and_keeps_the_marker(
         sandbox: SandboxClient, demo: GitHubConnector) -> None:
     created = demo.create(SCOPE, "issue", Issue(title="Draft", labels=["customer"]), "pmhub-keep")
