@@ -67,6 +67,9 @@ def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) ->
             return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - now)
         except (TypeError, ValueError):
             pass
+    # A reset time only says how long to wait when the quota is actually gone.
+    if lowered.get("x-ratelimit-remaining", lowered.get("ratelimit-remaining")) != "0":
+        return None
     for name in ("x-ratelimit-reset", "ratelimit-reset"):
         reset = lowered.get(name)
         if reset and reset.strip().isdigit():

@@ -33,6 +33,33 @@ def label_prefix(values: dict[str, Any], params: Mapping[str, Any], direction: D
     return values
 
 
+def label_map(values: dict[str, Any], params: Mapping[str, Any], direction: Direction) -> dict[str, Any]:
+    """Carry a value as one of several fixed labels, e.g. GitHub's ``enhancement`` for a story.
+
+    Params other than ``field`` map a label to a canonical value (``enhancement = "story"``).
+    In: the first such label sets ``raw[field]`` and leaves the labels. Out: the label for
+    ``raw[field]`` is added (the first label listed for that value).
+    """
+    name = str(params["field"])
+    table = {str(k): str(v) for k, v in params.items() if k != "field"}
+    labels = list(values.get("labels") or [])
+    raw = dict(values.get("raw") or {})
+    if direction == "in":
+        found = next((label for label in labels if label in table), None)
+        if found is not None:
+            raw[name] = table[found]
+        values["labels"] = [label for label in labels if label not in table]
+    else:
+        labels = [label for label in labels if label not in table]
+        wanted = next((label for label, value in table.items() if value == raw.get(name)), None)
+        if wanted is not None:
+            labels.append(wanted)
+        values["labels"] = sorted(set(labels))
+    values["raw"] = raw
+    return values
+
+
 @hookimpl
 def register_transforms(register: Callable[[str, Transform], None]) -> None:
     register("label_prefix", label_prefix)
+    register("label_map", label_map)
