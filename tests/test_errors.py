@@ -21,6 +21,6 @@ def test_statuses_are_classified(status, headers, kind):
 def test_retry_after_in_seconds_or_http_date_or_reset_when_quota_is_gone():
     assert retry_after_seconds({"Retry-After": "7"}) == 7
     assert retry_after_seconds({"Retry-After": "Wed, 21 Oct 2015 07:28:10 GMT"}, now=1445412480) == 10
-    assert retry_after_seconds({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1000"}, now=990) == 10
+    assert retry_after_seconds({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1445412490"}, now=1445412480) == 10
     # A reset time while quota remains is no reason to wait (GitHub sends it on every reply).
-    assert retry_after_seconds({"x-ratelimit-remaining": "4999", "x-ratelimit-reset": "1000"}, now=990) is None
+    assert retry_after_seconds({"x-ratelimit-remaining": "4999", "x-ratelimit-reset": "1445412490"}, now=1445412480) is None
