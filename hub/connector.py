@@ -32,6 +32,8 @@ class Capability(StrEnum):
     DELETE = "delete"
     WEBHOOKS = "webhooks"
     BULK = "bulk"
+    #: Can attach progress notes to a customer (``post_progress`` / ``has_progress``).
+    NOTES = "notes"
 
 
 @dataclass(slots=True)
@@ -173,6 +175,15 @@ class Connector(ABC):
     def delete(self, scope: str, record_type: str, external_id: str) -> None:
         """Delete a record. Connectors without the ``delete`` capability keep this default."""
         raise PermanentError(f"{self.plugin} cannot delete {record_type} records")
+
+    # -- progress notes (capability "notes" on record type "customer") -------------------------
+    def has_progress(self, scope: str, customer: str, marker: str) -> bool:
+        """Is a progress note carrying ``marker`` already attached to the customer named ``customer``?"""
+        raise PermanentError(f"{self.plugin} cannot keep progress notes")
+
+    def post_progress(self, scope: str, customer: str, title: str, body: str, marker: str) -> None:
+        """Attach a progress note (Markdown ``body``) carrying ``marker`` to the customer's record."""
+        raise PermanentError(f"{self.plugin} cannot keep progress notes")
 
     # -- helpers for subclasses ----------------------------------------------------------------
     @classmethod
