@@ -75,6 +75,20 @@ def main() -> None:
         total = pages + args.gets
         print(f"overall: {total / (search_s + get_s):.0f} requests/s (target >= 300)")
 
+        # The same listing through pmhub's connector: paging plus mapping (wiki -> Markdown) per issue.
+        from pmhub_plugins.jira.connector import JiraConnector, JiraSettings
+
+        connector = JiraConnector("bench", JiraSettings(
+            plugin="jira", base_url=base, email=AUTH[0], token=AUTH[1], page_size=100))
+        connector.open()
+        connector.calls.counts.clear()
+        started = time.perf_counter()
+        listed = sum(1 for _ in connector.list_changed("BENCH", "issue", None))
+        list_s = time.perf_counter() - started
+        connector.close()
+        print(f"connector: listed {listed} issues in {list_s:.2f} s = {listed / list_s:.0f} issues/s "
+              f"with {connector.calls.total} calls ({connector.calls.counts})")
+
 
 if __name__ == "__main__":
     main()
