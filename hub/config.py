@@ -199,6 +199,13 @@ def load_config(path: str | os.PathLike[str] | None, host: PluginHost) -> Config
                     raise ConfigError(
                         f"plugin {conn.plugin!r} does not handle {record_type!r} records",
                         file=where, key=f"flows[{index}].records")
+        if flow.progress_notes is not None:
+            from hub.connector import Capability
+
+            conn = connections[getattr(flow, flow.progress_notes.side).connection]
+            if Capability.NOTES not in host.connector(conn.plugin).capabilities("customer"):
+                raise ConfigError(f"plugin {conn.plugin!r} cannot keep progress notes",
+                                  file=where, key=f"flows[{index}].progress_notes.side")
     return Config(path=file, state=raw.state, connections=connections, flows=raw.flows,
                   daemon=raw.daemon, retry=raw.retry)
 

@@ -56,6 +56,7 @@ class SideStats:
     conflicts: int = 0
     parked: int = 0
     failed: int = 0
+    notes: int = 0
     api_calls: int = 0
 
 
@@ -153,6 +154,10 @@ class FlowRun:
             self.apply_resolved_conflicts()
             for record_type in self.flow.records:
                 self._sync_type(record_type)
+            if self.flow.progress_notes is not None:
+                from hub.engine.progress import write_progress_notes
+
+                write_progress_notes(self)
         except AuthError as error:
             self._fail(f"authentication failed: {error}")
         except TransientError as error:

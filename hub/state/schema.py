@@ -121,6 +121,15 @@ leases = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )
 
+#: Per flow and customer: the statuses reported in the last progress note (the baseline of "what moved").
+progress = Table(
+    "progress", metadata,
+    Column("flow", NAME, primary_key=True),
+    Column("customer", String(255), primary_key=True),
+    Column("statuses", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 #: Opaque, already-encrypted values a connector keeps between runs (e.g. OAuth tokens).
 secrets = Table(
     "secrets", metadata,

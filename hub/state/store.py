@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, create_engine, delete, event, func, i
 from sqlalchemy.exc import IntegrityError
 
 from hub.errors import ConfigError
-from hub.state.schema import conflicts, cursors, intents, leases, links, parked, runs, secrets
+from hub.state.schema import conflicts, cursors, intents, leases, links, parked, progress, runs, secrets
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -152,6 +152,14 @@ class StateStore:
         with self.engine.connect() as c:
             row = c.execute(select(links).where(links.c.id == link_id)).first()
         return LinkRow(**{k: row._mapping[k] for k in LinkRow.__slots__}) if row else None
+
+    def links_of(self, flow: str, record_type: str) -> Iterator[LinkRow]:
+        """Every active link of one record type in a flow."""
+        with self.engine.connect() as c:
+            rows = c.execute(select(links).where(links.c.flow == flow, links.c.record_type == record_type,
+                                                 links.c.state == "active").order_by(links.c.id))
+            for row in rows:
+                yield LinkRow(**{k: row._mapping[k] for k in LinkRow.__slots__})
 
     def count_links(self, flow: str | None = None) -> int:
         query = select(func.count()).select_from(links)
@@ -372,6 +380,19 @@ class StateStore:
     def release_lease(self, flow: str, holder: str) -> None:
         with self.transaction() as c:
             c.execute(delete(leases).where(leases.c.flow == flow, leases.c.holder == holder))
+
+    # -- progress notes --------------------------------------------------------------------
+    def progress_baseline(self, flow: str) -> dict[str, dict[str, str]]:
+        """customer -> {issue key: status} as of the last progress note for that customer."""
+        with self.engine.connect() as c:
+            rows = c.execute(select(progress.c.customer, progress.c.statuses).where(progress.c.flow == flow))
+            return {r.customer: json.loads(r.statuses) for r in rows}
+
+    def set_progress_baseline(self, flow: str, customer: str, statuses: dict[str, str]) -> None:
+        with self.transaction() as c:
+            c.execute(delete(progress).where(progress.c.flow == flow, progress.c.customer == customer))
+            c.execute(insert(progress).values(flow=flow, customer=customer, statuses=json.dumps(statuses),
+                                              updated_at=utcnow()))
 
     # -- connector secrets (already encrypted by their owner) -------------------------------
     def get_secret(self, connection: str, key: str) -> str | None:

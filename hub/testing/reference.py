@@ -61,6 +61,14 @@ CREATE INDEX IF NOT EXISTS records_by_updated ON records (scope, type, updated);
 CREATE INDEX IF NOT EXISTS records_by_marker ON records (marker) WHERE marker IS NOT NULL;
 CREATE TABLE IF NOT EXISTS clock (only INTEGER PRIMARY KEY CHECK (only = 0), last INTEGER NOT NULL);
 INSERT OR IGNORE INTO clock VALUES (0, 0);
+CREATE TABLE IF NOT EXISTS notes (
+    seq INTEGER PRIMARY KEY,
+    scope TEXT NOT NULL,
+    customer TEXT NOT NULL,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    marker TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS faults (
     seq INTEGER PRIMARY KEY,
     operation TEXT NOT NULL,
@@ -399,6 +407,18 @@ class ReferenceStore:
         )
         return [str(seq) for (seq,) in rows]
 
+    # -- progress notes ----------------------------------------------------------------------
+    def notes(self, scope: str, customer: str) -> list[tuple[str, str, str]]:
+        """(title, body, marker) of every note on a customer, oldest first."""
+        return [tuple(row) for row in self._read(
+            "SELECT title, body, marker FROM notes WHERE scope = ? AND customer = ? ORDER BY seq",
+            (scope, customer))]
+
+    def add_note(self, scope: str, customer: str, title: str, body: str, marker: str) -> None:
+        with self._write() as db:
+            db.execute("INSERT INTO notes (scope, customer, title, body, marker) VALUES (?, ?, ?, ?, ?)",
+                       (scope, customer, title, body, marker))
+
     # -- faults ------------------------------------------------------------------------------
     def inject(
         self, operation: str, mode: str, times: int | None = 1, record_type: str | None = None,
@@ -497,7 +517,8 @@ class ReferenceConnector(Connector):
 
     plugin: ClassVar[str] = "reference"
     settings_model: ClassVar[type[ConnectionSettings]] = ReferenceSettings
-    record_types: ClassVar[dict[str, frozenset[Capability]]] = dict.fromkeys(RECORD_MODELS, _ALL)
+    record_types: ClassVar[dict[str, frozenset[Capability]]] = {
+        **dict.fromkeys(RECORD_MODELS, _ALL), "customer": _ALL | {Capability.NOTES}}
     sorted_by_updated: ClassVar[bool] = True
     cursor_overlap: ClassVar[dt.timedelta] = dt.timedelta(0)
     scope_help: ClassVar[str] = "any name"
@@ -610,6 +631,14 @@ class ReferenceConnector(Connector):
         self.store.erase(scope, record_type, external_id)
         if fault is not None:
             raise fault.error("delete")
+
+    def has_progress(self, scope: str, customer: str, marker: str) -> bool:
+        self.calls.add("list_notes")
+        return any(note[2] == marker for note in self.store.notes(scope, customer))
+
+    def post_progress(self, scope: str, customer: str, title: str, body: str, marker: str) -> None:
+        self.calls.add("add_note")
+        self.store.add_note(scope, customer, title, body, marker)
 
 
 __all__ = ["FAULT_MODES", "OPERATIONS", "Fault", "ReferenceConnector", "ReferenceSettings", "ReferenceStore"]
