@@ -137,8 +137,9 @@ def make_pair(tmp_path: Path) -> Iterator[Any]:
     made: list[Pair] = []
 
     def make(**flow: Any) -> Pair:
-        (tmp_path / f"p{len(made)}").mkdir()
-        pair = Pair(tmp_path / f"p{len(made)}", f"sqlite:///{tmp_path / f'p{len(made)}' / 'state.db'}", **flow)
+        home = tmp_path / f"p{len(made)}"
+        home.mkdir()
+        pair = Pair(home, f"sqlite:///{home / 'state.db'}", **flow)
         made.append(pair)
         return pair
 

@@ -12,7 +12,8 @@ from hub.errors import AuthError, PermanentError, TransientError, error_for_stat
     (503, {}, TransientError), (408, {}, TransientError),
     (403, {"X-RateLimit-Remaining": "0"}, TransientError), (403, {"Retry-After": "3"}, TransientError),
     (401, {}, AuthError), (403, {}, AuthError),
-    (400, {}, PermanentError), (404, {}, PermanentError), (410, {}, PermanentError), (422, {}, PermanentError),
+    (400, {}, PermanentError), (404, {}, PermanentError), (410, {}, PermanentError),
+    (422, {}, PermanentError),
 ])
 def test_statuses_are_classified(status, headers, kind):
     assert type(error_for_status(status, "x", headers)) is kind
@@ -21,6 +22,8 @@ def test_statuses_are_classified(status, headers, kind):
 def test_retry_after_in_seconds_or_http_date_or_reset_when_quota_is_gone():
     assert retry_after_seconds({"Retry-After": "7"}) == 7
     assert retry_after_seconds({"Retry-After": "Wed, 21 Oct 2015 07:28:10 GMT"}, now=1445412480) == 10
-    assert retry_after_seconds({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1445412490"}, now=1445412480) == 10
+    gone = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1445412490"}
+    assert retry_after_seconds(gone, now=1445412480) == 10
     # A reset time while quota remains is no reason to wait (GitHub sends it on every reply).
-    assert retry_after_seconds({"x-ratelimit-remaining": "4999", "x-ratelimit-reset": "1445412490"}, now=1445412480) is None
+    left = {"x-ratelimit-remaining": "4999", "x-ratelimit-reset": "1445412490"}
+    assert retry_after_seconds(left, now=1445412480) is None

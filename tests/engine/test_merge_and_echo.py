@@ -121,7 +121,8 @@ def test_comments_sync_append_wise_with_attribution_and_edits(pair):
     assert copied.body.startswith("**Alice** (via left):") and copied.body.endswith("Looks good")
     pair.b.put("proj", "comment", Comment(body="Thanks", issue=twin, author=Person(display_name="Bob")))
     pair.sync()
-    assert sorted(c.body.split("\n")[-1] for _, c in pair.a.all("proj", "comment")) == ["Looks good", "Thanks"]
+    bodies = sorted(c.body.split("\n")[-1] for _, c in pair.a.all("proj", "comment"))
+    assert bodies == ["Looks good", "Thanks"]
     pair.a.edit("proj", "comment", comment, body="Looks great")
     pair.sync()
     assert pair.b.get("proj", "comment", twin_comment).body.endswith("Looks great")

@@ -17,7 +17,7 @@ def test_status_changes_write_one_note_per_customer_and_a_rerun_writes_none(make
     twins = {item.title: ident for ident, item in pair.b.all("proj", "issue")}
     pair.b.edit("proj", "issue", twins["Login page"], status=StatusCategory.DONE)
     pair.sync()
-    [(title, body, marker)] = pair.a.notes("proj", "Globex")
+    [(title, body, _marker)] = pair.a.notes("proj", "Globex")
     assert "1/2 done" in title and "Login page: todo -> done" in body
     assert "Next milestone: Reports, due 2027-03-01" in body
     assert pair.a.notes("proj", "Initech") == []

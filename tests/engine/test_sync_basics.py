@@ -23,7 +23,8 @@ def test_second_run_with_nothing_changed_writes_nothing_and_lists_once_per_side(
     assert "0 created, 0 updated" in out.output
     assert "left: 0 created, 0 updated, " in out.output
     # One list page per side per record type (issue, comment), nothing else.
-    assert "left: 0 created, 0 updated, 1 unchanged, 0 deleted, 0 conflicts, 0 parked, 2 API calls" in out.output
+    expected = "left: 0 created, 0 updated, 1 unchanged, 0 deleted, 0 conflicts, 0 parked, 2 API calls"
+    assert expected in out.output
 
 
 def test_edit_flows_across_and_is_not_echoed_back(pair):
@@ -31,7 +32,7 @@ def test_edit_flows_across_and_is_not_echoed_back(pair):
     pair.sync()
     pair.a.edit("proj", "issue", source, title="final", status=StatusCategory.IN_PROGRESS)
     pair.sync()
-    [(twin_id, twin)] = pair.b.all("proj", "issue")
+    [(_twin_id, twin)] = pair.b.all("proj", "issue")
     assert (twin.title, twin.status) == ("final", StatusCategory.IN_PROGRESS)
     before = pair.a.get("proj", "issue", source)
     out = pair.sync()
