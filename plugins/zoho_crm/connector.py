@@ -57,6 +57,9 @@ from .convert import MARKER_FIELD, RECORD_MODULES
 from .token_store import TOKEN_KEY, MemorySecretStorage, SecretStorage, make_token_store
 
 _T = TypeVar("_T")
+#: Zoho Notes are plain text with no spare field: the marker is the note's last line, in words a
+#: customer can read past.
+PROGRESS_MARKER_LINE = "(pmhub reference: {marker})"
 PAGE_SIZE = 200
 WRITE_BATCH = 100
 COQL_LIMIT = 2000
@@ -105,7 +108,8 @@ class ZohoCrmConnector(Connector):
     plugin: ClassVar[str] = "zoho_crm"
     record_types: ClassVar[dict[str, frozenset[Capability]]] = {
         record_type: frozenset({Capability.READ, Capability.INCREMENTAL, Capability.WRITE,
-                                Capability.DELETE, Capability.BULK})
+                                Capability.DELETE, Capability.BULK}
+                               | ({Capability.NOTES} if record_type == "customer" else set()))
         for record_type in RECORD_MODULES
     }
     settings_model: ClassVar[type[ConnectionSettings]] = ZohoCrmSettings
@@ -604,7 +608,9 @@ class ZohoCrmConnector(Connector):
         if name not in self._account_ids:
             rows = self._coql(f"select Account_Name from Accounts where Account_Name = "
                               f"{convert.coql_literal(name)} limit 2")
-            self._account_ids[name] = str(rows[0]["id"]) if rows else None
+            if not rows:
+                return None  # not remembered: the account may be created later in the run
+            self._account_ids[name] = str(rows[0]["id"])
         return self._account_ids[name]
 
     def _sync_contacts(self, account_id: str, item: Customer, marker: str | None) -> None:
@@ -643,6 +649,24 @@ class ZohoCrmConnector(Connector):
         return record
 
     # -- progress notes ----------------------------------------------------------------------------
+    def has_progress(self, scope: str, customer: str, marker: str) -> bool:
+        """Does the account named ``customer`` carry a Note with ``marker`` already?"""
+        account = self._progress_account(customer)
+        line = PROGRESS_MARKER_LINE.format(marker=marker)
+        return any(line in note.content for note in self.list_notes("Accounts", account))
+
+    def post_progress(self, scope: str, customer: str, title: str, body: str, marker: str) -> None:
+        """Write a progress Note on the account named ``customer``, ending with the marker line."""
+        account = self._progress_account(customer)
+        self.add_note("Accounts", account, title, f"{body}\n\n{PROGRESS_MARKER_LINE.format(marker=marker)}")
+
+    def _progress_account(self, customer: str) -> str:
+        account = self._account_id(customer)
+        if account is None:
+            raise PermanentError(f"no Zoho account is named {customer!r}, so no progress note can go there",
+                                 status=404)
+        return account
+
     def add_note(self, module: str, record_id: str, title: str, content: str) -> str:
         """Write a Note on a record (e.g. a progress summary on a Deal); return the note's id."""
         from zohocrmsdk.src.com.zoho.crm.api.modules import MinifiedModule

@@ -12,7 +12,7 @@ import requests
 from pmhub_plugins.zoho_crm.connector import ZohoApiError, ZohoCrmConnector, ZohoCrmSettings
 from pmhub_plugins.zoho_crm.token_store import TOKEN_KEY, MemorySecretStorage
 
-from hub.connector import Connector, Remote
+from hub.connector import Capability, Connector, Remote
 from hub.errors import AuthError, PermanentError, TransientError
 from hub.model import Contact, Customer, Issue, Kind, Priority, Project, StatusCategory
 from hub.sandbox.server import SandboxServer, build_sandbox
@@ -242,6 +242,20 @@ def test_progress_notes(connector: ZohoCrmConnector) -> None:
         (note_id, "Progress", "3 of 5 done; next: beta on 2026-04-01")]
     assert connector.list_notes("Deals", connector.create("Deals", "project", Project(name="Empty"),
                                                           "pmhub:empty").id) == []
+
+
+def test_progress_notes_go_on_the_customer_account_once(connector: ZohoCrmConnector) -> None:
+    account = connector.create("Accounts", "customer", Customer(name="Acme Corp"), "pmhub:acme")
+    assert Capability.NOTES in connector.capabilities("customer")
+    assert connector.has_progress("Cases", "Acme Corp", "pmhub-note-1") is False
+    connector.post_progress("Cases", "Acme Corp", "Progress 2026-01-05: 1/2 done", "**1/2 done**",
+                            "pmhub-note-1")
+    assert connector.has_progress("Cases", "Acme Corp", "pmhub-note-1") is True
+    assert connector.has_progress("Cases", "Acme Corp", "pmhub-note-2") is False
+    [note] = connector.list_notes("Accounts", account.id)
+    assert note.title == "Progress 2026-01-05: 1/2 done" and note.content.startswith("**1/2 done**")
+    with pytest.raises(PermanentError):
+        connector.post_progress("Cases", "Nobody Inc", "t", "b", "pmhub-note-3")
 
 
 def test_customer_contacts_are_created_and_updated(connector: ZohoCrmConnector) -> None:
