@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hub.engine.runner import open_hub, sync  # noqa: E402
-from hub.model import Issue  # noqa: E402
-from hub.testing.reference import ReferenceStore  # noqa: E402
+from hub.engine.runner import open_hub, sync
+from hub.model import Issue
+from hub.testing.reference import ReferenceStore
 
 
 def peak_rss_mb() -> float:

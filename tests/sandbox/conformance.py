@@ -8,6 +8,7 @@ oracles folder is absent (a user's fresh clone); never under CI, where shared/ s
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import os
 import re
@@ -94,10 +95,8 @@ def recorded(relative: str) -> list[dict[str, Any]]:
     for entry in raw:
         body = entry.get("body")
         if isinstance(body, str):
-            try:
+            with contextlib.suppress(ValueError):
                 body = json.loads(body)
-            except ValueError:
-                pass
         headers = entry.get("resp_headers")
         if isinstance(headers, str):
             try:
