@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterator
+from typing import ClassVar
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
@@ -307,6 +308,43 @@ class TestJiraContract(ConnectorContract):
 
     def inject_error(self, status: int, operation: str) -> float | None:
         method, path = OPERATION_REQUESTS[operation]
+        retry_after = 2 if status == 429 else None
+        self.sandbox.fault("jira", method=method, path=path, status=status, retry_after=retry_after)
+        return float(retry_after) if retry_after is not None else None
+
+
+class TestJiraCommentContract(ConnectorContract):
+    """Comments: listed through their issues' search, marked by a comment property."""
+
+    record_type = "comment"
+    page_size = 5
+    connector_class = JiraConnector
+    operations: ClassVar[dict[str, tuple[str, str]]] = {
+        "list": ("GET", r"/search/jql$"),
+        "get": ("GET", r"/comment/[^/]+$"),
+        "create": ("POST", r"/comment$"),
+        "update": ("PUT", r"/comment/[^/]+$"),
+    }
+
+    @pytest.fixture
+    def connector(self, sandbox: SandboxClient) -> Iterator[JiraConnector]:
+        self.sandbox = sandbox
+        new_project(sandbox, SCOPE)
+        self.issue_id = new_issue(sandbox, "Comment thread")["id"]
+        connector = make_connector(sandbox.base("jira"), page_size=self.page_size)
+        connector.open()
+        yield connector
+        connector.close()
+
+    @pytest.fixture
+    def scope(self) -> str:
+        return SCOPE
+
+    def make_item(self, n: int) -> Comment:
+        return Comment(body=f"contract comment {n}", issue=self.issue_id)
+
+    def inject_error(self, status: int, operation: str) -> float | None:
+        method, path = self.operations[operation]
         retry_after = 2 if status == 429 else None
         self.sandbox.fault("jira", method=method, path=path, status=status, retry_after=retry_after)
         return float(retry_after) if retry_after is not None else None
