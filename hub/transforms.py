@@ -59,7 +59,34 @@ def label_map(values: dict[str, Any], params: Mapping[str, Any], direction: Dire
     return values
 
 
+def field_label(values: dict[str, Any], params: Mapping[str, Any], direction: Direction) -> dict[str, Any]:
+    """Carry a canonical field that a tool has no place for (e.g. ``customer`` in Jira) as a label.
+
+    In: the first label starting with ``prefix`` sets the field and leaves the labels. Out: the
+    field's value becomes the label ``prefix + value``. Labels in some tools (Jira) cannot hold
+    spaces, so spaces travel as ``space`` (default ``_``) and come back as spaces; a value that
+    already held that character comes back with a space in its place.
+    """
+    name = str(params["field"])
+    prefix = str(params.get("prefix", f"{name}:"))
+    space = str(params.get("space", "_"))
+    labels = list(values.get("labels") or [])
+    if direction == "in":
+        found = next((label for label in labels if label.startswith(prefix)), None)
+        if found is not None:
+            values[name] = found[len(prefix):].replace(space, " ") if space else found[len(prefix):]
+        values["labels"] = [label for label in labels if not label.startswith(prefix)]
+    else:
+        labels = [label for label in labels if not label.startswith(prefix)]
+        value = values.get(name)
+        if value:
+            labels.append(prefix + (str(value).replace(" ", space) if space else str(value)))
+        values["labels"] = sorted(set(labels))
+    return values
+
+
 @hookimpl
 def register_transforms(register: Callable[[str, Transform], None]) -> None:
     register("label_prefix", label_prefix)
     register("label_map", label_map)
+    register("field_label", field_label)
