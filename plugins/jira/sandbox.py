@@ -9,81 +9,41 @@ it is deterministic. Errors use Jira's ``{"errorMessages": [...], "errors": {...
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from pmhub_plugins.jira import adf, jql, seed
+from pmhub_plugins.jira.sandbox_model import (
+    MISSING,
+    SETTABLE,
+    CommentRecord,
+    IssueRecord,
+    JiraFailure,
+    decode_token,
+    encode_token,
+    field_schema,
+    fields_arg,
+    int_arg,
+    jira_time,
+    label_ops,
+    list_arg,
+    object_body,
+    priority_id,
+    status_def,
+    update_sets,
+)
+from pmhub_plugins.jira.sandbox_views import JiraViews
 from werkzeug.wrappers import Request, Response
 
-from hub.sandbox.service import BadPayload, Call, SandboxService, json_response, route
+from hub.sandbox.service import Call, SandboxService, json_response, route
 
 API = "/rest/api/<any('2','3'):version>"
 BULK_LIMIT = 50
 #: Page size caps of search/jql: ids/keys only may page far, full issues are capped.
 SEARCH_MAX_WITH_FIELDS = 100
 SEARCH_MAX_IDS_ONLY = 5000
-ISSUE_EXPANDABLE = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
-#: Fields a GET of a search returns for "*navigable" (comment is not navigable in Jira).
-NAVIGABLE = tuple(f[0] for f in seed.SYSTEM_FIELDS if f[4] and f[0] != "statusCategory")
-ALL_FIELDS = (*NAVIGABLE, "project", "comment")
-SETTABLE = {"summary", "description", "issuetype", "project", "priority", "labels", "assignee",
-            "reporter", "duedate", "parent"}
 
-
-class JiraFailure(Exception):
-    """A reply in Jira's error envelope with field errors (BadPayload carries only a message)."""
-
-    def __init__(self, status: int, messages: list[str] | None = None,
-                 errors: dict[str, str] | None = None) -> None:
-        super().__init__(messages or errors)
-        self.status = status
-        self.body = {"errorMessages": messages or [], "errors": errors or {}}
-
-
-@dataclass
-class _Comment:
-    id: int
-    body: str
-    author: str
-    update_author: str
-    created: dt.datetime
-    updated: dt.datetime
-    properties: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class _Issue:
-    id: int
-    key: str
-    project: str
-    summary: str
-    issuetype: str
-    status: str
-    created: dt.datetime
-    updated: dt.datetime
-    description: str | None = None
-    priority: str | None = seed.DEFAULT_PRIORITY
-    labels: list[str] = field(default_factory=list)
-    assignee: str | None = None
-    reporter: str | None = None
-    creator: str | None = None
-    duedate: str | None = None
-    parent: int | None = None
-    resolutiondate: dt.datetime | None = None
-    status_changed: dt.datetime | None = None
-    comments: list[_Comment] = field(default_factory=list)
-    properties: dict[str, Any] = field(default_factory=dict)
-
-
-def jira_time(value: dt.datetime | None) -> str | None:
-    """Jira's own timestamp spelling: milliseconds and a +HHMM offset (not RFC 3339)."""
-    if value is None:
-        return None
-    value = value.astimezone(dt.UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000"
+__all__ = ["JiraFailure", "JiraSandbox", "jira_time"]
 
 
 class JiraSandbox(SandboxService):
@@ -95,7 +55,7 @@ class JiraSandbox(SandboxService):
         self.users: dict[str, dict[str, Any]] = seed.users()
         self.myself_id = seed.BOT_ACCOUNT_ID
         self.projects: dict[str, dict[str, Any]] = {}
-        self.issues: dict[int, _Issue] = {}
+        self.issues: dict[int, IssueRecord] = {}
         self.keys: dict[str, int] = {}
         self.next_issue_id = 10000
         self.next_project_id = 10000
@@ -146,193 +106,11 @@ class JiraSandbox(SandboxService):
         self.last_stamp = current
         return current
 
-    # -- representations -------------------------------------------------------------------
-    def _user(self, call: Call, version: str, account_id: str | None) -> dict[str, Any] | None:
-        if account_id is None:
-            return None
-        user = self.users.get(account_id) or {"accountId": account_id, "displayName": account_id,
-                                               "active": False, "timeZone": "UTC"}
-        return {
-            "self": f"{call.base}/rest/api/{version}/user?accountId={account_id}",
-            "accountId": account_id,
-            "emailAddress": user.get("emailAddress", ""),
-            "avatarUrls": _avatars(f"{call.base}/avatar/{account_id}"),
-            "displayName": user["displayName"],
-            "active": user["active"],
-            "timeZone": user["timeZone"],
-            "accountType": "atlassian",
-        }
-
-    def _status(self, call: Call, version: str, status_id: str) -> dict[str, Any]:
-        status = _status_def(status_id)
-        return {
-            "self": f"{call.base}/rest/api/{version}/status/{status.id}",
-            "description": "",
-            "iconUrl": f"{call.base}/images/icons/statuses/generic.png",
-            "name": status.name,
-            "id": status.id,
-            "statusCategory": {
-                "self": f"{call.base}/rest/api/{version}/statuscategory/{status.category_id}",
-                "id": status.category_id, "key": status.category_key,
-                "colorName": status.color, "name": status.category_name,
-            },
-        }
-
-    def _issuetype(self, call: Call, version: str, type_id: str) -> dict[str, Any]:
-        for tid, name, description, level, subtask in seed.ISSUE_TYPES:
-            if tid == type_id:
-                return {
-                    "self": f"{call.base}/rest/api/{version}/issuetype/{tid}", "id": tid,
-                    "description": description,
-                    "iconUrl": f"{call.base}/secure/viewavatar?avatarId={tid}&avatarType=issuetype",
-                    "name": name, "subtask": subtask, "avatarId": int(tid), "hierarchyLevel": level,
-                }
-        raise JiraFailure(404, [f"Issue type with id '{type_id}' does not exist."])
-
-    def _priority(self, call: Call, version: str, priority_id: str | None) -> dict[str, Any] | None:
-        for pid, name, colour in seed.PRIORITIES:
-            if pid == priority_id:
-                return {"self": f"{call.base}/rest/api/{version}/priority/{pid}",
-                        "iconUrl": f"{call.base}/images/icons/priorities/{name.lower()}.svg",
-                        "name": name, "id": pid, "statusColor": colour,
-                        "description": f"{name} priority", "isDefault": pid == seed.DEFAULT_PRIORITY}
-        return None
-
-    def _project_ref(self, call: Call, version: str, key: str) -> dict[str, Any]:
-        project = self.projects[key]
-        return {
-            "self": f"{call.base}/rest/api/{version}/project/{project['id']}",
-            "id": str(project["id"]), "key": key, "name": project["name"],
-            "projectTypeKey": project["projectTypeKey"], "simplified": False,
-            "avatarUrls": _avatars(f"{call.base}/project-avatar/{project['id']}"),
-        }
-
-    def _project(self, call: Call, version: str, key: str) -> dict[str, Any]:
-        project = self.projects[key]
-        return {
-            "expand": "description,lead,issueTypes,url,projectKeys,permissions,insight",
-            **self._project_ref(call, version, key),
-            "description": project["description"],
-            "lead": self._user(call, version, project["lead"]),
-            "components": [], "versions": [],
-            "issueTypes": [self._issuetype(call, version, t[0]) for t in seed.ISSUE_TYPES],
-            "assigneeType": project["assigneeType"],
-            "roles": {}, "style": "classic", "isPrivate": False, "properties": {},
-        }
-
-    def _body(self, version: str, wiki: str | None) -> Any:
-        return adf.wiki_to_adf(wiki) if version == "3" else wiki
-
-    def _comment(self, call: Call, version: str, issue: _Issue, comment: _Comment,
-                 with_properties: bool = False) -> dict[str, Any]:
-        body = {
-            "self": f"{call.base}/rest/api/{version}/issue/{issue.id}/comment/{comment.id}",
-            "id": str(comment.id),
-            "author": self._user(call, version, comment.author),
-            "body": self._body(version, comment.body),
-            "updateAuthor": self._user(call, version, comment.update_author),
-            "created": jira_time(comment.created),
-            "updated": jira_time(comment.updated),
-            "jsdPublic": True,
-        }
-        if with_properties:
-            body["properties"] = [{"key": k, "value": v} for k, v in comment.properties.items()]
-        return body
-
-    def _comment_page(self, call: Call, version: str, issue: _Issue, start: int = 0,
-                      limit: int = 5000, newest_first: bool = False,
-                      with_properties: bool = False) -> dict[str, Any]:
-        comments = list(reversed(issue.comments)) if newest_first else list(issue.comments)
-        page = comments[start:start + limit]
-        return {
-            "self": f"{call.base}/rest/api/{version}/issue/{issue.id}/comment",
-            "comments": [self._comment(call, version, issue, c, with_properties) for c in page],
-            "maxResults": limit if call.request.path.endswith("/comment") else len(page),
-            "total": len(comments), "startAt": start,
-        }
-
-    def _field_value(self, call: Call, version: str, issue: _Issue, name: str) -> Any:
-        done = _status_def(issue.status).category_key == "done"
-        if name == "summary":
-            return issue.summary
-        if name == "description":
-            return self._body(version, issue.description)
-        if name == "issuetype":
-            return self._issuetype(call, version, issue.issuetype)
-        if name == "project":
-            return self._project_ref(call, version, issue.project)
-        if name == "status":
-            return self._status(call, version, issue.status)
-        if name == "priority":
-            return self._priority(call, version, issue.priority)
-        if name == "labels":
-            return list(issue.labels)
-        if name in ("assignee", "reporter", "creator"):
-            return self._user(call, version, getattr(issue, name))
-        if name in ("created", "updated", "resolutiondate"):
-            return jira_time(getattr(issue, name))
-        if name == "statuscategorychangedate":
-            return jira_time(issue.status_changed)
-        if name == "duedate":
-            return issue.duedate
-        if name == "resolution":
-            return ({"self": f"{call.base}/rest/api/{version}/resolution/10000", "id": "10000",
-                     "description": "Work has been completed on this issue.", "name": "Done"}
-                    if done else None)
-        if name == "parent":
-            parent = self.issues.get(issue.parent) if issue.parent is not None else None
-            if parent is None:
-                return None
-            return {"id": str(parent.id), "key": parent.key,
-                    "self": f"{call.base}/rest/api/{version}/issue/{parent.id}",
-                    "fields": {"summary": parent.summary,
-                               "status": self._status(call, version, parent.status),
-                               "issuetype": self._issuetype(call, version, parent.issuetype)}}
-        if name == "comment":
-            return self._comment_page(call, version, issue)
-        return None
-
-    def _issue(self, call: Call, version: str, issue: _Issue, fields: tuple[str, ...] | None,
-               expand: set[str], properties: list[str] | None = None) -> dict[str, Any]:
-        names = ALL_FIELDS if fields is None else fields
-        body: dict[str, Any] = {
-            "expand": ISSUE_EXPANDABLE,
-            "id": str(issue.id),
-            "self": f"{call.base}/rest/api/{version}/issue/{issue.id}",
-            "key": issue.key,
-        }
-        body["fields"] = {n: self._field_value(call, version, issue, n) for n in names
-                          if n not in ("id", "key")}
-        if "renderedFields" in expand:
-            body["renderedFields"] = {
-                "description": _render_html(issue.description) if "description" in names else None}
-        if "names" in expand:
-            body["names"] = {f[0]: f[1] for f in seed.SYSTEM_FIELDS if f[0] in names}
-        if "schema" in expand:
-            body["schema"] = {f[0]: _schema(f) for f in seed.SYSTEM_FIELDS if f[0] in names}
-        if "transitions" in expand:
-            body["transitions"] = self._transitions(call, version, issue)
-        if "changelog" in expand:
-            body["changelog"] = {"startAt": 0, "maxResults": 0, "total": 0, "histories": []}
-        if properties:
-            wanted = set(properties)
-            body["properties"] = {k: v for k, v in issue.properties.items()
-                                  if "*all" in wanted or k in wanted}
-        return body
-
-    def _transitions(self, call: Call, version: str, issue: _Issue) -> list[dict[str, Any]]:
-        # Jira's default simplified workflow: every status reachable from every other, each
-        # transition named like its target.
-        return [
-            {"id": status.transition_id, "name": status.name,
-             "to": self._status(call, version, status.id),
-             "hasScreen": False, "isGlobal": True, "isInitial": False, "isAvailable": True,
-             "isConditional": False, "isLooped": False}
-            for status in seed.STATUSES if status.id != issue.status
-        ]
+    def _views(self, call: Call, version: str) -> JiraViews:
+        return JiraViews(self, call, version)
 
     # -- lookups ---------------------------------------------------------------------------
-    def _find_issue(self, id_or_key: str) -> _Issue:
+    def _find_issue(self, id_or_key: str) -> IssueRecord:
         issue_id = int(id_or_key) if id_or_key.isdigit() else self.keys.get(id_or_key.upper())
         issue = self.issues.get(issue_id) if issue_id is not None else None
         if issue is None:
@@ -348,7 +126,7 @@ class JiraSandbox(SandboxService):
                 return key
         return None
 
-    def _touch(self, issue: _Issue) -> None:
+    def _touch(self, issue: IssueRecord) -> None:
         issue.updated = self.now()
 
     # -- server, user, metadata ------------------------------------------------------------
@@ -364,7 +142,7 @@ class JiraSandbox(SandboxService):
 
     @route(f"{API}/myself")
     def myself(self, call: Call, version: str) -> Response:
-        user = self._user(call, version, self.myself_id) or {}
+        user = self._views(call, version).user(self.myself_id) or {}
         user.update({"locale": "en_US", "expand": "groups,applicationRoles",
                      "groups": {"size": 1, "items": []},
                      "applicationRoles": {"size": 1, "items": []}})
@@ -376,14 +154,14 @@ class JiraSandbox(SandboxService):
         if account_id not in self.users:
             raise JiraFailure(404, [f"Specified user does not exist or you do not have required "
                                     f"permissions: {account_id}"])
-        return json_response(self._user(call, version, account_id))
+        return json_response(self._views(call, version).user(account_id))
 
     @route(f"{API}/user/search")
     def user_search(self, call: Call, version: str) -> Response:
         query = (call.args.get("query") or call.args.get("username") or "").lower()
         account_id = call.args.get("accountId")
         found = [
-            self._user(call, version, uid) for uid, user in self.users.items()
+            self._views(call, version).user(uid) for uid, user in self.users.items()
             if (account_id and uid == account_id) or (not account_id and query and (
                 query in user["displayName"].lower() or query in user["emailAddress"].lower()))
         ]
@@ -393,31 +171,31 @@ class JiraSandbox(SandboxService):
     def fields(self, call: Call, version: str) -> Response:
         return json_response([
             {"id": f[0], "key": f[0], "name": f[1], "custom": False, "orderable": f[5],
-             "navigable": f[4], "searchable": f[6], "clauseNames": list(f[7]), "schema": _schema(f)}
+             "navigable": f[4], "searchable": f[6], "clauseNames": list(f[7]), "schema": field_schema(f)}
             for f in seed.SYSTEM_FIELDS
         ])
 
     @route(f"{API}/issuetype")
     def issue_types(self, call: Call, version: str) -> Response:
-        return json_response([self._issuetype(call, version, t[0]) for t in seed.ISSUE_TYPES])
+        return json_response([self._views(call, version).issuetype(t[0]) for t in seed.ISSUE_TYPES])
 
     @route(f"{API}/issuetype/<type_id>")
     def issue_type(self, call: Call, version: str, type_id: str) -> Response:
-        return json_response(self._issuetype(call, version, type_id))
+        return json_response(self._views(call, version).issuetype(type_id))
 
     @route(f"{API}/priority")
     def priorities(self, call: Call, version: str) -> Response:
-        return json_response([self._priority(call, version, p[0]) for p in seed.PRIORITIES])
+        return json_response([self._views(call, version).priority(p[0]) for p in seed.PRIORITIES])
 
     @route(f"{API}/status")
     def statuses(self, call: Call, version: str) -> Response:
-        return json_response([self._status(call, version, s.id) for s in seed.STATUSES])
+        return json_response([self._views(call, version).status(s.id) for s in seed.STATUSES])
 
     @route(f"{API}/label")
     def labels(self, call: Call, version: str) -> Response:
         every = sorted({label for issue in self.issues.values() for label in issue.labels})
-        start = _int_arg(call, "startAt", 0)
-        limit = _int_arg(call, "maxResults", 1000)
+        start = int_arg(call, "startAt", 0)
+        limit = int_arg(call, "maxResults", 1000)
         page = every[start:start + limit]
         return json_response({"maxResults": limit, "startAt": start, "total": len(every),
                               "isLast": start + limit >= len(every), "values": page})
@@ -425,11 +203,11 @@ class JiraSandbox(SandboxService):
     # -- projects --------------------------------------------------------------------------
     @route(f"{API}/project")
     def projects_list(self, call: Call, version: str) -> Response:
-        return json_response([self._project(call, version, key) for key in sorted(self.projects)])
+        return json_response([self._views(call, version).project(key) for key in sorted(self.projects)])
 
     @route(f"{API}/project", methods=("POST",))
     def project_create(self, call: Call, version: str) -> Response:
-        body = _object(call)
+        body = object_body(call)
         errors: dict[str, str] = {}
         key = str(body.get("key") or "")
         name = str(body.get("name") or "").strip()
@@ -476,7 +254,7 @@ class JiraSandbox(SandboxService):
 
     @route(f"{API}/project/<id_or_key>")
     def project_get(self, call: Call, version: str, id_or_key: str) -> Response:
-        return json_response(self._project(call, version, self._project_or_404(id_or_key)))
+        return json_response(self._views(call, version).project(self._project_or_404(id_or_key)))
 
     @route(f"{API}/project/<id_or_key>", methods=("DELETE",))
     def project_delete(self, call: Call, version: str, id_or_key: str) -> Response:
@@ -489,7 +267,7 @@ class JiraSandbox(SandboxService):
     @route(f"{API}/project/<id_or_key>/statuses")
     def project_statuses(self, call: Call, version: str, id_or_key: str) -> Response:
         self._project_or_404(id_or_key)
-        statuses = [self._status(call, version, s.id) for s in seed.STATUSES]
+        statuses = [self._views(call, version).status(s.id) for s in seed.STATUSES]
         return json_response([
             {"self": f"{call.base}/rest/api/{version}/issuetype/{tid}", "id": tid, "name": name,
              "subtask": subtask, "statuses": statuses}
@@ -499,12 +277,12 @@ class JiraSandbox(SandboxService):
     # -- issues: create --------------------------------------------------------------------
     @route(f"{API}/issue", methods=("POST",))
     def issue_create(self, call: Call, version: str) -> Response:
-        issue = self._create(version, _object(call))
+        issue = self._create(version, object_body(call))
         return json_response(self._created_ref(call, version, issue), 201)
 
     @route(f"{API}/issue/bulk", methods=("POST",))
     def issue_bulk(self, call: Call, version: str) -> Response:
-        body = _object(call)
+        body = object_body(call)
         updates = body.get("issueUpdates")
         if not isinstance(updates, list):
             raise JiraFailure(400, ["Field 'issueUpdates' is required and must be a list."])
@@ -525,17 +303,17 @@ class JiraSandbox(SandboxService):
         # Jira answers 201 when anything was created and 400 (same body) when nothing was.
         return json_response({"issues": created, "errors": errors}, 201 if created or not errors else 400)
 
-    def _created_ref(self, call: Call, version: str, issue: _Issue) -> dict[str, Any]:
+    def _created_ref(self, call: Call, version: str, issue: IssueRecord) -> dict[str, Any]:
         return {"id": str(issue.id), "key": issue.key,
                 "self": f"{call.base}/rest/api/{version}/issue/{issue.id}"}
 
-    def _create(self, version: str, body: dict[str, Any]) -> _Issue:
+    def _create(self, version: str, body: dict[str, Any]) -> IssueRecord:
         fields = body.get("fields")
         if not isinstance(fields, dict):
             raise JiraFailure(400, [], {"summary": "You must specify a summary of the issue.",
                                         "project": "Specify a valid project ID or key",
                                         "issuetype": "Specify an issue type"})
-        fields = {**fields, **_update_sets(body.get("update"))}
+        fields = {**fields, **update_sets(body.get("update"))}
         errors: dict[str, str] = {}
         project_ref = fields.get("project")
         project_key = None
@@ -558,7 +336,7 @@ class JiraSandbox(SandboxService):
         assert project_key is not None and type_id is not None
         project = self.projects[project_key]
         now = self.now()
-        issue = _Issue(
+        issue = IssueRecord(
             id=self.next_issue_id, key=f"{project_key}-{project['next_number']}",
             project=project_key, summary=str(summary).strip(), issuetype=type_id,
             status=seed.STATUSES[0].id, created=now, updated=now, status_changed=now,
@@ -635,11 +413,11 @@ class JiraSandbox(SandboxService):
                     else:
                         values["labels"] = list(dict.fromkeys(value))
             elif name == "priority":
-                priority_id = _priority_id(value)
-                if value is not None and priority_id is None:
+                chosen = priority_id(value)
+                if value is not None and chosen is None:
                     errors["priority"] = "Specify the Priority (id or name) in the string format"
                 else:
-                    values["priority"] = priority_id or seed.DEFAULT_PRIORITY
+                    values["priority"] = chosen or seed.DEFAULT_PRIORITY
             elif name in ("assignee", "reporter"):
                 if value is None:
                     values[name] = None
@@ -671,27 +449,27 @@ class JiraSandbox(SandboxService):
                     errors["parent"] = f"Could not find issue by id or key: {ref}"
         return values
 
-    def _apply(self, issue: _Issue, values: dict[str, Any]) -> None:
+    def _apply(self, issue: IssueRecord, values: dict[str, Any]) -> None:
         for name, value in values.items():
             setattr(issue, name, value)
 
     @route(f"{API}/issue/bulkfetch", methods=("POST",))
     def issue_bulkfetch(self, call: Call, version: str) -> Response:
-        body = _object(call)
+        body = object_body(call)
         wanted = body.get("issueIdsOrKeys")
         if not isinstance(wanted, list) or not wanted:
             raise JiraFailure(400, ["issueIdsOrKeys must be a non-empty list."])
         if len(wanted) > 100:
             raise JiraFailure(400, ["The number of issues requested is limited to 100."])
-        fields = _fields_arg([str(f) for f in body.get("fields") or []], default="*navigable")
-        expand = _list_arg([str(e) for e in body.get("expand") or []])
+        fields = fields_arg([str(f) for f in body.get("fields") or []], default="*navigable")
+        expand = list_arg([str(e) for e in body.get("expand") or []])
         issues = []
         for ref in wanted:
             try:
                 issue = self._find_issue(str(ref))
             except JiraFailure:
                 continue  # Jira leaves out issues that do not exist or cannot be seen
-            issues.append(self._issue(call, version, issue, fields, expand,
+            issues.append(self._views(call, version).issue(issue, fields, expand,
                                       [str(p) for p in body.get("properties") or []]))
         return json_response({"issues": issues, "issueErrors": []})
 
@@ -699,15 +477,15 @@ class JiraSandbox(SandboxService):
     @route(f"{API}/issue/<id_or_key>")
     def issue_get(self, call: Call, version: str, id_or_key: str) -> Response:
         issue = self._find_issue(id_or_key)
-        fields = _fields_arg(call.request.args.getlist("fields"), default="*all")
-        expand = _list_arg(call.request.args.getlist("expand"))
-        properties = _list_arg(call.request.args.getlist("properties"))
-        return json_response(self._issue(call, version, issue, fields, expand, sorted(properties)))
+        fields = fields_arg(call.request.args.getlist("fields"), default="*all")
+        expand = list_arg(call.request.args.getlist("expand"))
+        properties = list_arg(call.request.args.getlist("properties"))
+        return json_response(self._views(call, version).issue(issue, fields, expand, sorted(properties)))
 
     @route(f"{API}/issue/<id_or_key>", methods=("PUT",))
     def issue_edit(self, call: Call, version: str, id_or_key: str) -> Response:
         issue = self._find_issue(id_or_key)
-        body = _object(call)
+        body = object_body(call)
         fields = body.get("fields") or {}
         if not isinstance(fields, dict):
             raise JiraFailure(400, ["Field 'fields' must be an object."])
@@ -718,9 +496,9 @@ class JiraSandbox(SandboxService):
             fields = {k: v for k, v in fields.items() if k != "status"}
         update = body.get("update") or {}
         comments = update.pop("comment", []) if isinstance(update, dict) else []
-        merged = {**fields, **_update_sets(update)}
+        merged = {**fields, **update_sets(update)}
         values = self._check_fields(version, merged, errors, creating=False)
-        labels = _label_ops(update, issue.labels, errors)
+        labels = label_ops(update, issue.labels, errors)
         if errors:
             raise JiraFailure(400, [], errors)
         if labels is not None:
@@ -735,7 +513,7 @@ class JiraSandbox(SandboxService):
         if changed:
             self._touch(issue)
         if call.args.get("returnIssue") == "true":
-            return json_response(self._issue(call, version, issue, None, set()))
+            return json_response(self._views(call, version).issue(issue, None, set()))
         return Response(status=204)
 
     @route(f"{API}/issue/<id_or_key>", methods=("DELETE",))
@@ -749,7 +527,7 @@ class JiraSandbox(SandboxService):
         self._remove_issue(issue)
         return Response(status=204)
 
-    def _remove_issue(self, issue: _Issue) -> None:
+    def _remove_issue(self, issue: IssueRecord) -> None:
         self.issues.pop(issue.id, None)
         self.keys.pop(issue.key, None)
 
@@ -757,7 +535,7 @@ class JiraSandbox(SandboxService):
     @route(f"{API}/issue/<id_or_key>/transitions")
     def transitions_list(self, call: Call, version: str, id_or_key: str) -> Response:
         issue = self._find_issue(id_or_key)
-        transitions = self._transitions(call, version, issue)
+        transitions = self._views(call, version).transitions(issue)
         wanted = call.args.get("transitionId")
         if wanted:
             transitions = [t for t in transitions if t["id"] == wanted]
@@ -766,7 +544,7 @@ class JiraSandbox(SandboxService):
     @route(f"{API}/issue/<id_or_key>/transitions", methods=("POST",))
     def transitions_do(self, call: Call, version: str, id_or_key: str) -> Response:
         issue = self._find_issue(id_or_key)
-        body = _object(call)
+        body = object_body(call)
         ref = body.get("transition")
         transition_id = str(ref.get("id")) if isinstance(ref, dict) and ref.get("id") is not None \
             else None
@@ -782,7 +560,7 @@ class JiraSandbox(SandboxService):
             raise JiraFailure(400, [], errors)
         self._apply(issue, values)
         now = self.now()
-        before = _status_def(issue.status).category_key
+        before = status_def(issue.status).category_key
         issue.status = target.id
         if before != target.category_key:
             issue.status_changed = now
@@ -804,11 +582,11 @@ class JiraSandbox(SandboxService):
             raise JiraFailure(400, [], {"comment": "Comment body can not be empty!"})
         return body
 
-    def _add_comment(self, version: str, issue: _Issue, body: Any,
-                     properties: Any = None) -> _Comment:
+    def _add_comment(self, version: str, issue: IssueRecord, body: Any,
+                     properties: Any = None) -> CommentRecord:
         text = self._comment_body(version, body)
         now = self.now()
-        comment = _Comment(self.next_comment_id, text, self.myself_id, self.myself_id, now, now)
+        comment = CommentRecord(self.next_comment_id, text, self.myself_id, self.myself_id, now, now)
         for prop in properties if isinstance(properties, list) else []:
             if isinstance(prop, dict) and "key" in prop:
                 comment.properties[str(prop["key"])] = prop.get("value")
@@ -817,7 +595,7 @@ class JiraSandbox(SandboxService):
         issue.updated = now
         return comment
 
-    def _find_comment(self, issue: _Issue, comment_id: str) -> _Comment:
+    def _find_comment(self, issue: IssueRecord, comment_id: str) -> CommentRecord:
         for comment in issue.comments:
             if str(comment.id) == comment_id:
                 return comment
@@ -826,36 +604,36 @@ class JiraSandbox(SandboxService):
     @route(f"{API}/issue/<id_or_key>/comment")
     def comments_list(self, call: Call, version: str, id_or_key: str) -> Response:
         issue = self._find_issue(id_or_key)
-        start = _int_arg(call, "startAt", 0)
-        limit = min(_int_arg(call, "maxResults", 5000), 5000)
+        start = int_arg(call, "startAt", 0)
+        limit = min(int_arg(call, "maxResults", 5000), 5000)
         newest_first = call.args.get("orderBy", "created").startswith("-")
-        with_properties = "properties" in _list_arg(call.request.args.getlist("expand"))
-        return json_response(self._comment_page(call, version, issue, start, limit, newest_first,
+        with_properties = "properties" in list_arg(call.request.args.getlist("expand"))
+        return json_response(self._views(call, version).comment_page(issue, start, limit, newest_first,
                                                 with_properties))
 
     @route(f"{API}/issue/<id_or_key>/comment", methods=("POST",))
     def comment_add(self, call: Call, version: str, id_or_key: str) -> Response:
         issue = self._find_issue(id_or_key)
-        body = _object(call)
+        body = object_body(call)
         comment = self._add_comment(version, issue, body.get("body"), body.get("properties"))
-        return json_response(self._comment(call, version, issue, comment), 201)
+        return json_response(self._views(call, version).comment(issue, comment), 201)
 
     @route(f"{API}/issue/<id_or_key>/comment/<comment_id>")
     def comment_get(self, call: Call, version: str, id_or_key: str, comment_id: str) -> Response:
         issue = self._find_issue(id_or_key)
-        with_properties = "properties" in _list_arg(call.request.args.getlist("expand"))
-        return json_response(self._comment(call, version, issue, self._find_comment(issue, comment_id),
+        with_properties = "properties" in list_arg(call.request.args.getlist("expand"))
+        return json_response(self._views(call, version).comment(issue, self._find_comment(issue, comment_id),
                                            with_properties))
 
     @route(f"{API}/issue/<id_or_key>/comment/<comment_id>", methods=("PUT",))
     def comment_edit(self, call: Call, version: str, id_or_key: str, comment_id: str) -> Response:
         issue = self._find_issue(id_or_key)
         comment = self._find_comment(issue, comment_id)
-        comment.body = self._comment_body(version, _object(call).get("body"))
+        comment.body = self._comment_body(version, object_body(call).get("body"))
         comment.updated = self.now()
         comment.update_author = self.myself_id
         issue.updated = comment.updated
-        return json_response(self._comment(call, version, issue, comment))
+        return json_response(self._views(call, version).comment(issue, comment))
 
     @route(f"{API}/issue/<id_or_key>/comment/<comment_id>", methods=("DELETE",))
     def comment_delete(self, call: Call, version: str, id_or_key: str, comment_id: str) -> Response:
@@ -892,7 +670,7 @@ class JiraSandbox(SandboxService):
     @route(f"{API}/issue/<id_or_key>/properties/<key>", methods=("DELETE",))
     def property_delete(self, call: Call, version: str, id_or_key: str, key: str) -> Response:
         issue = self._find_issue(id_or_key)
-        if issue.properties.pop(key, _MISSING) is _MISSING:
+        if issue.properties.pop(key, MISSING) is MISSING:
             raise JiraFailure(404, [f"The property with key '{key}' does not exist."])
         return Response(status=204)
 
@@ -902,13 +680,13 @@ class JiraSandbox(SandboxService):
         args = call.request.args
         return self._search(call, version, jql_text=args.get("jql", ""),
                             token=args.get("nextPageToken"),
-                            max_results=_int_arg(call, "maxResults", 50),
+                            max_results=int_arg(call, "maxResults", 50),
                             fields=args.getlist("fields"), expand=args.getlist("expand"),
                             properties=args.getlist("properties"))
 
     @route(f"{API}/search/jql", methods=("POST",))
     def search_post(self, call: Call, version: str) -> Response:
-        body = _object(call)
+        body = object_body(call)
         max_results = body.get("maxResults", 50)
         if not isinstance(max_results, int):
             raise JiraFailure(400, ["maxResults must be an integer."])
@@ -944,32 +722,32 @@ class JiraSandbox(SandboxService):
                             p["name"].lower() for p in self.projects.values()):
                         raise JiraFailure(400, [f"The value '{value}' does not exist for the field "
                                                 "'project'."])
-        wanted = _fields_arg(fields, default="id")
+        wanted = fields_arg(fields, default="id")
         ids_only = wanted is not None and set(wanted) <= {"id", "key"}
         cap = SEARCH_MAX_IDS_ONLY if ids_only else SEARCH_MAX_WITH_FIELDS
         limit = max(0, min(max_results, cap))
-        offset = _decode_token(token, jql_text) if token else 0
+        offset = decode_token(token, jql_text) if token else 0
         sort_key, needed = query.sort_key(), query.needs()
         views = ((issue, self._view(issue, needed)) for issue in self.issues.values())
         hits = [issue for issue, _view in sorted(
             ((issue, view) for issue, view in views if query.matches(view)),
             key=lambda pair: sort_key(pair[1]))]
         page = hits[offset:offset + limit]
-        expand_set = _list_arg(expand)
+        expand_set = list_arg(expand)
         body: dict[str, Any] = {"issues": [
-            self._issue(call, version, issue, wanted, expand_set, properties) for issue in page]}
+            self._views(call, version).issue(issue, wanted, expand_set, properties) for issue in page]}
         if offset + limit < len(hits) and limit > 0:
-            body["nextPageToken"] = _encode_token(offset + limit, jql_text)
+            body["nextPageToken"] = encode_token(offset + limit, jql_text)
             body["isLast"] = False
         else:
             body["isLast"] = True
         if "names" in expand_set:
             body["names"] = {f[0]: f[1] for f in seed.SYSTEM_FIELDS}
         if "schema" in expand_set:
-            body["schema"] = {f[0]: _schema(f) for f in seed.SYSTEM_FIELDS}
+            body["schema"] = {f[0]: field_schema(f) for f in seed.SYSTEM_FIELDS}
         return json_response(body)
 
-    def _view(self, issue: _Issue, needed: frozenset[str]) -> jql.IssueView:
+    def _view(self, issue: IssueRecord, needed: frozenset[str]) -> jql.IssueView:
         """What the query reads of one issue; only the ``needed`` terms are computed, because a
         search scans every issue and this is the sandbox's hot loop."""
         view: jql.IssueView = {}
@@ -977,7 +755,7 @@ class JiraSandbox(SandboxService):
             view[name] = self._term(issue, name)
         return view
 
-    def _term(self, issue: _Issue, name: str) -> Any:
+    def _term(self, issue: IssueRecord, name: str) -> Any:
         if name == "project":
             project = self.projects[issue.project]
             return [issue.project, str(project["id"]), project["name"]]
@@ -986,7 +764,7 @@ class JiraSandbox(SandboxService):
         if name == "labels":
             return issue.labels
         if name in ("status", "statusCategory"):
-            status = _status_def(issue.status)
+            status = status_def(issue.status)
             if name == "status":
                 return [status.name, status.id]
             return [status.category_name, status.category_key, str(status.category_id)]
@@ -1021,7 +799,7 @@ class JiraSandbox(SandboxService):
         priority_ids = {p[1]: p[0] for p in seed.PRIORITIES}
         for number, demo in enumerate(seed.DEMO_ISSUES, start=1):
             created = start + dt.timedelta(days=10 - demo.days_ago, hours=number)
-            issue = _Issue(
+            issue = IssueRecord(
                 id=self.next_issue_id, key=f"{project['key']}-{number}", project=project["key"],
                 summary=demo.summary, issuetype=type_ids[demo.issuetype],
                 status=status_ids[demo.status], created=created, updated=created,
@@ -1032,144 +810,10 @@ class JiraSandbox(SandboxService):
             )
             for offset, (author, text) in enumerate(demo.comments, start=1):
                 stamp = created + dt.timedelta(hours=offset)
-                issue.comments.append(_Comment(self.next_comment_id, text, author, author, stamp, stamp))
+                issue.comments.append(CommentRecord(self.next_comment_id, text, author, author, stamp, stamp))
                 self.next_comment_id += 1
                 issue.updated = stamp
             self.next_issue_id += 1
             self.issues[issue.id] = issue
             self.keys[issue.key] = issue.id
         self.projects[project["key"]]["next_number"] = len(seed.DEMO_ISSUES) + 1
-
-
-_MISSING = object()
-
-
-def _status_def(status_id: str) -> seed.StatusDef:
-    return next(s for s in seed.STATUSES if s.id == status_id)
-
-
-def _priority_id(value: Any) -> str | None:
-    if isinstance(value, dict):
-        wanted_id, wanted_name = value.get("id"), value.get("name")
-    elif isinstance(value, str):
-        wanted_id = wanted_name = value
-    else:
-        return None
-    for pid, name, _colour in seed.PRIORITIES:
-        if str(wanted_id) == pid or wanted_name == name:
-            return pid
-    return None
-
-
-def _schema(spec: tuple[Any, ...]) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": spec[2], "system": spec[0]}
-    if spec[3]:
-        schema["items"] = spec[3]
-    return schema
-
-
-def _avatars(prefix: str) -> dict[str, str]:
-    return {size: f"{prefix}?size={size}" for size in ("48x48", "24x24", "16x16", "32x32")}
-
-
-def _render_html(wiki: str | None) -> str:
-    from html import escape
-
-    if not wiki:
-        return ""
-    return "".join(f"<p>{escape(block)}</p>" for block in wiki.split("\n\n"))
-
-
-def _object(call: Call) -> dict[str, Any]:
-    body = call.json()
-    if not isinstance(body, dict):
-        raise BadPayload(400, "Can not deserialize instance of the request out of START_ARRAY token")
-    return body
-
-
-def _int_arg(call: Call, name: str, default: int) -> int:
-    raw = call.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise JiraFailure(400, [f"The '{name}' parameter must be an integer."]) from None
-
-
-def _list_arg(values: list[str]) -> set[str]:
-    return {part.strip() for value in values for part in value.split(",") if part.strip()}
-
-
-def _fields_arg(values: list[str], *, default: str) -> tuple[str, ...] | None:
-    """Resolve a ``fields`` parameter (repeated and/or comma lists) to field ids; None means all."""
-    parts = [p.strip() for value in values for p in value.split(",") if p.strip()] or [default]
-    chosen: list[str] = []
-    excluded = {p[1:] for p in parts if p.startswith("-")}
-    for part in parts:
-        if part == "*all":
-            chosen.extend(ALL_FIELDS)
-        elif part == "*navigable":
-            chosen.extend(NAVIGABLE)
-        elif not part.startswith("-"):
-            chosen.append(part)
-    known = {f[0] for f in seed.SYSTEM_FIELDS} | {"id", "key"}
-    result = tuple(dict.fromkeys(n for n in chosen if n in known and n not in excluded))
-    return result
-
-
-def _update_sets(update: Any) -> dict[str, Any]:
-    """``update: {field: [{"set": v}]}`` operations become plain field values (labels aside)."""
-    out: dict[str, Any] = {}
-    if not isinstance(update, dict):
-        return out
-    for name, ops in update.items():
-        if name in ("labels", "comment") or not isinstance(ops, list):
-            continue
-        for op in ops:
-            if isinstance(op, dict) and "set" in op:
-                out[name] = op["set"]
-    return out
-
-
-def _label_ops(update: Any, current: list[str], errors: dict[str, str]) -> list[str] | None:
-    if not isinstance(update, dict) or "labels" not in update:
-        return None
-    labels = list(current)
-    for op in update["labels"] or []:
-        if not isinstance(op, dict):
-            continue
-        if "set" in op:
-            labels = list(op["set"] or [])
-        if "add" in op:
-            value = str(op["add"])
-            if any(c.isspace() for c in value):
-                errors["labels"] = f"The label '{value}' contains spaces which is invalid."
-            elif value not in labels:
-                labels.append(value)
-        if "remove" in op and op["remove"] in labels:
-            labels.remove(op["remove"])
-    return labels
-
-
-def _encode_token(offset: int, jql_text: str) -> str:
-    raw = json.dumps({"o": offset, "q": _fingerprint(jql_text)}).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_token(token: str, jql_text: str) -> int:
-    try:
-        padded = token + "=" * (-len(token) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        offset = int(data["o"])
-        if data["q"] != _fingerprint(jql_text):
-            raise ValueError("token of another query")
-    except (ValueError, KeyError, TypeError):
-        raise JiraFailure(400, ["The provided next page token is invalid or expired."]) from None
-    return offset
-
-
-def _fingerprint(text: str) -> str:
-    import hashlib
-
-    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:12]
