@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hub.state.store import LinkWrite, StateStore
+from hub.state.store import Link, StateStore
 
 
 def test_migrations_apply_on_open_and_are_idempotent(state_url):
@@ -17,12 +17,12 @@ def test_migrations_apply_on_open_and_are_idempotent(state_url):
 def test_links_round_trip_and_update_by_id(state_url):
     store = StateStore.open(state_url)
     with store.transaction() as conn:
-        store.write_links(conn, [LinkWrite("f", "issue", "a1", "b1", "v1", "w1", "fa", "fb", '{"title":"x"}',
+        store.write_links(conn, [Link("f", "issue", "a1", "b1", "v1", "w1", "fa", "fb", '{"title":"x"}',
                                            '{"title":"x"}')])
     link = store.links_by_ids("f", "issue", "a", ["a1"])["a1"]
     assert (link.b_id, link.snapshot_on("b")) == ("b1", {"title": "x"})
     with store.transaction() as conn:
-        store.write_links(conn, [LinkWrite("f", "issue", "a1", "b1", "v2", "w1", "fa2", "fb", "{}", "{}",
+        store.write_links(conn, [Link("f", "issue", "a1", "b1", "v2", "w1", "fa2", "fb", "{}", "{}",
                                            id=link.id)])
     assert store.links_by_ids("f", "issue", "b", ["b1"])["b1"].a_version == "v2"
     assert store.count_links("f") == 1 and store.count_links("other") == 0
@@ -58,7 +58,7 @@ def test_runs_and_conflicts(state_url):
     assert last["status"] == "ok" and last["stats"]["a"]["created"] == 1
     assert last["finished_at"] >= last["started_at"]
     with store.transaction() as conn:
-        store.write_links(conn, [LinkWrite("f", "issue", "a1", "b1", None, None, None, None, None, None)])
+        store.write_links(conn, [Link("f", "issue", "a1", "b1", None, None, None, None, None, None)])
     link = store.links_by_ids("f", "issue", "a", ["a1"])["a1"]
     with store.transaction() as conn:
         store.add_conflict(conn, link.id, "f", "issue", "title", "old", "from a", "from b")

@@ -27,7 +27,7 @@ from hub.engine.retry import Retrier
 from hub.errors import AuthError, BudgetExhausted, PermanentError, TransientError
 from hub.mapping import Mapping_
 from hub.model import RECORD_MODELS, Person
-from hub.state.store import LinkRow, LinkWrite, StateStore
+from hub.state.store import Link, StateStore
 
 OTHER = {"a": "b", "b": "a"}
 PAGE = 500
@@ -98,7 +98,7 @@ class Seen:
 
     side: str
     remote: Remote
-    link: LinkRow | None
+    link: Link | None
     values: dict[str, Any] = field(default_factory=dict)
     synced: dict[str, Any] = field(default_factory=dict)
     snapshot: str = ""
@@ -113,8 +113,8 @@ class _Batch:
     """Store writes collected while a page is processed, committed together."""
 
     def __init__(self) -> None:
-        self.links: list[LinkWrite] = []
-        self.versions: list[LinkWrite] = []
+        self.links: list[Link] = []
+        self.versions: list[Link] = []
         self.parks: list[tuple[str, str, str, str]] = []
         self.unparks: list[tuple[str, str, str]] = []
         self.done_intents: list[tuple[str, str, str]] = []
@@ -254,7 +254,7 @@ class FlowRun:
         fields = self._fields[record_type]
         stats = self.result.stats[side]
         out: list[Seen] = []
-        versions: list[LinkWrite] = []
+        versions: list[Link] = []
         for remote in page:
             link = links.get(remote.id)
             if link is not None and link.state != "active":
@@ -271,7 +271,7 @@ class FlowRun:
             seen = self._inbound(side, record_type, remote, link, fields)
             if link is not None and seen.fp == link.fp_on(side):
                 stats.unchanged += 1  # an echo of our own write, or a change to unsynced fields
-                versions.append(_with_side(link, side, version=remote.version))
+                versions.append(link.with_side(side, version=remote.version))
                 continue
             if link is None and not self._passes_filter(record_type, seen):
                 continue
@@ -281,7 +281,7 @@ class FlowRun:
                 self.store.write_links(conn, versions)
         return out
 
-    def _inbound(self, side: str, record_type: str, remote: Remote, link: LinkRow | None,
+    def _inbound(self, side: str, record_type: str, remote: Remote, link: Link | None,
                  fields: tuple[str, ...]) -> Seen:
         assert remote.item is not None
         values = remote.item.model_dump(mode="json")
@@ -335,7 +335,7 @@ class FlowRun:
         base = seen.link.snapshot_on(side)
         changed = changed_fields(seen.synced, base, fields) - self._held.get(seen.link.id, set())
         if not changed:
-            batch.versions.append(_with_side(seen.link, side, version=seen.remote.version, fp=seen.fp,
+            batch.versions.append(seen.link.with_side(side, version=seen.remote.version, fp=seen.fp,
                                              snapshot=seen.snapshot))
             self.result.stats[side].unchanged += 1
             return
@@ -344,9 +344,9 @@ class FlowRun:
         if written is None:
             return
         twin_version, twin_snapshot, twin_fp = written
-        batch.links.append(_with_side(
-            _with_side(seen.link, side, version=seen.remote.version, fp=seen.fp, snapshot=seen.snapshot),
-            other, version=twin_version, fp=twin_fp, snapshot=twin_snapshot))
+        batch.links.append(
+            seen.link.with_side(side, version=seen.remote.version, fp=seen.fp, snapshot=seen.snapshot)
+            .with_side(other, version=twin_version, fp=twin_fp, snapshot=twin_snapshot))
         self._unpark_if_needed(batch, record_type, seen)
 
     def _merge(self, seen: Seen, twin: Seen, record_type: str, batch: _Batch) -> None:
@@ -362,8 +362,8 @@ class FlowRun:
         held = self._held.get(link.id, set())
         merge.to_a = {k: v for k, v in merge.to_a.items() if k not in held}
         merge.to_b = {k: v for k, v in merge.to_b.items() if k not in held}
-        row = _with_side(_with_side(link, "a", version=a.remote.version, fp=a.fp, snapshot=a.snapshot),
-                         "b", version=b.remote.version, fp=b.fp, snapshot=b.snapshot)
+        row = (link.with_side("a", version=a.remote.version, fp=a.fp, snapshot=a.snapshot)
+               .with_side("b", version=b.remote.version, fp=b.fp, snapshot=b.snapshot))
         for name in merge.conflicts:
             batch.conflicts.append((link.id, name, (link.snapshot_on("a") or {}).get(name),
                                     a.synced.get(name), b.synced.get(name)))
@@ -378,10 +378,10 @@ class FlowRun:
             written = self._write_update(target, record_type, link, updates, source=source,
                                          current=current.synced)
             if written is not None:
-                row = _with_side(row, target, version=written[0], fp=written[2], snapshot=written[1])
+                row = row.with_side(target, version=written[0], fp=written[2], snapshot=written[1])
         batch.links.append(row)
 
-    def _write_update(self, target: str, record_type: str, link: LinkRow, updates: dict[str, Any],
+    def _write_update(self, target: str, record_type: str, link: Link, updates: dict[str, Any],
                       source: Seen, current: dict[str, Any] | None = None,
                       ) -> tuple[str | None, str, str] | None:
         """Write ``updates`` to the twin on ``target``; return its new (version, snapshot, fp).
@@ -625,10 +625,10 @@ class FlowRun:
                 written = self._write_update(loser, record_type, link, {name: value}, source=source)
                 winner_snap = {**(link.snapshot_on(winner) or {}), name: value}
                 snap = snapshot_json(winner_snap)
-                row = _with_side(link, winner, version=link.version_on(winner), fp=fingerprint(snap),
+                row = link.with_side(winner, version=link.version_on(winner), fp=fingerprint(snap),
                                  snapshot=snap)
                 if written is not None:
-                    row = _with_side(row, loser, version=written[0], fp=written[2], snapshot=written[1])
+                    row = row.with_side(loser, version=written[0], fp=written[2], snapshot=written[1])
                 with self.store.transaction() as conn:
                     self.store.write_links(conn, [row])
                     self.store.close_conflict(conn, conflict["id"])
@@ -736,28 +736,16 @@ class _CursorTracker:
         return candidate
 
 
-def _with_side(link: LinkRow | LinkWrite, side: str, *, version: str | None,
-               fp: str | None = None, snapshot: str | None = None) -> LinkWrite:
-    """A LinkWrite copy of ``link`` with one side's version (and optionally fp/snapshot) replaced."""
-    values = {name: getattr(link, name) for name in LinkWrite.__slots__ if hasattr(link, name)}
-    values[f"{side}_version"] = version
-    if fp is not None:
-        values[f"{side}_fp"] = fp
-    if snapshot is not None:
-        values[f"{side}_snapshot"] = snapshot
-    return LinkWrite(**values)
-
-
 def _new_link(flow: str, record_type: str, seen: Seen, twin_id: str, twin_version: str | None,
-              twin_fp: str | None, twin_snapshot: str) -> LinkWrite:
+              twin_fp: str | None, twin_snapshot: str) -> Link:
     """The link between a record just read and its twin just created, adopted or matched."""
     mine = (seen.id, seen.remote.version, seen.fp, seen.snapshot)
     theirs = (twin_id, twin_version, twin_fp, twin_snapshot)
     a, b = (mine, theirs) if seen.side == "a" else (theirs, mine)
-    return LinkWrite(flow, record_type, a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3])
+    return Link(flow, record_type, a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3])
 
 
-def _keep_base(row: LinkWrite, link: LinkRow, name: str) -> LinkWrite:
+def _keep_base(row: Link, link: Link, name: str) -> Link:
     for side in ("a", "b"):
         old = link.snapshot_on(side) or {}
         snap = json.loads(getattr(row, f"{side}_snapshot") or "{}")

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,19 +41,21 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 
 
 @dataclass(slots=True)
-class LinkRow:
-    id: int
+class Link:
+    """Two twins and what each side looked like after the last sync. ``id`` is None until stored."""
+
     flow: str
     record_type: str
     a_id: str
     b_id: str
-    a_version: str | None
-    b_version: str | None
-    a_fp: str | None
-    b_fp: str | None
-    a_snapshot: str | None
-    b_snapshot: str | None
-    state: str
+    a_version: str | None = None
+    b_version: str | None = None
+    a_fp: str | None = None
+    b_fp: str | None = None
+    a_snapshot: str | None = None
+    b_snapshot: str | None = None
+    state: str = "active"
+    id: int | None = None
 
     def id_on(self, side: str) -> str:
         return self.a_id if side == "a" else self.b_id
@@ -68,23 +70,19 @@ class LinkRow:
         raw = self.a_snapshot if side == "a" else self.b_snapshot
         return json.loads(raw) if raw else None
 
+    def with_side(self, side: str, *, version: str | None, fp: str | None = None,
+                  snapshot: str | None = None) -> Link:
+        """A copy with one side's version (and, when given, fingerprint and snapshot) replaced."""
+        changes: dict[str, Any] = {f"{side}_version": version}
+        if fp is not None:
+            changes[f"{side}_fp"] = fp
+        if snapshot is not None:
+            changes[f"{side}_snapshot"] = snapshot
+        return replace(self, **changes)
 
-@dataclass(slots=True)
-class LinkWrite:
-    """A new link or new snapshots for an existing one (``id`` set)."""
 
-    flow: str
-    record_type: str
-    a_id: str
-    b_id: str
-    a_version: str | None
-    b_version: str | None
-    a_fp: str | None
-    b_fp: str | None
-    a_snapshot: str | None
-    b_snapshot: str | None
-    id: int | None = None
-    state: str = "active"
+def _link(row: Any) -> Link:
+    return Link(**{name: row._mapping[name] for name in Link.__slots__})
 
 
 class StateStore:
@@ -133,33 +131,33 @@ class StateStore:
 
     # -- links -----------------------------------------------------------------------------
     def links_by_ids(self, flow: str, record_type: str, side: str, ids: Sequence[str],
-                     conn: Connection | None = None) -> dict[str, LinkRow]:
+                     conn: Connection | None = None) -> dict[str, Link]:
         """Links whose ``side`` id is one of ``ids``, keyed by that id."""
         if not ids:
             return {}
         column = links.c.a_id if side == "a" else links.c.b_id
-        found: dict[str, LinkRow] = {}
+        found: dict[str, Link] = {}
         with self._conn(conn) as c:
             for chunk in _chunks(list(ids), 500):
                 rows = c.execute(select(links).where(
                     links.c.flow == flow, links.c.record_type == record_type, column.in_(chunk)))
                 for row in rows:
-                    link = LinkRow(**{k: row._mapping[k] for k in LinkRow.__slots__})
+                    link = _link(row)
                     found[link.id_on(side)] = link
         return found
 
-    def link_by_id(self, link_id: int) -> LinkRow | None:
+    def link_by_id(self, link_id: int) -> Link | None:
         with self.engine.connect() as c:
             row = c.execute(select(links).where(links.c.id == link_id)).first()
-        return LinkRow(**{k: row._mapping[k] for k in LinkRow.__slots__}) if row else None
+        return _link(row) if row else None
 
-    def links_of(self, flow: str, record_type: str) -> Iterator[LinkRow]:
+    def links_of(self, flow: str, record_type: str) -> Iterator[Link]:
         """Every active link of one record type in a flow."""
         with self.engine.connect() as c:
             rows = c.execute(select(links).where(links.c.flow == flow, links.c.record_type == record_type,
                                                  links.c.state == "active").order_by(links.c.id))
             for row in rows:
-                yield LinkRow(**{k: row._mapping[k] for k in LinkRow.__slots__})
+                yield _link(row)
 
     def count_links(self, flow: str | None = None) -> int:
         query = select(func.count()).select_from(links)
@@ -168,11 +166,11 @@ class StateStore:
         with self.engine.connect() as c:
             return int(c.execute(query).scalar_one())
 
-    def write_links(self, conn: Connection, rows: Iterable[LinkWrite]) -> None:
+    def write_links(self, conn: Connection, rows: Iterable[Link]) -> None:
         now = utcnow()
         new, changed = [], []
         for row in rows:
-            values = {k: getattr(row, k) for k in LinkWrite.__slots__ if k != "id"}
+            values = {k: getattr(row, k) for k in Link.__slots__ if k != "id"}
             values["updated_at"] = now
             if row.id is None:
                 new.append({**values, "created_at": now})
