@@ -321,7 +321,8 @@ def related_lists_json(module: str) -> list[dict[str, Any]]:
          "module": {"api_name": r.module, "id": MODULE_IDS[r.module]},
          "href": f"{module}/{{ENTITYID}}/{r.api_name}", "action": None, "visible": True,
          "connectedmodule": None, "linkingmodule": None, "customize_sort": False,
-         "customize_fields": False, "customize_display_label": False}
+         "customize_fields": False, "customize_display_label": False, "sort_by": None,
+         "sort_order": None, "fields": None, "status": "visible"}
         for r in RELATED_LISTS[module]
     ]
 

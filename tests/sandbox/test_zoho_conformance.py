@@ -242,6 +242,19 @@ def test_notes_list_and_create(zoho: tuple[str, requests.Session]) -> None:
     assert {n["Note_Content"] for n in related.json()["data"]} >= {"2/4 done"}
 
 
+def test_related_lists_and_related_notes(zoho: tuple[str, requests.Session]) -> None:
+    base, session = zoho
+    reply = session.get(f"{base}/crm/v8/settings/related_lists", params={"module": "Deals"}, timeout=10)
+    body = check("related_lists", reply, "/crm/v8/settings/related_lists")
+    assert [r["api_name"] for r in body["related_lists"]] == ["Notes"]
+    deals = session.get(f"{base}/crm/v8/Deals", params={"fields": "Deal_Name"}, timeout=10).json()["data"]
+    portal = next(d["id"] for d in deals if d["Deal_Name"] == "Acme customer portal")
+    notes = session.get(f"{base}/crm/v8/Deals/{portal}/Notes", params={"fields": "Note_Title,Note_Content"},
+                        timeout=10)
+    body = check("related_records", notes, f"/crm/v8/Deals/{portal}/Notes")
+    assert [n["Note_Title"] for n in body["data"]] == ["Kick-off"]
+
+
 def test_coql(zoho: tuple[str, requests.Session]) -> None:
     base, session = zoho
     reply = session.post(f"{base}/crm/v8/coql", json={
