@@ -260,10 +260,9 @@ class JiraConnector(Connector):
         if raw is None:
             raw = self._get_issue_raw(issue_id, expand="transitions")
         target = self._status_target(issue, raw)
-        if target is not None:
-            self._transition(issue_id, target)
-            raw = self._get_issue_raw(issue_id)
-        return self._issue_remote(raw)
+        if target is None:
+            return self._issue_remote(raw)
+        return self._issue_remote(self._transition(issue_id, raw, target), fresh=False)
 
     def update(
         self, scope: str, record_type: str, external_id: str, item: CanonicalRecord,
@@ -279,22 +278,21 @@ class JiraConnector(Connector):
         issue = _expect(item, Issue)
         current: dict[str, Any] | None = None
         if "labels" in changed or "status" in changed:
-            # One read gives both the labels to keep (the marker) and the available transitions.
-            current = self._get_issue_raw(external_id, fields=("labels", "status"), expand="transitions")
-        if "status" in changed:
-            target = self._status_target(issue, current)
-            if target is not None:
-                self._transition(external_id, target)
+            # One read gives the labels to keep (the marker), the status and its transitions.
+            current = self._get_issue_raw(external_id, expand="transitions")
+        target = self._status_target(issue, current) if "status" in changed else None
+        if target is not None:
+            assert current is not None
+            current = self._transition(external_id, current, target)
         fields = self._issue_fields(scope, issue, changed, current=current)
         if fields:
             # returnIssue saves the read-back; the edit comes after the transition so the reply is final.
             raw = self._call("PUT", f"issue/{external_id}", json_body={"fields": fields},
                              params={"returnIssue": "true"})
-            if not raw:
-                raw = self._get_issue_raw(external_id)
-        else:
-            raw = self._get_issue_raw(external_id)
-        return self._issue_remote(raw)
+            return self._issue_remote(raw or self._get_issue_raw(external_id))
+        if current is not None:
+            return self._issue_remote(current, fresh=target is None)
+        return self._issue_remote(self._get_issue_raw(external_id))
 
     def delete(self, scope: str, record_type: str, external_id: str) -> None:
         self._check_type(record_type)
@@ -331,7 +329,8 @@ class JiraConnector(Connector):
         return me
 
     # -- mapping in ------------------------------------------------------------------------
-    def _issue_remote(self, raw: dict[str, Any]) -> Remote:
+    def _issue_remote(self, raw: dict[str, Any], *, fresh: bool = True) -> Remote:
+        """The canonical issue; ``fresh=False`` when ``raw`` predates our own last write to it."""
         fields = raw.get("fields") or {}
         labels = list(fields.get("labels") or [])
         markers = [label[len(MARKER_PREFIX):] for label in labels if label.startswith(MARKER_PREFIX)]
@@ -361,6 +360,9 @@ class JiraConnector(Connector):
             updated=updated,
             url=self._browse_url(key),
         )
+        if not fresh:
+            return Remote(id=str(raw["id"]), updated=None, item=item, version=None, url=item.url,
+                          marker=markers[0] if markers else None)
         return Remote(id=str(raw["id"]), updated=updated, item=item, version=fields.get("updated"),
                       url=item.url, marker=markers[0] if markers else None)
 
@@ -488,9 +490,21 @@ class JiraConnector(Connector):
         raise PermanentError(f"no transition leads issue {current.get('key')} to "
                              f"{issue.raw.get('status') or issue.status.value}", status=None)
 
-    def _transition(self, issue_id: str, transition_id: str) -> None:
+    def _transition(self, issue_id: str, raw: dict[str, Any], transition_id: str) -> dict[str, Any]:
+        """Apply a transition; return ``raw`` with the status it leads to.
+
+        No read-back: the status is known from the transition, and the new ``updated`` is not needed
+        because the write makes the next listing re-read the issue anyway (``fresh=False`` tells the
+        engine the version is unknown). Saves a call per status change.
+        """
         with self._errors("transition"):
             self.client.transition_issue(issue_id, transition_id)
+        target = next((t.get("to") for t in raw.get("transitions") or []
+                       if str(t.get("id")) == transition_id), None)
+        fields = dict(raw.get("fields") or {})
+        if target:
+            fields["status"] = target
+        return {**raw, "fields": fields, "transitions": []}
 
     # -- HTTP ------------------------------------------------------------------------------
     def _search(self, jql: str, fields: Sequence[str], limit: int | None = None
@@ -583,6 +597,8 @@ class JiraConnector(Connector):
             kind = "bulk_create"
         elif path.endswith("/bulkfetch") or method == "GET":
             kind = "get"
+        elif path.endswith("/transitions"):
+            kind = "transition"
         else:
             kind = {"POST": "create", "PUT": "update", "DELETE": "delete"}.get(method, method.lower())
         self.calls.add(kind)

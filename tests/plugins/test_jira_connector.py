@@ -125,11 +125,39 @@ def test_create_with_marker_then_find_it(jira: JiraConnector) -> None:
 
 
 def test_create_lands_in_the_wanted_status(jira: JiraConnector) -> None:
+    jira.calls.counts.clear()
     done = jira.create(SCOPE, "issue", Issue(title="Already done", status=StatusCategory.DONE,
                                              kind=Kind.STORY, priority=Priority.LOW), marker())
     assert isinstance(done.item, Issue)
     assert done.item.status == StatusCategory.DONE and done.item.raw["status"] == "Done"
     assert done.item.kind == Kind.STORY and done.item.priority == Priority.LOW
+    # POST, GET with transitions, POST transition: the status after it needs no read-back, and the
+    # unknown version makes the engine compare content on the next listing.
+    assert jira.calls.counts == {"create": 1, "get": 1, "transition": 1}
+    assert done.version is None
+    stored = jira.get(SCOPE, "issue", done.id)
+    assert stored is not None and stored.item == done.item.model_copy(update={"updated": stored.updated})
+
+
+def test_bulk_create_transitions_only_what_needs_it(jira: JiraConnector) -> None:
+    items = [(Issue(title=f"t{n}", status=StatusCategory.DONE if n % 2 else StatusCategory.TODO),
+              marker()) for n in range(6)]
+    jira.calls.counts.clear()
+    results = jira.create_many(SCOPE, "issue", items)
+    assert [r.item.status for r in results] == [item.status for item, _ in items]  # type: ignore[union-attr]
+    # One bulk create, one bulk read (with transitions), one transition per finished issue.
+    assert jira.calls.counts == {"bulk_create": 1, "get": 1, "transition": 3}
+
+
+def test_status_only_update_is_two_calls(jira: JiraConnector) -> None:
+    created = jira.create(SCOPE, "issue", Issue(title="Move me"), marker())
+    assert isinstance(created.item, Issue)
+    jira.calls.counts.clear()
+    moved = jira.update(SCOPE, "issue", created.id,
+                        created.item.model_copy(update={"status": StatusCategory.IN_PROGRESS, "raw": {}}),
+                        frozenset({"status"}))
+    assert isinstance(moved.item, Issue) and moved.item.status == StatusCategory.IN_PROGRESS
+    assert jira.calls.counts == {"get": 1, "transition": 1}
 
 
 def test_bulk_create_reports_each_element(sandbox: SandboxClient, jira: JiraConnector) -> None:
