@@ -176,6 +176,7 @@ class ZohoCrmConnector(Connector):
 
     def _initialize(self) -> None:
         from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
+        from zohocrmsdk.src.com.zoho.api.logger import Logger
         from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter
         from zohocrmsdk.src.com.zoho.crm.api.exception import SDKException
         from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
@@ -200,6 +201,9 @@ class ZohoCrmConnector(Connector):
                                          connect_timeout=settings.timeout, read_timeout=settings.timeout,
                                          update_api_domain=False),
                     resource_path=resource_dir,
+                    # The SDK logs every request at INFO through the root logger; pmhub reports
+                    # failures itself, so only the SDK's warnings and errors get through.
+                    logger=Logger.get_instance(Logger.Levels.WARNING),
                 )
             except SDKException as error:
                 raise self._token_failure(error) from None
