@@ -45,9 +45,9 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from hub.cli import inspect, sandbox, sync
+    from hub.cli import demo, inspect, sandbox, sync
 
-    for module in (sync, inspect, sandbox):
+    for module in (sync, inspect, sandbox, demo):
         for command in module.COMMANDS:
             main.add_command(command)
 

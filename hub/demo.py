@@ -1,0 +1,323 @@
+"""``pmhub demo``: a two-way GitHub <-> Jira sync against the in-process sandbox, with no credentials.
+
+The demo is a list of small steps run in order over one ``Demo`` object. A step may add connections
+and flows (before ``write_config``), run syncs, edit a tool through its real client library, or note
+what a user should look at. Adding a tool to the demo means adding steps, not editing the others::
+
+    steps = (*DEFAULT_STEPS[:2], my_connection_step, *DEFAULT_STEPS[2:], my_edit_step, ...)
+
+Client libraries are imported inside the steps: ``pmhub --help`` must not pay for them.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from hub.errors import PmhubError
+
+if TYPE_CHECKING:
+    from hub.engine.flow import FlowResult
+    from hub.sandbox.server import SandboxServer
+
+Echo = Callable[[str], None]
+
+GITHUB_REPO = "acme/portal"
+JIRA_PROJECT = "PORT"
+JIRA_EMAIL = "bot@acme.example"
+CONFIG_NAME = "pmhub-demo.toml"
+STATE_NAME = "pmhub-demo.db"
+TOKEN_NAME = "sandbox-token"
+
+
+class DemoFailed(PmhubError):
+    """A step of the demo did not do what it should (the message says which)."""
+
+
+@dataclass
+class Demo:
+    """What the steps share: the sandbox, the config being built, and what happened so far."""
+
+    echo: Echo
+    workdir: Path
+    #: True when the user asked to keep the state (--keep-state): nothing is deleted afterwards.
+    kept: bool
+    token: str = field(default_factory=lambda: secrets.token_hex(12))
+    server: SandboxServer | None = None
+    #: ``[connections.NAME]`` tables and ``[[flows]]`` entries; steps add theirs before write_config.
+    connections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    flows: list[dict[str, Any]] = field(default_factory=list)
+    config: Path | None = None
+    #: Per connection: records created and updated over all syncs of the demo.
+    created: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+    #: Per service and HTTP method: requests pmhub made (from the sandbox log, syncs only).
+    api_calls: dict[str, Counter[str]] = field(default_factory=dict)
+    #: Lines for the summary: what the edits did on the other side.
+    outcomes: list[str] = field(default_factory=list)
+    #: Named values steps hand to later steps (e.g. which Jira issue the GitHub edit should reach).
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        if self.server is None:
+            raise DemoFailed("the sandbox is not running (start_sandbox must come first)")
+        return self.server.url
+
+    def base(self, service: str) -> str:
+        return f"{self.url}/{service}"
+
+    @property
+    def state_file(self) -> Path:
+        return self.workdir / STATE_NAME
+
+    def sync(self, label: str) -> list[FlowResult]:
+        """Run every flow like ``pmhub sync``, with progress lines; count what it did."""
+        from hub.engine.runner import open_hub, sync
+
+        if self.config is None:
+            raise DemoFailed("no config yet (write_config must come before a sync)")
+        assert self.server is not None
+        log = self.server.app.log
+        first_request = len(log)
+
+        def progress(flow: str, side: str, record_type: str, n: int) -> None:
+            self.echo(f"    {flow}: read {n} {record_type}{'s' if n != 1 else ''} from side {side}")
+
+        started = time.perf_counter()
+        with open_hub(self.config) as hub:
+            results = sync(hub, progress=progress)
+        for entry in log[first_request:]:
+            self.api_calls.setdefault(entry["service"], Counter())[entry["method"]] += 1
+        for result in results:
+            for stats in result.stats.values():
+                self.created[stats.connection] += stats.created
+                self.updated[stats.connection] += stats.updated
+            parts = "; ".join(f"{s.connection}: {s.created} created, {s.updated} updated, "
+                              f"{s.unchanged} unchanged" for s in result.stats.values())
+            self.echo(f"    flow {result.flow}: {result.status} ({parts})")
+            if result.status != "ok":
+                raise DemoFailed(f"{label}: flow {result.flow} ended {result.status}: {result.error or ''}")
+        self.echo(f"    {label} took {time.perf_counter() - started:.1f} s")
+        return results
+
+
+class Step(NamedTuple):
+    title: str
+    run: Callable[[Demo], None]
+
+
+# -- steps ---------------------------------------------------------------------------------------
+def start_sandbox(demo: Demo) -> None:
+    from hub.sandbox.server import SandboxServer, build_sandbox
+
+    # Port 0: the OS picks a free port, so the demo never collides with a running `pmhub sandbox`.
+    demo.server = SandboxServer(build_sandbox(token=demo.token, seed="demo"), port=0).start()
+    demo.echo(f"    stand-ins for {', '.join(sorted(demo.server.app.services))} on {demo.url}")
+    demo.echo(f"    GitHub repository {GITHUB_REPO} and Jira project {JIRA_PROJECT} hold a customer's work")
+
+
+def connect_github_jira(demo: Demo) -> None:
+    token = {"file": TOKEN_NAME}
+    demo.connections["gh"] = {"plugin": "github", "base_url": demo.base("github"), "token": token,
+                              # GitHub's content-creation limits do not apply to the sandbox.
+                              "seconds_between_writes": 0}
+    demo.connections["jira"] = {"plugin": "jira", "base_url": demo.base("jira"), "email": JIRA_EMAIL,
+                                "token": token}
+    demo.flows.append({
+        "name": "portal-issues", "a": {"connection": "gh", "scope": GITHUB_REPO},
+        "b": {"connection": "jira", "scope": JIRA_PROJECT}, "records": ["issue", "comment"],
+        "direction": "both", "mapping": "github-jira", "conflict": "newest",
+        # Both sides already hold "Export invoices as CSV": the title rule links them, no duplicate.
+        "match": ["marker", "link", "title"],
+    })
+
+
+def write_config(demo: Demo) -> None:
+    (demo.workdir / TOKEN_NAME).write_text(demo.token, encoding="utf-8")
+    lines = ["# Written by `pmhub demo`: a working config against the sandbox it started.",
+             "[state]", f"url = {_toml(f'sqlite:///{demo.state_file}')}", ""]
+    for name, table in demo.connections.items():
+        lines.append(f"[connections.{name}]")
+        lines += [f"{key} = {_toml(value)}" for key, value in table.items()]
+        lines.append("")
+    for flow in demo.flows:
+        lines.append("[[flows]]")
+        lines += [f"{key} = {_toml(value)}" for key, value in flow.items()]
+        lines.append("")
+    demo.config = demo.workdir / CONFIG_NAME
+    demo.config.write_text("\n".join(lines), encoding="utf-8")
+    demo.echo(f"    {demo.config}")
+
+
+def first_sync(demo: Demo) -> None:
+    demo.sync("first sync")
+
+
+def edit_github(demo: Demo) -> None:
+    """Rename the first GitHub issue through PyGithub."""
+    gh = _github(demo)
+    try:
+        issue = gh.get_repo(GITHUB_REPO).get_issue(1)
+        new_title = f"{issue.title} (SAML RelayState)"
+        issue.edit(title=new_title)
+    finally:
+        gh.close()
+    demo.facts["github_renamed"] = new_title
+    demo.echo(f"    GitHub #1 renamed to {new_title!r}")
+
+
+def edit_jira(demo: Demo) -> None:
+    """Move the first Jira issue to Done and comment on it, through the ``jira`` client."""
+    jira = _jira(demo)
+    try:
+        key = f"{JIRA_PROJECT}-1"
+        done = next((t["id"] for t in jira.transitions(key) if t["to"]["name"] == "Done"), None)
+        if done is None:
+            raise DemoFailed(f"the sandbox offers no transition of {key} to Done")
+        jira.transition_issue(key, done)
+        jira.add_comment(key, "Deployed the proxy fix to production; the customer confirmed it works.")
+        demo.facts["jira_done"] = (key, jira.issue(key, fields="summary").fields.summary)
+    finally:
+        jira.close()
+    demo.echo(f"    Jira {key} moved to Done, with a comment")
+
+
+def second_sync(demo: Demo) -> None:
+    demo.sync("second sync")
+
+
+def check_edits(demo: Demo) -> None:
+    """Look at the other side through the clients: did each edit arrive?"""
+    jira, gh = _jira(demo), _github(demo)
+    try:
+        renamed = demo.facts.get("github_renamed")
+        if renamed is not None:
+            # The demo project is small: read it whole rather than rely on text search.
+            found = jira.search_issues(f"project = {JIRA_PROJECT}", fields="summary", maxResults=False)
+            twin = next((i for i in found if i.fields.summary == renamed), None)
+            if twin is None:
+                raise DemoFailed(f"the GitHub rename did not reach Jira ({renamed!r})")
+            demo.outcomes.append(f"GitHub #1 renamed -> Jira {twin.key} is now {renamed!r}")
+        done = demo.facts.get("jira_done")
+        if done is not None:
+            key, summary = done
+            repo = gh.get_repo(GITHUB_REPO)
+            twin = next((i for i in repo.get_issues(state="all") if i.title == summary), None)
+            if twin is None or twin.state != "closed":
+                raise DemoFailed(f"the Jira transition of {key} did not close its GitHub twin")
+            comments = [c.body for c in twin.get_comments()]
+            if not comments:
+                raise DemoFailed(f"the comment on {key} did not reach GitHub #{twin.number}")
+            # Shown on one line, without the hidden marker the hub keeps in the body.
+            shown = " ".join(comments[-1].split("<!--", 1)[0].split())
+            demo.outcomes.append(f"Jira {key} -> Done -> GitHub #{twin.number} closed as "
+                                 f"{twin.state_reason}, with the comment \"{shown}\"")
+    finally:
+        jira.close()
+        gh.close()
+    demo.echo(f"    {len(demo.outcomes)} of 2 edits arrived on the other side")
+
+
+def _github(demo: Demo) -> Any:
+    """PyGithub as a user of the sandbox would set it up (no throttling, no hidden retries)."""
+    from github import Auth, Github
+
+    return Github(auth=Auth.Token(demo.token), base_url=demo.base("github"), retry=None, lazy=True,
+                  seconds_between_requests=None, seconds_between_writes=None, timeout=10)
+
+
+def _jira(demo: Demo) -> Any:
+    from jira import JIRA
+
+    return JIRA(server=demo.base("jira"), basic_auth=(JIRA_EMAIL, demo.token), max_retries=0, timeout=10)
+
+
+DEFAULT_STEPS: tuple[Step, ...] = (
+    Step("Starting the sandbox (in this process, seeded with a customer project)", start_sandbox),
+    Step("Connecting GitHub and Jira (flow portal-issues, mapping github-jira)", connect_github_jira),
+    Step("Writing the config", write_config),
+    Step("First sync: GitHub <-> Jira, both ways", first_sync),
+    Step("Editing GitHub: renaming an issue", edit_github),
+    Step("Editing Jira: Done and a comment", edit_jira),
+    Step("Second sync: only the edits travel", second_sync),
+    Step("Checking both edits arrived", check_edits),
+)
+
+
+# -- running -------------------------------------------------------------------------------------
+def run_demo(echo: Echo, *, keep_state: Path | None = None, steps: Sequence[Step] = DEFAULT_STEPS) -> Demo:
+    """Run ``steps`` against a fresh sandbox; print the summary. Raises DemoFailed when a step fails."""
+    if keep_state is not None:
+        keep_state.mkdir(parents=True, exist_ok=True)
+        if (keep_state / STATE_NAME).exists():
+            # A state from an earlier demo links records of a sandbox that no longer exists.
+            raise DemoFailed(f"{keep_state / STATE_NAME} exists from an earlier demo; remove it or "
+                             "pass another --keep-state directory")
+        workdir = keep_state.resolve()
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix="pmhub-demo-"))
+    demo = Demo(echo=echo, workdir=workdir, kept=keep_state is not None)
+    started = time.perf_counter()
+    try:
+        for number, step in enumerate(steps, start=1):
+            echo(f"[{number}/{len(steps)}] {step.title}")
+            step.run(demo)
+        summary(demo, time.perf_counter() - started)
+    finally:
+        if demo.server is not None:
+            demo.server.stop()
+        if not demo.kept:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return demo
+
+
+def summary(demo: Demo, seconds: float) -> None:
+    echo = demo.echo
+    echo("")
+    echo(f"Summary ({seconds:.1f} s)")
+    echo("  Records written by pmhub, per connection (all syncs):")
+    for name in demo.connections:
+        echo(f"    {name:8} {demo.created[name]:3} created  {demo.updated[name]:3} updated")
+    echo("  API calls pmhub made, per service (from the sandbox's request log):")
+    for service, methods in sorted(demo.api_calls.items()):
+        detail = ", ".join(f"{n} {method}" for method, n in sorted(methods.items()))
+        echo(f"    {service:8} {sum(methods.values()):3}  ({detail})")
+    if demo.outcomes:
+        echo("  What the edits did:")
+        for line in demo.outcomes:
+            echo(f"    {line}")
+    if demo.kept:
+        echo(f"  State file: {demo.state_file} (kept; the config next to it names the sandbox's "
+             "port, which is gone once the demo ends)")
+    else:
+        echo(f"  State file: {demo.state_file} (temporary, removed now; keep it with --keep-state DIR)")
+    echo("")
+    echo("Next steps, with your own tools:")
+    echo("  1. Copy config.example.toml (in the pmhub source) to pmhub.toml and fill in your")
+    echo("     connections; tokens go in as { env = \"NAME\" } or { file = \"path\" }, never inline.")
+    echo("  2. pmhub check            # validates the config and reaches every connection")
+    echo("  3. pmhub sync --dry-run   # prints what would be created and updated; writes nothing")
+    echo("  4. pmhub sync             # then from cron, or `pmhub daemon` with a schedule")
+    echo("  Try things first against `pmhub sandbox` (the stand-ins this demo used, on a fixed port).")
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"no TOML spelling for {type(value).__name__}")

@@ -1,0 +1,61 @@
+"""``pmhub demo``: runs with no credentials and no config, exits 0 and tells the user what happened."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from hub.cli import main
+
+
+def created_per_connection(output: str) -> dict[str, tuple[int, int]]:
+    found = re.findall(r"^\s+(gh|jira)\s+(\d+) created\s+(\d+) updated$", output, re.M)
+    return {name: (int(created), int(updated)) for name, created, updated in found}
+
+
+def test_demo_syncs_both_ways_and_prints_a_summary_with_next_steps(tmp_path: Path) -> None:
+    keep = tmp_path / "demo-state"
+    result = CliRunner().invoke(main, ["demo", "--keep-state", str(keep)], catch_exceptions=False)
+
+    assert result.exit_code == 0, result.output
+    output = result.output
+    assert "First sync" in output and "Second sync" in output, "progress output per step"
+    counts = created_per_connection(output)
+    # The demo seed: 4 GitHub issues and 4 Jira issues without a twin (one pair matches by title),
+    # 3 comments each way, then the Jira comment crosses in the second sync.
+    assert counts["jira"][0] == 7 and counts["gh"][0] == 8, output
+    assert counts["jira"][1] >= 1 and counts["gh"][1] >= 1, "each edit updated the other side"
+    calls = dict(re.findall(r"^\s+(github|jira)\s+(\d+)\s+\(", output, re.M))
+    assert int(calls["github"]) > 0 and int(calls["jira"]) > 0, output
+    assert re.search(r"GitHub #1 renamed -> Jira PORT-\d+ is now", output)
+    assert re.search(r"Jira PORT-1 -> Done -> GitHub #\d+ closed as completed, with the comment "
+                     r'"\*\*pmhub-bot\*\* \(via jira\): Deployed', output)
+    assert f"State file: {keep.resolve() / 'pmhub-demo.db'}" in output
+    assert (keep / "pmhub-demo.db").is_file() and (keep / "pmhub-demo.toml").is_file()
+    assert "sandbox-token" not in (keep / "pmhub-demo.toml").read_text().replace(
+        'file = "sandbox-token"', ""), "the token is referenced, never inline"
+    for hint in ("config.example.toml", "pmhub check", "pmhub sync --dry-run"):
+        assert hint in output
+
+
+def test_demo_runs_as_a_module_in_a_fresh_process_quickly(tmp_path: Path) -> None:
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "hub", "demo"], capture_output=True, text=True,
+                          timeout=60, cwd=tmp_path)
+    elapsed = time.monotonic() - started
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Summary" in done.stdout and "Traceback" not in done.stderr
+    assert "(temporary, removed now; keep it with --keep-state DIR)" in done.stdout
+    assert list(tmp_path.iterdir()) == [], "nothing left behind in the working directory"
+    assert elapsed < 15, f"the demo took {elapsed:.1f} s"
+
+
+def test_cli_start_does_not_import_the_client_libraries() -> None:
+    code = "import sys, hub.cli; print(sorted(m for m in ('jira', 'github') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
