@@ -372,7 +372,7 @@ class ZohoCrmConnector(Connector):
     def _rows(self, module: str, since: dt.datetime | None, fields: Sequence[str] | None = None,
               ids: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
         """Every record of ``module`` modified after ``since``, oldest first, page by page."""
-        from zohocrmsdk.src.com.zoho.crm.api import HeaderMap, ParameterMap
+        from zohocrmsdk.src.com.zoho.crm.api import ParameterMap
         from zohocrmsdk.src.com.zoho.crm.api.record import GetRecordsHeader, GetRecordsParam, RecordOperations
 
         page, token = 1, None
@@ -388,11 +388,8 @@ class ZohoCrmConnector(Connector):
                 params.add(GetRecordsParam.page_token, token)
             else:
                 params.add(GetRecordsParam.page, page)
-            headers = HeaderMap()
-            if since is not None:
-                headers.add(GetRecordsHeader.if_modified_since, _whole_seconds(since))
-            response = self._call(f"list {module}", lambda p=params, h=headers: RecordOperations(
-                module).get_records(p, h))
+            response = self._call(f"list {module}", lambda p=params: RecordOperations(module).get_records(
+                p, _since_headers(GetRecordsHeader.if_modified_since, since)))
             if response.get_status_code() in (204, 304):
                 return
             body = self._json(response)
@@ -405,7 +402,7 @@ class ZohoCrmConnector(Connector):
             page += 1
 
     def _deletions(self, module: str, since: dt.datetime) -> Iterator[Remote]:
-        from zohocrmsdk.src.com.zoho.crm.api import HeaderMap, ParameterMap
+        from zohocrmsdk.src.com.zoho.crm.api import ParameterMap
         from zohocrmsdk.src.com.zoho.crm.api.record import (
             GetDeletedRecordsHeader,
             GetDeletedRecordsParam,
@@ -418,10 +415,9 @@ class ZohoCrmConnector(Connector):
             params.add(GetDeletedRecordsParam.type, "all")
             params.add(GetDeletedRecordsParam.per_page, PAGE_SIZE)
             params.add(GetDeletedRecordsParam.page, page)
-            headers = HeaderMap()
-            headers.add(GetDeletedRecordsHeader.if_modified_since, _whole_seconds(since))
-            response = self._call(f"list deleted {module}", lambda p=params, h=headers: RecordOperations(
-                module).get_deleted_records(p, h))
+            response = self._call(f"list deleted {module}", lambda p=params: RecordOperations(
+                module).get_deleted_records(p, _since_headers(GetDeletedRecordsHeader.if_modified_since,
+                                                              since)))
             if response.get_status_code() in (204, 304):
                 return
             body = self._json(response)
@@ -738,6 +734,17 @@ class ZohoCrmConnector(Connector):
         if scope and scope.strip().lower() not in (module.lower(), "*"):
             raise PermanentError(f"zoho_crm {record_type} records live in {module}, not in scope {scope!r}")
         return module
+
+
+def _since_headers(header: Any, since: dt.datetime | None) -> Any:
+    """A new ``If-Modified-Since`` HeaderMap for every attempt: the SDK writes the Authorization
+    header into the map it is given, so a map reused after a token refresh sends the old token."""
+    from zohocrmsdk.src.com.zoho.crm.api import HeaderMap
+
+    headers = HeaderMap()
+    if since is not None:
+        headers.add(header, _whole_seconds(since))
+    return headers
 
 
 def _whole_seconds(moment: dt.datetime) -> dt.datetime:

@@ -285,6 +285,16 @@ def test_expired_token_is_refreshed_once_and_the_call_retried(sandbox: SandboxCl
                    ("GET", "/crm/v8/Cases", 200)]
 
 
+def test_expired_token_during_an_incremental_listing_is_refreshed(sandbox: SandboxClient,
+                                                                   connector: ZohoCrmConnector) -> None:
+    # The SDK writes the Authorization header into the If-Modified-Since HeaderMap it is given; a
+    # map reused for the retry would send the expired token again.
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    connector.create("Cases", "issue", Issue(title="Recent"), "pmhub:recent")
+    _expire_tokens(sandbox)
+    assert [r.item.title for r in connector.list_changed("Cases", "issue", since) if r.item] == ["Recent"]
+
+
 def test_401_after_a_refresh_is_an_auth_error(sandbox: SandboxClient, connector: ZohoCrmConnector) -> None:
     sandbox.fault("zoho", method="GET", path="/crm/v8/Cases$", status=401, times=2)
     with pytest.raises(AuthError):
