@@ -142,10 +142,7 @@ class JiraConnector(Connector):
             jql += f' AND updated >= "{self.jql_time(since)}"'
         jql += " ORDER BY updated ASC, key ASC"
         if record_type == "issue":
-            for raw in self._search(jql, ISSUE_FIELDS):
-                remote = self._issue_remote(raw)
-                if since is None or (remote.updated is not None and remote.updated >= since):
-                    yield remote
+            yield from self._list_issues(jql, since)
             return
         # Comments ride along with the issues' `comment` field in the same search: adding or editing
         # a comment bumps the issue's `updated`, so one search finds every changed comment without a
@@ -160,6 +157,33 @@ class JiraConnector(Connector):
         # Sorted so the engine may advance the cursor batch by batch (sorted_by_updated).
         comments.sort(key=lambda r: (r.updated or dt.datetime.min.replace(tzinfo=dt.UTC), r.id))
         yield from comments
+
+    def _list_issues(self, jql: str, since: dt.datetime | None) -> Iterator[Remote]:
+        """Every issue the JQL finds, once, oldest change first.
+
+        Page tokens may behave like offsets: an issue edited while we page moves from an early page
+        to the end, shifting the rest forward so one unchanged issue slips past the page boundary.
+        The edited issue then shows up twice; that is the sign to read the result again and pick up
+        what was skipped (a few passes at most; a busy project may need the next run).
+        """
+        yielded: set[str] = set()
+        for _attempt in range(3):
+            moved = False
+            this_pass: set[str] = set()
+            for raw in self._search(jql, ISSUE_FIELDS):
+                issue_id = str(raw["id"])
+                if issue_id in this_pass:
+                    moved = True  # its newer state is past the cursor: the next run reads it
+                    continue
+                this_pass.add(issue_id)
+                if issue_id in yielded:
+                    continue
+                remote = self._issue_remote(raw)
+                if since is None or (remote.updated is not None and remote.updated >= since):
+                    yielded.add(issue_id)
+                    yield remote
+            if not moved:
+                return
 
     def get(self, scope: str, record_type: str, external_id: str) -> Remote | None:
         self._check_type(record_type)

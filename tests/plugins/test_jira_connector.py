@@ -89,6 +89,17 @@ def test_list_changed_pages_and_resumes_from_a_cursor(sandbox: SandboxClient, ji
     assert jira.calls.counts == {"list": 2}
 
 
+def test_an_edit_while_paging_skips_nothing(sandbox: SandboxClient, jira: JiraConnector) -> None:
+    keys = [new_issue(sandbox, f"issue {n}")["key"] for n in range(7)]
+    listing = jira.list_changed(SCOPE, "issue", None)
+    first_page = [next(listing) for _ in range(3)]
+    # Edited between pages: it moves to the end of "ORDER BY updated", pulling the rest forward.
+    assert http(sandbox, "PUT", f"/issue/{keys[0]}", json={"fields": {"summary": "edited"}}).ok
+    rest = list(listing)
+    seen = [r.item.url.rsplit("/", 1)[1] for r in first_page + rest]  # type: ignore[union-attr]
+    assert sorted(seen) == sorted(keys), "every issue once, none skipped"
+
+
 def test_issue_maps_to_the_canonical_model(sandbox: SandboxClient, jira: JiraConnector) -> None:
     sandbox.reset("demo")
     jira = make_connector(sandbox.base("jira"))
