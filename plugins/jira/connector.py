@@ -149,7 +149,7 @@ class JiraConnector(Connector):
         # call per issue. The price: bigger pages, deletions go unseen, and Jira embeds a limited
         # number of comments per issue, so an issue with more is paged through its comment endpoint.
         comments: list[Remote] = []
-        for raw in self._search(jql, COMMENT_LIST_FIELDS):
+        for raw in self._search_each_once(jql, COMMENT_LIST_FIELDS):
             for comment in self._issue_comments(raw):
                 remote = self._comment_remote(raw["id"], raw.get("key", ""), comment)
                 if since is None or (remote.updated is not None and remote.updated >= since):
@@ -159,29 +159,34 @@ class JiraConnector(Connector):
         yield from comments
 
     def _list_issues(self, jql: str, since: dt.datetime | None) -> Iterator[Remote]:
-        """Every issue the JQL finds, once, oldest change first.
+        for raw in self._search_each_once(jql, ISSUE_FIELDS):
+            remote = self._issue_remote(raw)
+            # The JQL covered the whole floored minute; what is older than the cursor is not asked for.
+            if since is None or (remote.updated is not None and remote.updated >= since):
+                yield remote
+
+    def _search_each_once(self, jql: str, fields: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """Every issue the JQL finds, once, in the query's order.
 
         Page tokens may behave like offsets: an issue edited while we page moves from an early page
         to the end, shifting the rest forward so one unchanged issue slips past the page boundary.
         The edited issue then shows up twice; that is the sign to read the result again and pick up
-        what was skipped (a few passes at most; a busy project may need the next run).
+        what was skipped (a few passes at most; a busy project may need the next run). The edited
+        issue's newer state is past the cursor, so the next run reads it.
         """
-        yielded: set[str] = set()
+        returned: set[str] = set()
         for _attempt in range(3):
             moved = False
             this_pass: set[str] = set()
-            for raw in self._search(jql, ISSUE_FIELDS):
+            for raw in self._search(jql, fields):
                 issue_id = str(raw["id"])
                 if issue_id in this_pass:
-                    moved = True  # its newer state is past the cursor: the next run reads it
+                    moved = True
                     continue
                 this_pass.add(issue_id)
-                if issue_id in yielded:
-                    continue
-                remote = self._issue_remote(raw)
-                if since is None or (remote.updated is not None and remote.updated >= since):
-                    yielded.add(issue_id)
-                    yield remote
+                if issue_id not in returned:
+                    returned.add(issue_id)
+                    yield raw
             if not moved:
                 return
 
