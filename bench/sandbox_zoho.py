@@ -34,7 +34,7 @@ def rate(label: str, count: int, seconds: float) -> float:
 def seed(service: ZohoCrmSandbox, count: int) -> list[str]:
     ids = []
     for n in range(count):
-        result = service._insert_one("Cases", {
+        result = service.store.insert("Cases", {
             "Subject": f"Case {n}", "Status": "New", "Priority": "Medium", "Type": "Problem",
             "Description": "Something is wrong " * 5, "Pmhub_Id": f"pmhub:bench:{n}"}, 0)
         ids.append(str(result["details"]["id"]))

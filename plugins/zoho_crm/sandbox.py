@@ -20,12 +20,9 @@ lifetime of tokens issued from then on (default 3600, as Zoho's).
 from __future__ import annotations
 
 import base64
-import datetime as dt
-import email.utils
 import json
 import secrets
 import time
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from werkzeug.wrappers import Request, Response
@@ -33,7 +30,7 @@ from werkzeug.wrappers import Request, Response
 from hub.sandbox.service import Call, SandboxService, json_response, route
 
 from . import coql, metadata
-from .metadata import FieldDef
+from .sandbox_store import CrmStore, parse_time, record_error, stamp
 
 MAX_PER_PAGE = 200
 #: Records reachable with ``page``; beyond it Zoho insists on ``page_token``.
@@ -43,9 +40,6 @@ MAX_FIELDS = 50
 COQL_MAX_LIMIT = 2000
 DEFAULT_TOKEN_LIFETIME = 3600
 SORTABLE = ("id", "Created_Time", "Modified_Time")
-_NOTE_ALWAYS = ("Note_Title", "Note_Content", "Parent_Id", "Owner", "Created_Time", "Modified_Time",
-                "Created_By", "Modified_By")
-_ID_BASE = 6403584000000500001
 
 _CANONICAL: dict[int, tuple[str, str]] = {
     400: ("INVALID_DATA", "invalid data"),
@@ -70,58 +64,6 @@ class ZohoError(Exception):
             self.status)
 
 
-def stamp(epoch: int) -> str:
-    """Zoho's timestamp format: whole seconds with a numeric offset (``+00:00``, never ``Z``)."""
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
-
-
-def parse_time(value: str) -> int | None:
-    """ISO 8601 (what Zoho documents and the SDK sends) or an HTTP-date; naive means UTC."""
-    value = value.strip()
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return int(parsed.timestamp())
-
-
-@dataclass
-class Stored:
-    """A record as the sandbox keeps it: field values as Zoho prints them, plus epoch times."""
-
-    module: str
-    id: str
-    values: dict[str, Any]
-    created: int
-    modified: int
-
-
-@dataclass
-class Tombstone:
-    module: str
-    id: str
-    display_name: str | None
-    deleted: int
-
-
-@dataclass
-class _State:
-    records: dict[str, dict[str, Stored]] = field(
-        default_factory=lambda: {m: {} for m in metadata.MODULES})
-    deleted: dict[str, list[Tombstone]] = field(
-        default_factory=lambda: {m: [] for m in metadata.MODULES})
-    next_id: int = 0
-    case_number: int = 0
-    #: Bumped on every write; invalidates ``sorted_cache``.
-    version: int = 0
-    sorted_cache: dict[tuple[str, str, bool], tuple[int, list[Stored]]] = field(default_factory=dict)
-
-
 class ZohoCrmSandbox(SandboxService):
     name: ClassVar[str] = "zoho"
 
@@ -135,10 +77,10 @@ class ZohoCrmSandbox(SandboxService):
 
     # -- SandboxService hooks ------------------------------------------------------------------
     def reset(self, seed: str) -> None:
-        self.state = _State()
+        self.store = CrmStore()
         self.token_lifetime = DEFAULT_TOKEN_LIFETIME
         if seed == "demo":
-            self._seed_demo()
+            self.store.seed_demo()
 
     def error(self, status: int, message: str, call: Call | None = None) -> Response:
         if status == 401:
@@ -285,7 +227,7 @@ class ZohoCrmSandbox(SandboxService):
                 raise ZohoError(400, "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
                                 "you can fetch only 2000 records with page; use page_token to fetch more",
                                 {"limit": PAGE_LIMIT})
-        rows = self._sorted(module, sort_by, descending=sort_order == "desc")
+        rows = self.store.in_order(module, sort_by, descending=sort_order == "desc")
         if ids:
             wanted = set(ids.split(","))
             rows = [r for r in rows if r.id in wanted]
@@ -299,7 +241,7 @@ class ZohoCrmSandbox(SandboxService):
         more = offset + per_page < len(rows)
         token = self._page_token(module, offset + per_page, sort_by, sort_order, since) if more else None
         return json_response({
-            "data": [self._project(r, names) for r in chunk],
+            "data": [self.store.project(r, names) for r in chunk],
             "info": {"per_page": per_page, "count": len(chunk), "page": page, "sort_by": sort_by,
                      "sort_order": sort_order, "more_records": more, "next_page_token": token,
                      "previous_page_token": None,
@@ -310,17 +252,17 @@ class ZohoCrmSandbox(SandboxService):
     @route("/crm/v8/<module>/<record_id>")
     def get_record(self, call: Call, module: str, record_id: str) -> Response:
         module = self._module(module)
-        stored = self._lookup_id(module, record_id)
+        stored = self.store.find(module, record_id)
         if stored is None:
             return _empty(204)
         names = self._field_names(call, module, required=False)
-        return json_response({"data": [self._project(stored, names)]})
+        return json_response({"data": [self.store.project(stored, names)]})
 
     @route("/crm/v8/<module>", methods=("POST",))
     def insert(self, call: Call, module: str) -> Response:
         module = self._module(module)
         entries = self._data(call)
-        results = [self._insert_one(module, entry, n) for n, entry in enumerate(entries)]
+        results = [self.store.insert(module, entry, n) for n, entry in enumerate(entries)]
         return self._statuses(results, 201)
 
     @route("/crm/v8/<module>", methods=("PUT",))
@@ -331,17 +273,17 @@ class ZohoCrmSandbox(SandboxService):
         for n, entry in enumerate(entries):
             record_id = entry.get("id") if isinstance(entry, dict) else None
             if not record_id:
-                results.append(_record_error("MANDATORY_NOT_FOUND", "required field not found",
+                results.append(record_error("MANDATORY_NOT_FOUND", "required field not found",
                                              {"api_name": "id", "json_path": f"$.data[{n}].id"}))
                 continue
-            results.append(self._update_one(module, str(record_id), entry, n))
+            results.append(self.store.update(module, str(record_id), entry, n))
         return self._statuses(results, 200)
 
     @route("/crm/v8/<module>/<record_id>", methods=("PUT",))
     def update_one(self, call: Call, module: str, record_id: str) -> Response:
         module = self._module(module)
         entries = self._data(call)
-        results = [self._update_one(module, record_id, entry, n) for n, entry in enumerate(entries[:1])]
+        results = [self.store.update(module, record_id, entry, n) for n, entry in enumerate(entries[:1])]
         return self._statuses(results, 200)
 
     @route("/crm/v8/<module>/upsert", methods=("POST",))
@@ -358,13 +300,13 @@ class ZohoCrmSandbox(SandboxService):
                             {"api_name": "duplicate_check_fields", "json_path": "$.duplicate_check_fields"})
         results = []
         for n, entry in enumerate(entries):
-            match, matched_on = self._duplicate(module, entry, check)
+            match, matched_on = self.store.duplicate(module, entry, check)
             if match is None:
-                result = self._insert_one(module, entry, n)
+                result = self.store.insert(module, entry, n)
                 if result["status"] == "success":
                     result = {**result, "action": "insert", "duplicate_field": None}
             else:
-                result = self._update_one(module, match.id, entry, n)
+                result = self.store.update(module, match.id, entry, n)
                 if result["status"] == "success":
                     result = {**result, "action": "update", "duplicate_field": matched_on}
             results.append(result)
@@ -380,12 +322,12 @@ class ZohoCrmSandbox(SandboxService):
                             {"param_name": "ids"})
         if len(ids) > MAX_WRITE:
             raise ZohoError(400, "LIMIT_EXCEEDED", "Record count exceeded", {"limit": MAX_WRITE})
-        return self._statuses([self._delete_one(module, i) for i in ids], 200)
+        return self._statuses([self.store.delete(module, i) for i in ids], 200)
 
     @route("/crm/v8/<module>/<record_id>", methods=("DELETE",))
     def delete_one(self, call: Call, module: str, record_id: str) -> Response:
         module = self._module(module)
-        return self._statuses([self._delete_one(module, record_id)], 200)
+        return self._statuses([self.store.delete(module, record_id)], 200)
 
     @route("/crm/v8/<module>/deleted")
     def deleted(self, call: Call, module: str) -> Response:
@@ -397,7 +339,7 @@ class ZohoCrmSandbox(SandboxService):
         page = self._int_param(call, "page", 1, 1, None)
         since = self._if_modified_since(call)
         # Deleting here always goes through the recycle bin, so "permanent" is empty.
-        stones = [] if kind == "permanent" else list(self.state.deleted[module])
+        stones = [] if kind == "permanent" else list(self.store.deleted[module])
         if since is not None:
             stones = [s for s in stones if s.deleted > since]
             if not stones:
@@ -418,21 +360,21 @@ class ZohoCrmSandbox(SandboxService):
     @route("/crm/v8/<module>/<record_id>/Notes")
     def related_notes(self, call: Call, module: str, record_id: str) -> Response:
         module = self._module(module)
-        parent = self._lookup_id(module, record_id)
+        parent = self.store.find(module, record_id)
         if parent is None:
             raise ZohoError(400, "INVALID_DATA", "the id given seems to be invalid",
                             {"resource_path_index": 1})
         names = self._field_names(call, "Notes")
         per_page = self._int_param(call, "per_page", MAX_PER_PAGE, 1, MAX_PER_PAGE)
         page = self._int_param(call, "page", 1, 1, None)
-        notes = [n for n in self.state.records["Notes"].values()
+        notes = [n for n in self.store.records["Notes"].values()
                  if (n.values.get("Parent_Id") or {}).get("id") == parent.id]
         notes.sort(key=lambda n: (n.modified, n.id), reverse=True)
         chunk = notes[(page - 1) * per_page: page * per_page]
         if not chunk:
             return _empty(204)
         return json_response({
-            "data": [self._project(n, names) for n in chunk],
+            "data": [self.store.project(n, names) for n in chunk],
             "info": {"per_page": per_page, "count": len(chunk), "page": page,
                      "more_records": page * per_page < len(notes)},
         })
@@ -440,7 +382,7 @@ class ZohoCrmSandbox(SandboxService):
     @route("/crm/v8/<module>/<record_id>/Notes", methods=("POST",))
     def add_related_notes(self, call: Call, module: str, record_id: str) -> Response:
         module = self._module(module)
-        parent = self._lookup_id(module, record_id)
+        parent = self.store.find(module, record_id)
         if parent is None:
             raise ZohoError(400, "INVALID_DATA", "the id given seems to be invalid",
                             {"resource_path_index": 1})
@@ -448,7 +390,7 @@ class ZohoCrmSandbox(SandboxService):
         results = []
         for n, entry in enumerate(entries):
             entry = {**entry, "Parent_Id": {"module": {"api_name": module}, "id": parent.id}}
-            results.append(self._insert_one("Notes", entry, n))
+            results.append(self.store.insert("Notes", entry, n))
         return self._statuses(results, 201)
 
     # -- COQL ------------------------------------------------------------------------------------
@@ -480,18 +422,18 @@ class ZohoCrmSandbox(SandboxService):
             if head != "id" and head not in fields:
                 raise ZohoError(400, "INVALID_QUERY", "invalid query formed",
                                 {"column_name": name, "clause": "select", "reason": "invalid column"})
-        rows = list(self.state.records[module].values())
+        rows = list(self.store.records[module].values())
         if query.where is not None:
             where = query.where
-            rows = [r for r in rows if where(self._getter(r))]
+            rows = [r for r in rows if where(self.store.getter(r))]
         for name, descending in reversed(query.order_by or [("id", False)]):
-            rows.sort(key=lambda r, n=name: _coql_sort_key(self._getter(r)(n)), reverse=descending)
+            rows.sort(key=lambda r, n=name: _coql_sort_key(self.store.getter(r)(n)), reverse=descending)
         chunk = rows[query.offset:query.offset + query.limit]
         if not chunk:
             return _empty(204)
         data = []
         for record in chunk:
-            get = self._getter(record)
+            get = self.store.getter(record)
             row: dict[str, Any] = {}
             for name in query.fields:
                 value = get(name)
@@ -500,22 +442,6 @@ class ZohoCrmSandbox(SandboxService):
             data.append(row)
         return json_response({"data": data, "info": {
             "count": len(chunk), "more_records": query.offset + query.limit < len(rows)}})
-
-    def _getter(self, record: Stored) -> Any:
-        def get(name: str) -> Any:
-            if name == "id":
-                return record.id
-            head, _, tail = name.partition(".")
-            value = self._value(record, head)
-            if not tail:
-                return value
-            if not isinstance(value, dict) or "id" not in value:
-                return None
-            target_module = metadata.field_map(record.module)[head].lookup
-            target = self.state.records.get(target_module or "", {}).get(value["id"])
-            return None if target is None else self._getter(target)(tail)
-
-        return get
 
     # -- helpers: requests ---------------------------------------------------------------------
     def _module(self, name: str | None, *, param: bool = False) -> str:
@@ -604,311 +530,11 @@ class ZohoCrmSandbox(SandboxService):
         status = ok_status if failed == 0 else 400 if failed == len(results) else 207
         return json_response({"data": results}, status)
 
-    # -- helpers: records ----------------------------------------------------------------------
-    def _sorted(self, module: str, sort_by: str, *, descending: bool) -> list[Stored]:
-        """Records in listing order, cached until the next write: paging re-asks for it per page."""
-        key = (module, sort_by, descending)
-        cached = self.state.sorted_cache.get(key)
-        if cached is not None and cached[0] == self.state.version:
-            return cached[1]
-        rows = sorted(self.state.records[module].values(), key=_sort_key(sort_by), reverse=descending)
-        self.state.sorted_cache[key] = (self.state.version, rows)
-        return rows
-
-    def _new_id(self) -> str:
-        self.state.next_id += 1
-        return str(_ID_BASE + 1000 * self.state.next_id)
-
-    def _lookup_id(self, module: str, record_id: str) -> Stored | None:
-        return self.state.records[module].get(record_id)
-
-    def _value(self, record: Stored, name: str) -> Any:
-        if name == "Full_Name" and record.module == "Contacts":
-            first, last = record.values.get("First_Name"), record.values.get("Last_Name")
-            return " ".join(p for p in (first, last) if p) or None
-        if name == "Created_Time":
-            return stamp(record.created)
-        if name == "Modified_Time":
-            return stamp(record.modified)
-        return record.values.get(name)
-
-    def _display_name(self, record: Stored) -> str | None:
-        value = self._value(record, metadata.DISPLAY_FIELD[record.module])
-        return value if isinstance(value, str) else None
-
-    def _project(self, record: Stored, names: list[str] | None) -> dict[str, Any]:
-        fields = metadata.FIELDS[record.module]
-        wanted = [f.api_name for f in fields] if names is None else names
-        if record.module == "Notes":
-            # Notes always carry their parent and audit fields, whatever ``fields`` asks for.
-            wanted = [*wanted, *(n for n in _NOTE_ALWAYS if n not in wanted)]
-        out: dict[str, Any] = {}
-        for name in wanted:
-            if name == "id":
-                continue
-            out[name] = self._lookup_out(self._value(record, name))
-        out["id"] = record.id
-        if record.module == "Notes":
-            out.update({"$attachments": [], "$editable": True, "$is_shared_to_client": False,
-                        "$size": None, "$state": "save", "$voice_note": False})
-        else:
-            out.update({"$editable": True, "$state": "save"})
-            if names is None:
-                out["Tag"] = []
-        return out
-
-    def _lookup_out(self, value: Any) -> Any:
-        """Lookups print the target's current name, which may have changed since it was set."""
-        if isinstance(value, dict) and "id" in value and "module" not in value:
-            for module in metadata.MODULES:
-                target = self.state.records[module].get(value["id"])
-                if target is not None:
-                    return {"name": self._display_name(target), "id": target.id}
-        if isinstance(value, dict) and "module" in value:
-            target = self.state.records.get(value["module"]["api_name"], {}).get(value["id"])
-            if target is not None:
-                return {**value, "name": self._display_name(target)}
-        return value
-
-    def _success(self, record: Stored, message: str) -> dict[str, Any]:
-        user = {"name": metadata.USER_NAME, "id": metadata.USER_ID}
-        return {"code": "SUCCESS", "details": {
-            "Modified_Time": stamp(record.modified), "Modified_By": user,
-            "Created_Time": stamp(record.created), "id": record.id, "Created_By": user,
-        }, "message": message, "status": "success"}
-
-    def _insert_one(self, module: str, entry: dict[str, Any], index: int) -> dict[str, Any]:
-        try:
-            values = self._normalise(module, entry, index, creating=True)
-        except _RecordError as bad:
-            return bad.entry
-        record_id = self._new_id()
-        unique = self._unique_clash(module, values, record_id, index)
-        if unique is not None:
-            return unique
-        now = int(time.time())
-        owner = metadata.owner_ref()
-        values.setdefault("Owner", owner)
-        values["Created_By"] = values["Modified_By"] = owner
-        if module == "Cases":
-            self.state.case_number += 1
-            values["Case_Number"] = str(self.state.case_number)
-        for f in metadata.FIELDS[module]:
-            if f.default is not None and values.get(f.api_name) is None:
-                values[f.api_name] = f.default
-        record = Stored(module, record_id, values, now, now)
-        self.state.records[module][record_id] = record
-        self.state.version += 1
-        return self._success(record, "record added")
-
-    def _update_one(self, module: str, record_id: str, entry: dict[str, Any], index: int) -> dict[str, Any]:
-        record = self._lookup_id(module, record_id)
-        if record is None:
-            return _record_error("INVALID_DATA", "the id given seems to be invalid",
-                                 {"api_name": "id", "json_path": f"$.data[{index}].id"})
-        try:
-            values = self._normalise(module, entry, index, creating=False)
-        except _RecordError as bad:
-            return bad.entry
-        unique = self._unique_clash(module, values, record_id, index)
-        if unique is not None:
-            return unique
-        record.values.update(values)
-        record.values["Modified_By"] = metadata.owner_ref()
-        # Modified_Time has whole seconds; keep it strictly increasing per record so every
-        # edit is visible to If-Modified-Since and to sync cursors.
-        record.modified = max(int(time.time()), record.modified + 1)
-        self.state.version += 1
-        return self._success(record, "record updated")
-
-    def _delete_one(self, module: str, record_id: str) -> dict[str, Any]:
-        record = self.state.records[module].pop(record_id, None)
-        if record is None:
-            return _record_error("INVALID_DATA", "the id given seems to be invalid", {"id": record_id})
-        self.state.version += 1
-        now = int(time.time())
-        self.state.deleted[module].append(Tombstone(module, record_id, self._display_name(record), now))
-        for note in [n for n in self.state.records["Notes"].values()
-                     if (n.values.get("Parent_Id") or {}).get("id") == record_id]:
-            del self.state.records["Notes"][note.id]
-            self.state.deleted["Notes"].append(Tombstone("Notes", note.id, self._display_name(note), now))
-        return {"code": "SUCCESS", "details": {"id": record_id}, "message": "record deleted",
-                "status": "success"}
-
-    def _duplicate(self, module: str, entry: dict[str, Any],
-                   check: list[str]) -> tuple[Stored | None, str | None]:
-        for name in check:
-            wanted = entry.get(name)
-            if wanted in (None, ""):
-                continue
-            wanted_id = wanted.get("id") if isinstance(wanted, dict) else None
-            for record in self.state.records[module].values():
-                have = record.values.get(name)
-                if wanted_id is not None and isinstance(have, dict) and have.get("id") == wanted_id:
-                    return record, name
-                if isinstance(wanted, str) and isinstance(have, str) and have.lower() == wanted.lower():
-                    return record, name
-        return None, None
-
-    def _unique_clash(self, module: str, values: dict[str, Any], record_id: str,
-                      index: int) -> dict[str, Any] | None:
-        for f in metadata.FIELDS[module]:
-            value = values.get(f.api_name)
-            if not f.unique or value in (None, ""):
-                continue
-            for other in self.state.records[module].values():
-                if other.id != record_id and other.values.get(f.api_name) == value:
-                    return _record_error("DUPLICATE_DATA", "duplicate data", {
-                        "api_name": f.api_name, "json_path": f"$.data[{index}].{f.api_name}",
-                        "duplicate_record": {
-                            "module": {"api_name": module, "id": metadata.MODULE_IDS[module]},
-                            "id": other.id, "Owner": {"name": metadata.USER_NAME, "id": metadata.USER_ID}}})
-        return None
-
-    def _normalise(self, module: str, entry: dict[str, Any], index: int, *, creating: bool) -> dict[str, Any]:
-        """Check one incoming record against the field metadata; values as Zoho stores them."""
-        fields = metadata.field_map(module)
-        values: dict[str, Any] = {}
-        for name, raw in entry.items():
-            f = fields.get(name)
-            if f is None or f.read_only:
-                continue  # Zoho ignores keys that are not writable fields of the module
-            path = f"$.data[{index}].{name}"
-            values[name] = self._coerce(module, f, raw, path)
-        for f in fields.values():
-            if not f.mandatory:
-                continue
-            present = values.get(f.api_name) not in (None, "")
-            if (creating and not present) or (f.api_name in values and not present):
-                raise _RecordError(_record_error("MANDATORY_NOT_FOUND", "required field not found", {
-                    "api_name": f.api_name, "json_path": f"$.data[{index}].{f.api_name}"}))
-        return values
-
-    def _coerce(self, module: str, f: FieldDef, raw: Any, path: str) -> Any:
-        def invalid(expected: str, **extra: Any) -> _RecordError:
-            return _RecordError(_record_error("INVALID_DATA", "invalid data", {
-                "expected_data_type": expected, "api_name": f.api_name, "json_path": path, **extra}))
-
-        if raw is None:
-            return None
-        kind = f.data_type
-        if kind in ("text", "textarea", "email", "phone", "website", "picklist"):
-            if not isinstance(raw, str):
-                raise invalid("text" if kind != "picklist" else "picklist")
-            if len(raw) > f.length:
-                raise _RecordError(_record_error("INVALID_DATA", "invalid data", {
-                    "maximum_length": str(f.length), "api_name": f.api_name, "json_path": path}))
-            if kind == "email" and raw and "@" not in raw:
-                raise invalid("email")
-            return raw
-        if kind == "date":
-            try:
-                return dt.date.fromisoformat(str(raw)).isoformat()
-            except ValueError:
-                raise invalid("date") from None
-        if kind == "datetime":
-            parsed = parse_time(str(raw))
-            if parsed is None:
-                raise invalid("datetime")
-            return stamp(parsed)
-        if kind in ("currency", "double"):
-            if isinstance(raw, bool):
-                raise invalid(kind)
-            try:
-                return float(raw)
-            except (TypeError, ValueError):
-                raise invalid(kind) from None
-        if kind == "ownerlookup":
-            if not isinstance(raw, dict) or raw.get("id") not in (metadata.USER_ID, None):
-                raise invalid("jsonobject")
-            return metadata.owner_ref()
-        if kind == "lookup":
-            return self._coerce_lookup(f, raw, path, invalid)
-        return raw
-
-    def _coerce_lookup(self, f: FieldDef, raw: Any, path: str, invalid: Any) -> Any:
-        target_id = raw.get("id") if isinstance(raw, dict) else raw if isinstance(raw, str) else None
-        if not target_id:
-            raise invalid("jsonobject")
-        target_module = f.lookup
-        if target_module is None:  # Notes' Parent_Id names its module in the value
-            mod = raw.get("module") if isinstance(raw, dict) else None
-            name: Any = mod.get("api_name") if isinstance(mod, dict) else None
-            if name is None and isinstance(raw, dict):
-                name = raw.get("$se_module")
-            target_module = next(
-                (m for m in metadata.MODULES if isinstance(name, str) and m.lower() == name.lower()), None)
-            if target_module is None or target_module == "Notes":
-                raise invalid("jsonobject")
-            if str(target_id) not in self.state.records[target_module]:
-                raise invalid("jsonobject")
-            return {"module": {"api_name": target_module, "id": metadata.MODULE_IDS[target_module]},
-                    "id": str(target_id)}
-        if str(target_id) not in self.state.records[target_module]:
-            raise invalid("jsonobject")
-        return {"id": str(target_id)}
-
-    # -- seed --------------------------------------------------------------------------------------
-    def _seed_demo(self) -> None:
-        def add(module: str, **values: Any) -> str:
-            result = self._insert_one(module, values, 0)
-            if result["status"] != "success":
-                raise RuntimeError(f"demo seed rejected: {result}")
-            return str(result["details"]["id"])
-
-        acme = add("Accounts", Account_Name="Acme Corp", Website="https://acme.example",
-                   Industry="Large Enterprise", Phone="+1 555 0100", Account_Type="Customer")
-        globex = add("Accounts", Account_Name="Globex", Website="https://globex.example",
-                     Industry="Small/Medium Enterprise", Account_Type="Customer")
-        add("Contacts", First_Name="Ada", Last_Name="Lovelace", Email="ada@acme.example",
-            Title="CTO", Account_Name={"id": acme})
-        add("Contacts", First_Name="Grace", Last_Name="Hopper", Email="grace@acme.example",
-            Title="Head of Delivery", Account_Name={"id": acme})
-        add("Contacts", First_Name="Hank", Last_Name="Scorpio", Email="hank@globex.example",
-            Account_Name={"id": globex})
-        portal = add("Deals", Deal_Name="Acme customer portal", Stage="Needs Analysis",
-                     Closing_Date="2026-03-31", Amount=48000.0, Account_Name={"id": acme},
-                     Description="New self-service portal for Acme's customers.")
-        add("Deals", Deal_Name="Globex data migration", Stage="Qualification",
-            Closing_Date="2026-06-30", Amount=12000.0, Account_Name={"id": globex})
-        add("Cases", Subject="Export invoices as CSV", Status="New", Priority="High",
-            Type="Feature Request", Case_Origin="Email", Account_Name={"id": acme},
-            Deal_Name={"id": portal}, Description="Finance wants a monthly CSV export.")
-        add("Cases", Subject="Login page times out", Status="Escalated", Priority="High",
-            Type="Problem", Case_Origin="Phone", Account_Name={"id": acme},
-            Description="Users see a timeout after 30 s on the login page.")
-        add("Cases", Subject="Add SSO with Okta", Status="On Hold", Priority="Medium",
-            Type="Change Request", Case_Origin="Web", Account_Name={"id": acme}, Deal_Name={"id": portal})
-        add("Cases", Subject="How do I reset my password?", Status="Closed", Priority="Low",
-            Type="Question", Case_Origin="Web", Account_Name={"id": globex})
-        add("Notes", Note_Title="Kick-off", Note_Content="Kick-off meeting held; scope agreed.",
-            Parent_Id={"module": {"api_name": "Deals"}, "id": portal})
-
-
-class _RecordError(Exception):
-    def __init__(self, entry: dict[str, Any]) -> None:
-        super().__init__(entry["message"])
-        self.entry = entry
-
-
 def _empty(status: int) -> Response:
     """204/304 as Zoho sends them: no body and no Content-Type (the SDK picks its parser by it)."""
     response = Response(status=status)
     response.headers.remove("Content-Type")
     return response
-
-
-def _record_error(code: str, message: str, details: dict[str, Any]) -> dict[str, Any]:
-    return {"code": code, "details": details, "message": message, "status": "error"}
-
-
-def _sort_key(sort_by: str) -> Any:
-    # Ids all have 19 digits, so they sort as strings the way they do as numbers.
-    if sort_by == "Modified_Time":
-        return lambda r: (r.modified, r.id)
-    if sort_by == "Created_Time":
-        return lambda r: (r.created, r.id)
-    return lambda r: r.id
 
 
 def _coql_sort_key(value: Any) -> tuple[int, Any]:
