@@ -99,7 +99,6 @@ class JiraConnector(Connector):
         super().__init__(name, settings)
         self._client: JIRA | None = None
         self._time_zone: ZoneInfo | None = None
-        self._account_id: str | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def open(self) -> None:
@@ -113,9 +112,13 @@ class JiraConnector(Connector):
                 max_retries=0, timeout=settings.timeout,
                 options={"rest_api_version": str(settings.api_version)},
             )
-        # The constructor's GET serverInfo happened before the hook: count it by hand. serverInfo must
-        # say Cloud, or the library would search through the removed /search endpoint.
+        # The constructor's GET serverInfo happened before the hook: count it by hand.
         self.calls.add("get")
+        if client.deploymentType != "Cloud":
+            client.close()
+            # Only Cloud's search/jql pages with nextPageToken; Server and Data Center differ.
+            raise PermanentError(f"{self.name}: {settings.base_url} is not Jira Cloud "
+                                 f"(deploymentType {client.deploymentType!r}); the jira plugin needs Cloud")
         client._session.hooks["response"].append(self._on_response)
         self._client = client
 
@@ -354,7 +357,6 @@ class JiraConnector(Connector):
     def _myself(self) -> dict[str, Any]:
         with self._errors("get"):
             me: dict[str, Any] = self.client.myself()
-        self._account_id = me.get("accountId")
         return me
 
     # -- mapping in ------------------------------------------------------------------------
