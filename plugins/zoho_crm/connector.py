@@ -593,9 +593,12 @@ class ZohoCrmConnector(Connector):
         if record_type == "issue" and isinstance(item, Issue):
             values = convert.case_values(item, changed)
             if changed is None or "customer" in changed:
-                account = self._account_id(item.customer) if item.customer else None
-                if account is not None or not creating:
-                    values["Account_Name"] = {"id": account} if account else None
+                if not item.customer:
+                    if not creating:
+                        values["Account_Name"] = None
+                elif (account := self._account_id(item.customer)) is not None:
+                    values["Account_Name"] = {"id": account}
+                # A customer with no account of that name leaves the case's link as it is.
             return values
         if record_type == "project" and isinstance(item, Project):
             return convert.deal_values(item, changed, creating=creating)

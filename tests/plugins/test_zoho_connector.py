@@ -222,6 +222,13 @@ def test_case_customer_links_the_account_by_name(connector: ZohoCrmConnector) ->
     got = connector.get("Cases", "issue", case.id)
     assert got is not None and isinstance(got.item, Issue)
     assert got.item.customer == "Umbrella" and got.item.raw["account_id"] == account.id
+    unknown = Issue(title="Needs SSO", customer="Not In Zoho")
+    connector.update("Cases", "issue", case.id, unknown, frozenset({"customer"}))
+    kept = connector.get("Cases", "issue", case.id)
+    assert kept is not None and isinstance(kept.item, Issue) and kept.item.customer == "Umbrella"
+    connector.update("Cases", "issue", case.id, Issue(title="Needs SSO"), frozenset({"customer"}))
+    cleared = connector.get("Cases", "issue", case.id)
+    assert cleared is not None and isinstance(cleared.item, Issue) and cleared.item.customer is None
 
 
 def test_closing_an_issue_closes_the_case(connector: ZohoCrmConnector) -> None:
