@@ -474,20 +474,17 @@ class JiraConnector(Connector):
             fields["parent"] = {"id": issue.parent}
         return fields
 
-    # The tool's own word in ``raw`` (set by the mapping) wins over the default name for a canonical
-    # value, unless it is a word we know to mean something else: then it is stale (the canonical
-    # field changed, the raw copy did not) and the canonical value decides.
+    # The tool's own word in ``raw`` wins over the default name for a canonical value: the flow's
+    # mapping fills it from the canonical value on every write, and may map many to one on purpose
+    # (a requirement becomes a Story). Without a mapping, raw is empty and the defaults apply.
     @staticmethod
     def _type_name(issue: Issue) -> str:
-        raw = issue.raw.get("kind")
-        if raw and KIND_FROM_JIRA.get(raw, issue.kind) == issue.kind:
-            return raw
-        return KIND_TO_JIRA.get(issue.kind, "Task")
+        return issue.raw.get("kind") or KIND_TO_JIRA.get(issue.kind, "Task")
 
     @staticmethod
     def _priority_name(issue: Issue) -> str | None:
         raw = issue.raw.get("priority")
-        if raw and (issue.priority is None or PRIORITY_FROM_JIRA.get(raw, issue.priority) == issue.priority):
+        if raw:
             return raw
         return PRIORITY_TO_JIRA.get(issue.priority) if issue.priority else None
 
@@ -504,14 +501,10 @@ class JiraConnector(Connector):
         wanted_category = CATEGORY_FOR_STATUS[issue.status]
         transitions = current.get("transitions") or []
         if wanted_name:
-            # Only a name in the wanted category counts; another one is a stale raw word.
-            if (status.get("name", "").lower() == wanted_name
-                    and (status.get("statusCategory") or {}).get("key") == wanted_category):
+            if status.get("name", "").lower() == wanted_name:
                 return None
             for transition in transitions:
-                to = transition.get("to") or {}
-                if (to.get("name", "").lower() == wanted_name
-                        and (to.get("statusCategory") or {}).get("key") == wanted_category):
+                if (transition.get("to") or {}).get("name", "").lower() == wanted_name:
                     return str(transition["id"])
         if (status.get("statusCategory") or {}).get("key") == wanted_category:
             return None

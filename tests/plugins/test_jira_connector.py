@@ -191,10 +191,10 @@ def test_update_round_trip_with_transition(jira: JiraConnector) -> None:
     mark = marker()
     created = jira.create(SCOPE, "issue", Issue(title="Before", labels=["a"]), mark)
     assert isinstance(created.item, Issue)
-    # raw still says priority "Medium": a stale word must not undo the canonical change.
+    # raw carries the mapping's words for the target; priority has none, so the default name is used.
     changed_item = created.item.model_copy(update={
         "title": "After", "labels": ["b"], "status": StatusCategory.DONE,
-        "raw": {**created.item.raw, "status": "Done"}, "priority": Priority.HIGHEST,
+        "raw": {"status": "Done", "kind": "Task"}, "priority": Priority.HIGHEST,
         "description": "Now with a [link](https://example.com)",
     })
     updated = jira.update(SCOPE, "issue", created.id, changed_item,
@@ -214,6 +214,15 @@ def test_update_round_trip_with_transition(jira: JiraConnector) -> None:
     reopened = item.model_copy(update={"status": StatusCategory.IN_PROGRESS, "raw": {}})
     moved = jira.update(SCOPE, "issue", created.id, reopened, frozenset({"status"}))
     assert isinstance(moved.item, Issue) and moved.item.raw["status"] == "In Progress"
+
+
+def test_raw_words_from_the_mapping_win(jira: JiraConnector) -> None:
+    # A mapping may send several canonical values to one Jira word: a requirement becomes a Story.
+    created = jira.create(SCOPE, "issue", Issue(title="Needs SSO", kind=Kind.REQUIREMENT,
+                                                raw={"kind": "Story", "priority": "High"},
+                                                priority=Priority.HIGH), marker())
+    assert isinstance(created.item, Issue)
+    assert created.item.raw["kind"] == "Story" and created.item.priority == Priority.HIGH
 
 
 def test_title_only_update_is_one_call(jira: JiraConnector) -> None:
