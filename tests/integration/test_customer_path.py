@@ -176,6 +176,17 @@ def test_case_becomes_a_jira_issue_for_its_customer_and_done_in_jira_closes_it(p
     assert len(path.jira_issues(CASES_PROJECT)) == 2 and len(path.cases()) == 2
 
 
+def test_requested_features_and_changes_become_jira_stories(path: CustomerPath) -> None:
+    acme = path.zoho_insert("Accounts", Account_Name="Acme Corp")
+    path.zoho_insert("Cases", Subject="Export invoices as CSV", Type="Feature Request",
+                     Account_Name={"id": acme})
+    path.zoho_insert("Cases", Subject="Bigger logo on invoices", Type="Change Request",
+                     Account_Name={"id": acme})
+    path.sync("cases")
+    types = {_fields(i)["summary"]: _fields(i)["issuetype"]["name"] for i in path.jira_issues(CASES_PROJECT)}
+    assert types == {"Export invoices as CSV": "Story", "Bigger logo on invoices": "Story"}
+
+
 # -- Trello board <-> Jira --------------------------------------------------------------------------
 def test_card_moved_to_done_closes_its_jira_twin_and_jira_comments_reach_the_card(
         path: CustomerPath) -> None:
