@@ -65,6 +65,8 @@ WRITE_BATCH = 100
 COQL_LIMIT = 2000
 #: Values per COQL ``in (...)``; Zoho caps the list.
 COQL_IN = 50
+#: SDKException codes of a failed token refresh (``Constants.INVALID_TOKEN_ERROR`` and the like).
+_TOKEN_ERROR_CODES = ("INVALID TOKEN ERROR", "Exception in saving tokens")
 #: Token-endpoint answers that mean the credentials are wrong, not that the server had a bad moment.
 _AUTH_REFUSALS = ("invalid_code", "invalid_client", "invalid_client_secret", "unsupported_grant_type",
                   "access_denied", "invalid_grant")
@@ -260,6 +262,9 @@ class ZohoCrmConnector(Connector):
                     cause = getattr(error, "cause", None)
                     if _is_transport_error(cause):
                         raise TransientError(f"Zoho {what}: {type(cause).__name__}: {cause}") from None
+                    if getattr(error, "code", None) in _TOKEN_ERROR_CODES:
+                        # The SDK refreshed a locally expired token before the call, and that failed.
+                        raise self._token_failure(error) from None
                     raise PermanentError(f"Zoho {what}: the SDK refused the request: {error}") from None
             if response is None:
                 # The SDK could not read the reply (not JSON); the raw status still says what happened.

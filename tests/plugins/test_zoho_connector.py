@@ -302,6 +302,18 @@ def test_expired_token_during_an_incremental_listing_is_refreshed(sandbox: Sandb
     assert [r.item.title for r in connector.list_changed("Cases", "issue", since) if r.item] == ["Recent"]
 
 
+def test_failed_refresh_of_a_locally_expired_token_is_classified(sandbox: SandboxClient,
+                                                                 tmp_path: Path) -> None:
+    # Tokens living 1 s are refreshed by the SDK itself before each call (it renews 5 s early).
+    requests.post(f"{sandbox.base('zoho')}/_expire_tokens", json={"expires_in": 1}, timeout=10)
+    connector = make_connector(sandbox.base("zoho"), tmp_path)
+    connector.open()
+    sandbox.fault("zoho", method="POST", path="/oauth/v2/token$", status=503)
+    with pytest.raises(TransientError):
+        list(connector.list_changed("Cases", "issue", None))
+    assert list(connector.list_changed("Cases", "issue", None)) == []
+
+
 def test_401_after_a_refresh_is_an_auth_error(sandbox: SandboxClient, connector: ZohoCrmConnector) -> None:
     sandbox.fault("zoho", method="GET", path="/crm/v8/Cases$", status=401, times=2)
     with pytest.raises(AuthError):
