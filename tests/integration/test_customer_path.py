@@ -12,9 +12,11 @@ Zoho CRM cases and a customer-facing Trello board on one side, Jira on the other
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 import requests
@@ -190,11 +192,17 @@ def test_requested_features_and_changes_become_jira_stories(path: CustomerPath) 
 # -- Trello board <-> Jira --------------------------------------------------------------------------
 def test_card_moved_to_done_closes_its_jira_twin_and_jira_comments_reach_the_card(
         path: CustomerPath) -> None:
-    card = path.trello.card(path.lists["To Do"], "Invoices show the wrong VAT", desc="Since March.")
+    billing = path.trello.call("POST", "/labels", params={"idBoard": path.board, "name": "billing",
+                                                          "color": "green"})
+    card = path.trello.card(path.lists["To Do"], "Invoices show the wrong VAT", desc="Since March.",
+                            idLabels=billing["id"], due="2026-12-01T12:00:00.000Z")
     path.sync("board")
     [issue] = path.jira_issues(BOARD_PROJECT)
     assert _fields(issue)["summary"] == "Invoices show the wrong VAT"
     assert _fields(issue)["status"]["name"] == "To Do"
+    assert "billing" in _fields(issue)["labels"]
+    duedate = jira_http(path.sandbox, "GET", f"/issue/{issue['key']}", params={"fields": "duedate"})
+    assert duedate.json()["fields"]["duedate"] == "2026-12-01"
 
     path.trello.call("PUT", f"/cards/{card['id']}", params={"idList": path.lists["Done"]})
     reply = jira_http(path.sandbox, "POST", f"/issue/{issue['key']}/comment",
@@ -212,6 +220,20 @@ def test_card_moved_to_done_closes_its_jira_twin_and_jira_comments_reach_the_car
     path.sync("board")
     assert len(path.trello.get(f"/cards/{card['id']}/actions", filter="commentCard")) == 1
     assert len(path.jira_issues(BOARD_PROJECT)) == 1
+
+
+def test_jira_work_appears_on_the_board_in_the_list_of_its_status(path: CustomerPath) -> None:
+    created = path.jira_create(BOARD_PROJECT, "Dark mode for the portal")
+    path.sync("board")
+    [card] = path.cards()
+    assert (card["name"], card["idList"]) == ("Dark mode for the portal", path.lists["To Do"])
+    path.jira_move(created["key"], "In Progress")
+    path.sync("board")
+    assert path.trello.get(f"/cards/{card['id']}")["idList"] == path.lists["Doing"]
+    path.jira_move(created["key"], "Done")
+    path.sync("board")
+    assert path.trello.get(f"/cards/{card['id']}")["idList"] == path.lists["Done"]
+    assert len(path.cards()) == 1
 
 
 @pytest.mark.parametrize("on_delete", ["close", "delete"])
@@ -299,7 +321,8 @@ def test_a_no_op_run_writes_nothing_and_lists_each_side_once(path: CustomerPath)
     log = path.sandbox.requests()
     writes = [f"{r['service']} {r['method']} {r['path']}" for r in log if r["method"] != "GET"]
     assert writes == [], f"a no-op run writes nothing, got {writes}"
-    assert "0 created, 0 updated" in result.output
+    tallies = re.findall(r"(\d+) (created|updated|deleted|conflicts|parked)", result.output)
+    assert tallies and all(n == "0" for n, _what in tallies), result.output
 
     counts = Counter(f"{r['service']} {_listing(r)}" for r in log if _listing(r))
     # Zoho: one listing of Cases (304 when nothing changed) and one of deleted Cases.
@@ -325,3 +348,21 @@ def _looks_per_record(request: dict[str, Any]) -> bool:
     parts = request["path"].strip("/").split("/")
     return any(p in ("cards", "issue", "Cases", "Accounts") for p in parts[:-1]) and parts[-1] not in (
         "all", "deleted", "lists")
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "engine: a side and record kind whose listing returned nothing never gets a cursor "
+    "(hub/engine/flow.py _CursorTracker.value returns None without a newest record), so every run "
+    "lists it in full; for Jira comments that pages through every issue of the project"))
+def test_a_record_kind_with_nothing_in_it_is_listed_incrementally_too(path: CustomerPath) -> None:
+    path.trello.card(path.lists["To Do"], "No comments here")
+    path.sync("board")
+    path.sync("board")
+    path.sandbox.clear_requests()
+    path.sync("board")
+    searches = [parse_qs(r["query"])["jql"][0] for r in path.sandbox.requests("jira")
+                if r["path"].endswith("/search/jql")]
+    assert len(searches) == 2 and all("updated >=" in jql for jql in searches), searches
+    actions = [parse_qs(r["query"]) for r in path.sandbox.requests("trello")
+               if r["path"].endswith("/actions")]
+    assert len(actions) == 2 and all("since" in query for query in actions), actions
