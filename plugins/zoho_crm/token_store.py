@@ -65,9 +65,22 @@ def make_token_store(storage: SecretStorage, *, client_id: str, client_secret: s
     fernet = _fernet(client_secret)
 
     class StateTokenStore(TokenStore):  # type: ignore[misc]
-        """The SDK's store interface over one encrypted entry (one connection, one token)."""
+        """The SDK's store interface over one encrypted entry (one connection, one token).
+
+        The SDK asks for the token before every request; after the first read it is answered from
+        memory (this object lives as long as one connector's SDK setup), not from the state store.
+        """
+
+        def __init__(self) -> None:
+            self._known = False
+            self._token: OAuthToken | None = None
 
         def _load(self) -> OAuthToken | None:
+            if not self._known:
+                self._token, self._known = self._read(), True
+            return self._token
+
+        def _read(self) -> OAuthToken | None:
             raw = storage.get(TOKEN_KEY)
             if raw is None:
                 return None
@@ -101,9 +114,11 @@ def make_token_store(storage: SecretStorage, *, client_id: str, client_secret: s
                 "user": signature.get_name() if signature is not None else None,
             }
             storage.put(TOKEN_KEY, fernet.encrypt(json.dumps(saved).encode()).decode())
+            self._token, self._known = token, True
 
         def delete_token(self, id: str) -> None:
             storage.delete(TOKEN_KEY)
+            self._token, self._known = None, True
 
         def get_tokens(self) -> list[Any]:
             token = self._load()
@@ -111,5 +126,6 @@ def make_token_store(storage: SecretStorage, *, client_id: str, client_secret: s
 
         def delete_tokens(self) -> None:
             storage.delete(TOKEN_KEY)
+            self._token, self._known = None, True
 
     return StateTokenStore()

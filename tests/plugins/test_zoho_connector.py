@@ -81,6 +81,21 @@ def test_token_is_kept_encrypted_and_reused_by_the_next_run(sandbox: SandboxClie
     assert [r["path"] for r in sandbox.requests("zoho")] == ["/crm/v8/users"]  # no token refresh
 
 
+def test_token_store_is_read_once_not_per_request(sandbox: SandboxClient, tmp_path: Path) -> None:
+    class CountingStorage(MemorySecretStorage):
+        reads = 0
+
+        def get(self, key: str) -> str | None:
+            CountingStorage.reads += 1
+            return super().get(key)
+
+    connector = make_connector(sandbox.base("zoho"), tmp_path, secrets=CountingStorage())
+    connector.open()
+    for n in range(3):
+        connector.create("Cases", "issue", Issue(title=f"case {n}"), f"pmhub:read-{n}")
+    assert CountingStorage.reads <= 1
+
+
 def test_every_request_is_counted(sandbox: SandboxClient, connector: ZohoCrmConnector) -> None:
     sandbox.clear_requests()
     connector.calls.counts.clear()
