@@ -173,7 +173,7 @@ def test_case_becomes_a_jira_issue_for_its_customer_and_done_in_jira_closes_it(p
     assert "Export invoices as CSV: todo -> done" in note["Note_Content"]
 
     path.sync("cases")
-    path.sync("cases")
+    path.sync("cases", "--full")
     assert len(path.notes("Accounts", acme)) == 1, "a re-run adds no note"
     assert len(path.jira_issues(CASES_PROJECT)) == 2 and len(path.cases()) == 2
 
@@ -208,18 +208,37 @@ def test_card_moved_to_done_closes_its_jira_twin_and_jira_comments_reach_the_car
     reply = jira_http(path.sandbox, "POST", f"/issue/{issue['key']}/comment",
                       json={"body": "Fixed in *2.4.2*, rolling out today."})
     assert reply.status_code == 201, reply.text
+    path.trello.call("POST", f"/cards/{card['id']}/actions/comments", params={"text": "Thanks!"})
     path.sync("board")
 
     [issue] = path.jira_issues(BOARD_PROJECT)
     assert _fields(issue)["status"]["name"] == "Done"
     comments = path.trello.get(f"/cards/{card['id']}/actions", filter="commentCard")
-    [text] = [c["data"]["text"] for c in comments]
+    [text] = [c["data"]["text"] for c in comments if c["data"]["text"] != "Thanks!"]
     assert "Fixed in **2.4.2**, rolling out today." in text, "Jira's wiki markup arrives as Markdown"
     assert path.trello.get(f"/cards/{card['id']}")["idList"] == path.lists["Done"]
+    in_jira = jira_http(path.sandbox, "GET", f"/issue/{issue['key']}/comment").json()["comments"]
+    assert len(in_jira) == 2 and in_jira[1]["body"].endswith("Thanks!"), "and the customer's reply goes back"
 
     path.sync("board")
-    assert len(path.trello.get(f"/cards/{card['id']}/actions", filter="commentCard")) == 1
+    assert len(path.trello.get(f"/cards/{card['id']}/actions", filter="commentCard")) == 2
+    assert len(jira_http(path.sandbox, "GET", f"/issue/{issue['key']}/comment").json()["comments"]) == 2
     assert len(path.jira_issues(BOARD_PROJECT)) == 1
+
+
+def test_archived_card_cancels_its_jira_twin_without_echo(path: CustomerPath) -> None:
+    # trello-jira has no status table for the board on purpose: the plugin reads an archived card
+    # as cancelled, which a list-name table would overrule.
+    card = path.trello.card(path.lists["To Do"], "Not needed after all")
+    path.sync("board")
+    path.trello.call("PUT", f"/cards/{card['id']}", params={"closed": "true"})
+    path.sync("board")
+    [issue] = path.jira_issues(BOARD_PROJECT)
+    assert _fields(issue)["status"]["name"] == "Done"
+    path.sandbox.clear_requests()
+    path.sync("board")
+    assert [r for r in path.sandbox.requests() if r["method"] not in ("GET",)] == []
+    assert path.trello.get(f"/cards/{card['id']}")["closed"] is True
 
 
 def test_jira_work_appears_on_the_board_in_the_list_of_its_status(path: CustomerPath) -> None:
