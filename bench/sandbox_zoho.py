@@ -4,9 +4,9 @@
 
 Seeds RECORDS Cases straight into the stand-in's state, then times listing every page of
 ``GET /crm/v8/Cases?fields=..&sort_by=Modified_Time&sort_order=asc`` (``page_token`` past 2000)
-and N single-record gets, first through zohocrmsdk8-0, then through one ``requests.Session`` with
-the ``Zoho-oauthtoken`` header. The SDK opens a new connection per call and re-reads its field
-cache file before each, so both figures are printed: the second is the sandbox's own speed.
+and N single-record gets three ways: through zohocrmsdk8-0; through one ``requests.Session`` with
+the ``Zoho-oauthtoken`` header (the sandbox's own speed: the SDK parses every record into objects
+and re-reads its field cache file per call); and through pmhub's Zoho connector (what a sync sees).
 Target: at least 300 requests/s, so the sandbox never dominates a test run.
 """
 
@@ -138,6 +138,32 @@ def bench_http(base: str, ids: list[str], per_page: int, gets: int) -> tuple[flo
     return list_rate, get_rate
 
 
+def bench_connector(base: str, ids: list[str], per_page: int, gets: int) -> tuple[float, float]:
+    """pmhub's Zoho connector on top of the SDK: what a sync run sees."""
+    from pmhub_plugins.zoho_crm.connector import ZohoCrmConnector, ZohoCrmSettings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = ZohoCrmSettings(plugin="zoho_crm", base_url=base, client_id="bench", client_secret="bench",
+                                   refresh_token="bench", page_size=per_page)
+        connector = ZohoCrmConnector("bench", settings, data_dir=tmp)
+        connector.open()
+        connector.get("Cases", "issue", ids[0])  # warm the field cache
+        connector.calls.counts.clear()
+        started = time.perf_counter()
+        listed = sum(1 for _ in connector.list_changed("Cases", "issue", None))
+        seconds = time.perf_counter() - started
+        assert listed == len(ids), (listed, len(ids))
+        print(f"{'connector list_changed':<44} {listed:>6} records  in {seconds:6.2f} s  "
+              f"{listed / seconds:8.0f} records/s")
+        list_rate = rate("connector list pages", connector.calls.total, seconds)
+        started = time.perf_counter()
+        for n in range(gets):
+            assert connector.get("Cases", "issue", ids[n % len(ids)]) is not None
+        get_rate = rate("connector gets", gets, time.perf_counter() - started)
+        connector.close()
+    return list_rate, get_rate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("records", type=int, nargs="?", default=5000)
@@ -151,6 +177,7 @@ def main() -> None:
         base = server.url + "/zoho"
         sdk = bench_sdk(base, ids, args.per_page, args.gets)
         raw = bench_http(base, ids, args.per_page, args.gets)
+        bench_connector(base, ids, args.per_page, args.gets)
     print(f"slowest: SDK {min(sdk):.0f} requests/s, plain requests {min(raw):.0f} requests/s (target 300)")
 
 
