@@ -622,24 +622,40 @@ class ZohoCrmConnector(Connector):
         return self._account_ids[name]
 
     def _sync_contacts(self, account_id: str, item: Customer, marker: str | None) -> None:
-        """Upsert the customer's contacts under the account: matched by marker (new customers),
-        else by email or name. Contacts missing from the item are left alone, never deleted."""
+        """Write the customer's contacts under the account. A contact already there (same email,
+        else same name) is updated by id, whoever created it; a new one is upserted on a marker
+        made from the customer's marker and its email or name, so a retried create adds no twin.
+        Contacts missing from the item are left alone, never deleted."""
         existing = self._contacts_of([account_id]).get(account_id, [])
         by_email = {(c.get("Email") or "").lower(): c for c in existing if c.get("Email")}
         by_name = {convert.contact(c).name.lower(): c for c in existing}
-        rows = []
-        for n, person_ in enumerate(item.contacts):
+        updates, inserts = [], []
+        for person_ in item.contacts:
             values = {**convert.contact_values(person_), "Account_Name": {"id": account_id}}
             match = by_email.get((person_.email or "").lower()) or by_name.get(person_.name.lower())
             if match is not None:
-                values[MARKER_FIELD] = match.get(MARKER_FIELD) or f"{account_id}:contact:{match['id']}"
+                updates.append({"id": str(match["id"]), **values})
             else:
-                values[MARKER_FIELD] = f"{marker or account_id}:contact:{n}"
-            rows.append(values)
-        for batch in chunks(rows, WRITE_BATCH):
+                key = (person_.email or person_.name).lower()
+                inserts.append({**values, MARKER_FIELD: f"{marker or account_id}:contact:{key}"})
+        for batch in chunks(inserts, WRITE_BATCH):
             for entry in self._upsert("Contacts", batch):
                 if isinstance(entry, Exception):
                     raise entry
+        for batch in chunks(updates, WRITE_BATCH):
+            self._update_many("Contacts", batch)
+
+    def _update_many(self, module: str, rows: list[dict[str, Any]]) -> None:
+        from zohocrmsdk.src.com.zoho.crm.api import HeaderMap
+        from zohocrmsdk.src.com.zoho.crm.api.record import BodyWrapper, RecordOperations
+
+        body = BodyWrapper()
+        body.set_data([self._sdk_record(row) for row in rows])
+        response = self._call(f"update {module}", lambda: RecordOperations(module).update_records(
+            body, HeaderMap()))
+        for entry in self._record_results(f"update {module}", response):
+            if entry.get("status") != "success":
+                raise self._entry_error(f"update {module}", entry, response.get_status_code())
 
     def _sdk_record(self, values: dict[str, Any]) -> Any:
         from zohocrmsdk.src.com.zoho.crm.api.record import Record
@@ -647,6 +663,9 @@ class ZohoCrmConnector(Connector):
 
         record = Record()
         for key, value in values.items():
+            if key == "id":
+                record.set_id(int(value))
+                continue
             if key in convert.PICKLISTS and value is not None:
                 value = Choice(value)
             elif isinstance(value, dict) and "id" in value:

@@ -295,6 +295,25 @@ def test_customer_contacts_are_created_and_updated(connector: ZohoCrmConnector) 
         ("Gavin Belson", "Chairman"), ("Jared Dunn", None)]
 
 
+def test_contacts_someone_made_in_zoho_are_updated_not_duplicated(sandbox: SandboxClient,
+                                                                   connector: ZohoCrmConnector) -> None:
+    account = connector.create("Accounts", "customer", Customer(name="Pied Piper"), "pmhub:piper")
+    base, auth = sandbox.base("zoho"), {"Authorization": "Zoho-oauthtoken x"}
+    requests.post(f"{base}/crm/v8/Contacts", headers=auth, timeout=10, json={"data": [
+        {"First_Name": "Richard", "Last_Name": "Hendricks", "Email": "richard@piper.example",
+         "Account_Name": {"id": account.id}}]}).raise_for_status()
+    wanted = Customer(name="Pied Piper", contacts=[
+        Contact(name="Richard Hendricks", email="richard@piper.example", role="CEO"),
+        Contact(name="Monica Hall", email="monica@piper.example")])
+    for _ in range(2):  # a retried update adds nobody
+        connector.update("Accounts", "customer", account.id, wanted, frozenset({"contacts"}))
+    contacts = requests.get(f"{base}/crm/v8/Contacts", params={"fields": "Email,Title,Pmhub_Id"},
+                            headers=auth, timeout=10).json()["data"]
+    assert sorted((c["Email"], c["Title"]) for c in contacts) == [
+        ("monica@piper.example", None), ("richard@piper.example", "CEO")]
+    assert next(c for c in contacts if c["Email"] == "richard@piper.example")["Pmhub_Id"] is None
+
+
 # -- errors ------------------------------------------------------------------------------------------
 def test_expired_token_is_refreshed_once_and_the_call_retried(sandbox: SandboxClient,
                                                               connector: ZohoCrmConnector) -> None:
