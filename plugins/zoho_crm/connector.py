@@ -314,7 +314,8 @@ class ZohoCrmConnector(Connector):
             if isinstance(error, TransientError) and error.retry_after is None:
                 error.retry_after = retry_after_seconds(headers)
             return error
-        return ZohoApiError(message, status=status, code=self._json(response).get("code"))
+        code = self._json(response).get("code")
+        return ZohoApiError(_with_setup_hint(message, code), status=status, code=code)
 
     def _record_results(self, what: str, response: Any) -> list[dict[str, Any]]:
         data = self._json(response).get("data")
@@ -324,8 +325,8 @@ class ZohoCrmConnector(Connector):
 
     def _entry_error(self, what: str, entry: dict[str, Any], status: int | None) -> ZohoApiError:
         text = f"{entry.get('code')}: {entry.get('message')} {entry.get('details')}"
-        return ZohoApiError(f"Zoho {what}: {text}", status=status if status and status >= 400 else 400,
-                            code=entry.get("code"))
+        return ZohoApiError(_with_setup_hint(f"Zoho {what}: {text}", entry.get("code")),
+                            status=status if status and status >= 400 else 400, code=entry.get("code"))
 
     # -- reading -----------------------------------------------------------------------------------
     def list_changed(self, scope: str, record_type: str, since: dt.datetime | None) -> Iterator[Remote]:
@@ -772,6 +773,14 @@ def _since_headers(header: Any, since: dt.datetime | None) -> Any:
     if since is not None:
         headers.add(header, _whole_seconds(since))
     return headers
+
+
+def _with_setup_hint(message: str, code: Any) -> str:
+    """Zoho's complaints about the marker field mostly mean the org was never set up for pmhub."""
+    if MARKER_FIELD not in message or code == "DUPLICATE_DATA":
+        return message
+    return (f"{message}. Is the org set up for pmhub? Each of Accounts, Contacts, Deals and Cases needs "
+            f"a single-line field {MARKER_FIELD} marked 'Do not allow duplicate values' (see the README).")
 
 
 def _whole_seconds(moment: dt.datetime) -> dt.datetime:
