@@ -41,8 +41,10 @@ COMMENT_PROPERTY = "pmhub"
 BULK_LIMIT = 50
 #: Issues one POST /issue/bulkfetch may read back.
 BULK_FETCH_LIMIT = 100
-#: How far back find_by_marker looks for a comment (recovery happens on the next run, not weeks later).
+#: How far back, and through how many recently updated issues, find_by_marker looks for a comment
+#: it has no memory of (recovery after a restart happens on the next run, not weeks later).
 COMMENT_MARKER_WINDOW = "-14d"
+COMMENT_MARKER_ISSUES = 25
 
 PRIORITY_FROM_JIRA = {"Highest": Priority.HIGHEST, "High": Priority.HIGH, "Medium": Priority.MEDIUM,
                       "Low": Priority.LOW, "Lowest": Priority.LOWEST}
@@ -101,6 +103,8 @@ class JiraConnector(Connector):
         super().__init__(name, settings)
         self._client: JIRA | None = None
         self._time_zone: ZoneInfo | None = None
+        #: Comment marker -> the issue its create was sent to (see find_by_marker).
+        self._comment_targets: dict[str, str] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
     def open(self) -> None:
@@ -225,28 +229,44 @@ class JiraConnector(Connector):
             for raw in self._search(jql, ISSUE_FIELDS, limit=1):
                 return self._issue_remote(raw)
             return None
-        # Comment properties are not searchable: look through the comments of recently updated issues,
-        # newest first (creating the comment bumped its issue). Costly, but only used for recovery.
+        # Comment properties are not searchable. The issue a create was aimed at is remembered for
+        # this connection's life (the engine's immediate recovery); after a restart, the comments of
+        # the most recently updated issues are searched (adding the comment bumped its issue).
+        known = self._comment_targets.get(marker)
+        if known is not None:
+            return self._comment_with_marker(known, None, marker)
         jql = (f"project = {_quote(scope)} AND updated >= {COMMENT_MARKER_WINDOW} "
                "ORDER BY updated DESC")
-        for raw in self._search(jql, ("updated",)):
-            start = 0
-            while True:
-                page = self._call("GET", f"issue/{raw['id']}/comment",
-                                  params={"startAt": start, "maxResults": 100, "expand": "properties"})
-                for comment in page.get("comments", []):
-                    if _comment_marker(comment) == marker:
-                        return self._comment_remote(raw["id"], raw.get("key"), comment)
-                start += len(page.get("comments", []))
-                if not page.get("comments") or start >= page.get("total", 0):
-                    break
+        for raw in self._search(jql, ("updated",), limit=COMMENT_MARKER_ISSUES):
+            found = self._comment_with_marker(str(raw["id"]), raw.get("key"), marker)
+            if found is not None:
+                return found
         return None
+
+    def _comment_with_marker(self, issue_id: str, issue_key: str | None, marker: str) -> Remote | None:
+        start = 0
+        while True:
+            try:
+                page = self._call("GET", f"issue/{issue_id}/comment",
+                                  params={"startAt": start, "maxResults": 100, "expand": "properties"})
+            except PermanentError as error:
+                if error.status == 404:
+                    return None  # the issue is gone, and its comments with it
+                raise
+            comments = page.get("comments") or []
+            for comment in comments:
+                if _comment_marker(comment) == marker:
+                    return self._comment_remote(issue_id, issue_key, comment)
+            start += len(comments)
+            if not comments or start >= page.get("total", 0):
+                return None
 
     # -- writing ---------------------------------------------------------------------------
     def create(self, scope: str, record_type: str, item: CanonicalRecord, marker: str) -> Remote:
         self._check_type(record_type)
         if record_type == "comment":
             comment = _expect(item, Comment)
+            self._comment_targets[marker] = comment.issue  # before sending: the reply may be lost
             body = {"body": self._body_out(comment.body),
                     "properties": [{"key": COMMENT_PROPERTY, "value": {"marker": marker}}]}
             raw = self._call("POST", f"issue/{comment.issue}/comment", json_body=body)

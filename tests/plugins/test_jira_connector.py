@@ -253,6 +253,27 @@ def test_comments_read_write_and_marker(sandbox: SandboxClient, jira: JiraConnec
     assert jira.get(SCOPE, "comment", created.id) is None
 
 
+def test_lost_comment_reply_is_recovered_by_marker(sandbox: SandboxClient, jira: JiraConnector) -> None:
+    issue = jira.create(SCOPE, "issue", Issue(title="Thread"), marker())
+    for n in range(3):
+        jira.create(SCOPE, "issue", Issue(title=f"busy {n}"), marker())
+    mark = marker()
+    sandbox.fault("jira", method="POST", path=r"/comment$", status=502, after_commit=True)
+    with pytest.raises(TransientError):
+        jira.create(SCOPE, "comment", Comment(body="Sent once", issue=issue.id), mark)
+    jira.calls.counts.clear()
+    found = jira.find_by_marker(SCOPE, "comment", mark)
+    assert found is not None and isinstance(found.item, Comment) and found.item.body == "Sent once"
+    assert jira.calls.total == 1, "the connection remembers which issue the comment went to"
+
+    # After a restart: the comments of recently updated issues are searched.
+    fresh = make_connector(sandbox.base("jira"))
+    fresh.open()
+    again = fresh.find_by_marker(SCOPE, "comment", mark)
+    assert again is not None and again.id == found.id
+    assert fresh.find_by_marker(SCOPE, "comment", marker()) is None
+
+
 def test_rest_v3_reads_and_writes_adf(sandbox: SandboxClient, jira: JiraConnector) -> None:
     v3 = make_connector(sandbox.base("jira"), api_version=3)
     v3.open()
