@@ -189,6 +189,21 @@ def test_requested_features_and_changes_become_jira_stories(path: CustomerPath) 
     assert types == {"Export invoices as CSV": "Story", "Bigger logo on invoices": "Story"}
 
 
+def test_jira_work_labelled_for_a_customer_becomes_a_case_on_that_account(path: CustomerPath) -> None:
+    acme = path.zoho_insert("Accounts", Account_Name="Acme Corp")
+    reply = jira_http(path.sandbox, "POST", "/issue", json={"fields": {
+        "project": {"key": CASES_PROJECT}, "summary": "Proactive security review",
+        "issuetype": {"name": "Bug"}, "priority": {"name": "Highest"}, "labels": ["customer:Acme_Corp"]}})
+    assert reply.status_code == 201, reply.text
+    path.sync("cases")
+    [case] = path.cases()
+    assert (case["Subject"], case["Type"], case["Priority"], case["Status"]) == (
+        "Proactive security review", "Problem", "High", "New")
+    assert case["Account_Name"]["id"] == acme
+    path.sync("cases")
+    assert len(path.cases()) == 1 and len(path.jira_issues(CASES_PROJECT)) == 1
+
+
 # -- Trello board <-> Jira --------------------------------------------------------------------------
 def test_card_moved_to_done_closes_its_jira_twin_and_jira_comments_reach_the_card(
         path: CustomerPath) -> None:
