@@ -8,12 +8,14 @@ here into SDK objects. Zoho's own words travel in ``Issue.raw`` (``status``, ``p
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from hub.model import Contact, Customer, Issue, Kind, Person, Priority, Project, StatusCategory
 
-RECORD_MODULES: dict[str, str] = {"customer": "Accounts", "project": "Deals", "issue": "Cases"}
+RECORD_MODULES: Mapping[str, str] = MappingProxyType(
+    {"customer": "Accounts", "project": "Deals", "issue": "Cases"})
 MARKER_FIELD = "Pmhub_Id"
 
 ACCOUNT_FIELDS = ("Account_Name", "Website", "Industry", "Owner", "Created_Time", "Modified_Time",
@@ -24,38 +26,39 @@ DEAL_FIELDS = ("Deal_Name", "Stage", "Closing_Date", "Account_Name", "Descriptio
                "Created_Time", "Modified_Time", MARKER_FIELD)
 CASE_FIELDS = ("Subject", "Description", "Status", "Priority", "Type", "Account_Name", "Deal_Name",
                "Owner", "Created_By", "Created_Time", "Modified_Time", MARKER_FIELD)
-MODULE_FIELDS: dict[str, tuple[str, ...]] = {
+MODULE_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "Accounts": ACCOUNT_FIELDS, "Contacts": CONTACT_FIELDS, "Deals": DEAL_FIELDS, "Cases": CASE_FIELDS,
-}
+})
 #: Fields the SDK types as picklists: it wants them as ``Choice`` objects on writes.
 PICKLISTS = frozenset({"Status", "Priority", "Type", "Stage", "Industry", "Case_Origin", "Account_Type"})
 
-CASE_STATUS_CATEGORY: dict[str, StatusCategory] = {
+CASE_STATUS_CATEGORY: Mapping[str, StatusCategory] = MappingProxyType({
     "New": StatusCategory.TODO, "Escalated": StatusCategory.IN_PROGRESS,
     "On Hold": StatusCategory.BLOCKED, "Closed": StatusCategory.DONE,
-}
-CATEGORY_CASE_STATUS: dict[StatusCategory, str] = {
+})
+CATEGORY_CASE_STATUS: Mapping[StatusCategory, str] = MappingProxyType({
     StatusCategory.TODO: "New", StatusCategory.IN_PROGRESS: "Escalated",
     StatusCategory.BLOCKED: "On Hold", StatusCategory.DONE: "Closed", StatusCategory.CANCELLED: "Closed",
-}
+})
 #: "Change Request" is not in a new org's Type picklist: the admin adds it (see the README).
-CASE_TYPE_KIND: dict[str, Kind] = {
+CASE_TYPE_KIND: Mapping[str, Kind] = MappingProxyType({
     "Question": Kind.FEEDBACK, "Problem": Kind.BUG, "Feature Request": Kind.REQUIREMENT,
     "Change Request": Kind.CHANGE_REQUEST,
-}
-KIND_CASE_TYPE: dict[Kind, str] = {kind: name for name, kind in CASE_TYPE_KIND.items()}
-CASE_PRIORITY: dict[str, Priority] = {"High": Priority.HIGH, "Medium": Priority.MEDIUM, "Low": Priority.LOW}
-PRIORITY_CASE: dict[Priority, str] = {
+})
+KIND_CASE_TYPE: Mapping[Kind, str] = MappingProxyType({kind: name for name, kind in CASE_TYPE_KIND.items()})
+CASE_PRIORITY: Mapping[str, Priority] = MappingProxyType(
+    {"High": Priority.HIGH, "Medium": Priority.MEDIUM, "Low": Priority.LOW})
+PRIORITY_CASE: Mapping[Priority, str] = MappingProxyType({
     Priority.HIGHEST: "High", Priority.HIGH: "High", Priority.MEDIUM: "Medium", Priority.LOW: "Low",
     Priority.LOWEST: "Low",
-}
-DEAL_STAGE_CATEGORY: dict[str, StatusCategory] = {
+})
+DEAL_STAGE_CATEGORY: Mapping[str, StatusCategory] = MappingProxyType({
     "Closed Won": StatusCategory.DONE, "Closed Lost": StatusCategory.CANCELLED,
     "Closed-Lost to Competition": StatusCategory.CANCELLED,
-}
-CATEGORY_DEAL_STAGE: dict[StatusCategory, str] = {
+})
+CATEGORY_DEAL_STAGE: Mapping[StatusCategory, str] = MappingProxyType({
     StatusCategory.DONE: "Closed Won", StatusCategory.CANCELLED: "Closed Lost",
-}
+})
 #: A new deal needs a Stage; the first stage of the default pipeline.
 DEFAULT_DEAL_STAGE = "Qualification"
 

@@ -18,7 +18,9 @@ README says so):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 #: Stable fake ids, Zoho style (19 digits). Fields and modules never change, so these are constants.
@@ -30,21 +32,21 @@ ROLE_ID = "6403584000000026005"
 USER_NAME = "Pat Sandbox"
 USER_EMAIL = "pat@sandbox.pmhub.example"
 
-MODULE_IDS = {
+MODULE_IDS = MappingProxyType({
     "Accounts": "6403584000000002177",
     "Contacts": "6403584000000002179",
     "Deals": "6403584000000002181",
     "Cases": "6403584000000002199",
     "Notes": "6403584000000002185",
-}
+})
 #: ``generated_type`` and labels of the modules the stand-in serves.
-MODULE_LABELS = {
+MODULE_LABELS = MappingProxyType({
     "Accounts": ("Account", "Accounts"),
     "Contacts": ("Contact", "Contacts"),
     "Deals": ("Deal", "Deals"),
     "Cases": ("Case", "Cases"),
     "Notes": ("Note", "Notes"),
-}
+})
 
 
 def owner_ref() -> dict[str, str]:
@@ -73,10 +75,10 @@ class FieldDef:
         return _JSON_TYPES.get(self.data_type, "string")
 
 
-_JSON_TYPES = {
+_JSON_TYPES = MappingProxyType({
     "lookup": "jsonobject", "ownerlookup": "jsonobject", "currency": "double", "double": "double",
     "integer": "integer", "boolean": "boolean", "bigint": "string",
-}
+})
 
 
 def _system_fields() -> list[FieldDef]:
@@ -100,7 +102,7 @@ DEAL_STAGES = ("Qualification", "Needs Analysis", "Value Proposition", "Identify
                "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost",
                "Closed-Lost to Competition")
 
-FIELDS: dict[str, tuple[FieldDef, ...]] = {
+FIELDS: Mapping[str, tuple[FieldDef, ...]] = MappingProxyType({
     "Accounts": (
         FieldDef("Account_Name", "Account Name", "text", mandatory=True, length=200),
         FieldDef("Website", "Website", "website"),
@@ -172,18 +174,18 @@ FIELDS: dict[str, tuple[FieldDef, ...]] = {
         FieldDef("Parent_Id", "Parent ID", "lookup", mandatory=True),
         *_system_fields(),
     ),
-}
+})
 
 #: The name of a record as lookups print it (``{"name": ..., "id": ...}``).
-DISPLAY_FIELD = {
+DISPLAY_FIELD = MappingProxyType({
     "Accounts": "Account_Name", "Contacts": "Full_Name", "Deals": "Deal_Name", "Cases": "Subject",
     "Notes": "Note_Title",
-}
+})
 #: What an upsert checks when the request names no ``duplicate_check_fields`` (system defined).
-DEFAULT_DUPLICATE_CHECK = {
+DEFAULT_DUPLICATE_CHECK = MappingProxyType({
     "Accounts": ("Account_Name", "Pmhub_Id"), "Contacts": ("Email", "Pmhub_Id"),
     "Deals": ("Deal_Name", "Pmhub_Id"), "Cases": ("Pmhub_Id",), "Notes": (),
-}
+})
 MODULES = tuple(FIELDS)
 
 
@@ -294,7 +296,7 @@ def module_json(module: str, sequence: int) -> dict[str, Any]:
     }
 
 
-@dataclass
+@dataclass(frozen=True)
 class RelatedList:
     api_name: str
     module: str
@@ -302,7 +304,7 @@ class RelatedList:
     sequence: int = field(default=0)
 
 
-RELATED_LISTS: dict[str, tuple[RelatedList, ...]] = {
+RELATED_LISTS: Mapping[str, tuple[RelatedList, ...]] = MappingProxyType({
     "Accounts": (RelatedList("Notes", "Notes", "Notes", 1),
                  RelatedList("Contacts", "Contacts", "Contacts", 2),
                  RelatedList("Deals", "Deals", "Deals", 3), RelatedList("Cases", "Cases", "Cases", 4)),
@@ -311,7 +313,7 @@ RELATED_LISTS: dict[str, tuple[RelatedList, ...]] = {
     "Deals": (RelatedList("Notes", "Notes", "Notes", 1),),
     "Cases": (RelatedList("Notes", "Notes", "Notes", 1),),
     "Notes": (),
-}
+})
 
 
 def related_lists_json(module: str) -> list[dict[str, Any]]:

@@ -23,6 +23,8 @@ import base64
 import json
 import secrets
 import time
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from werkzeug.wrappers import Request, Response
@@ -41,14 +43,14 @@ COQL_MAX_LIMIT = 2000
 DEFAULT_TOKEN_LIFETIME = 3600
 SORTABLE = ("id", "Created_Time", "Modified_Time")
 
-_CANONICAL: dict[int, tuple[str, str]] = {
+_CANONICAL: Mapping[int, tuple[str, str]] = MappingProxyType({
     400: ("INVALID_DATA", "invalid data"),
     403: ("NO_PERMISSION", "permission denied"),
     404: ("INVALID_URL_PATTERN", "Please check if the URL trying to access is a correct one"),
     405: ("INVALID_REQUEST_METHOD", "The http request method type is not a valid one"),
     429: ("TOO_MANY_REQUESTS", "The API request limit has been exceeded"),
     500: ("INTERNAL_ERROR", "Internal server error occurred."),
-}
+})
 
 
 class ZohoError(Exception):
