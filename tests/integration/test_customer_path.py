@@ -317,15 +317,20 @@ def test_zoho_rate_limit_and_expired_token_do_not_stop_the_run(path: CustomerPat
     path.zoho_insert("Cases", Subject="Slow dashboard", Status="New", Account_Name={"id": acme})
     path.sync("cases")  # the connection now holds an access token in pmhub's state store
     path.zoho_insert("Cases", Subject="Broken CSV export", Status="Escalated", Account_Name={"id": acme})
+    path.jira_create(CASES_PROJECT, "Planned maintenance window")
     path.expire_zoho_tokens()
     path.sandbox.fault("zoho", method="GET", path=r"^/crm/v8/Cases$", status=429, times=2, retry_after=1)
+    path.sandbox.fault("zoho", method="POST", path=r"^/crm/v8/Cases/upsert$", status=429)
     path.sandbox.clear_requests()
 
     result = path.sync("cases")
     assert "flow cases: ok" in result.output
     assert sorted(_fields(i)["summary"] for i in path.jira_issues(CASES_PROJECT)) == [
-        "Broken CSV export", "Slow dashboard"]
+        "Broken CSV export", "Planned maintenance window", "Slow dashboard"]
+    assert sorted(c["Subject"] for c in path.cases()) == [
+        "Broken CSV export", "Planned maintenance window", "Slow dashboard"], "the refused create went on"
     log = path.sandbox.requests("zoho")
+    assert [r["status"] for r in log if r["path"] == "/crm/v8/Cases/upsert"] == [429, 201]
     # The sandbox answers injected faults before it checks the token: two 429s, then the 401.
     assert [r["status"] for r in log if r["path"] == "/crm/v8/Cases" and r["method"] == "GET"][:4] == [
         429, 429, 401, 200], "TOO_MANY_REQUESTS twice, then the expired token refused once"
