@@ -120,8 +120,10 @@ def test_a_memory_store_needs_a_name() -> None:
 # -- the connector ------------------------------------------------------------------------------
 def test_declares_every_canonical_type_with_every_capability_but_webhooks() -> None:
     assert set(ReferenceConnector.record_types) == set(RECORD_MODELS)
-    for capabilities in ReferenceConnector.record_types.values():
-        assert capabilities == set(Capability) - {Capability.WEBHOOKS}
+    for record_type, capabilities in ReferenceConnector.record_types.items():
+        # Progress notes attach to customers only.
+        notes = {Capability.NOTES} if record_type != "customer" else set()
+        assert capabilities == set(Capability) - {Capability.WEBHOOKS} - notes
     assert ReferenceConnector.sorted_by_updated and ReferenceConnector.cursor_overlap == dt.timedelta(0)
 
 

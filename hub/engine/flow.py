@@ -31,6 +31,9 @@ from hub.state.store import Link, StateStore
 
 OTHER = {"a": "b", "b": "a"}
 PAGE = 500
+#: A side that had nothing to list gets a cursor this long before the run began: with no record
+#: to take a timestamp from, the local clock stands in, with room for clock skew and search lag.
+EMPTY_LISTING_MARGIN = dt.timedelta(minutes=10)
 #: Fields that are not synced but that a target needs to place the record (translated per side).
 STRUCTURAL: dict[str, tuple[str, ...]] = {"comment": ("issue", "author")}
 
@@ -192,14 +195,15 @@ class FlowRun:
     def _sync_type(self, record_type: str) -> None:
         read_b = self.flow.reads("b") or self._first_run("b", record_type)
         pending_b: dict[str, Seen] = {}
-        b_cursor = _CursorTracker(self.store.cursor(self.flow.name, "b", record_type))
+        floor = dt.datetime.now(dt.UTC) - EMPTY_LISTING_MARGIN
+        b_cursor = _CursorTracker(self.store.cursor(self.flow.name, "b", record_type), floor)
         if read_b:
             for page in chunks(self._list("b", record_type), PAGE):
                 b_cursor.saw(page)
                 for seen in self._classify("b", record_type, page):
                     pending_b[seen.id] = seen
 
-        a_cursor = _CursorTracker(self.store.cursor(self.flow.name, "a", record_type))
+        a_cursor = _CursorTracker(self.store.cursor(self.flow.name, "a", record_type), floor)
         if self.flow.reads("a"):
             sorted_a = self.sides["a"].connector.sorted_by_updated
             for page in chunks(self._list("a", record_type), PAGE):
@@ -710,8 +714,9 @@ class FlowRun:
 class _CursorTracker:
     """The newest ``updated`` seen on a side, held back before any record that was not applied."""
 
-    def __init__(self, current: dt.datetime | None) -> None:
+    def __init__(self, current: dt.datetime | None, empty_floor: dt.datetime) -> None:
         self.current = current
+        self.empty_floor = empty_floor
         self.newest: dt.datetime | None = None
         self.oldest_failed: dt.datetime | None = None
 
@@ -728,6 +733,8 @@ class _CursorTracker:
                 self.oldest_failed = updated
 
     def value(self) -> dt.datetime | None:
+        if self.current is None and self.newest is None and self.oldest_failed is None:
+            return self.empty_floor  # listed to the end and found nothing: start from here
         candidate = self.newest
         if self.oldest_failed is not None:
             candidate = self.oldest_failed if candidate is None else min(candidate, self.oldest_failed)

@@ -169,3 +169,17 @@ def test_one_way_flow_does_not_send_changes_back(make_pair):
     pair.b.edit("proj", "issue", twin_id, title="edited on b")
     pair.sync()
     assert pair.a.all("proj", "issue")[0][1].title == "one way"
+
+
+def test_a_side_with_nothing_to_list_still_gets_a_cursor(pair):
+    from hub.state.store import StateStore
+
+    pair.a.put("proj", "issue", Issue(title="no comments anywhere"))
+    pair.sync()
+    store = StateStore.open(pair.state_url)
+    try:
+        # Without a cursor every later run would list every comment from the beginning of time.
+        assert store.cursor("main", "a", "comment") is not None
+        assert store.cursor("main", "b", "comment") is not None
+    finally:
+        store.close()
