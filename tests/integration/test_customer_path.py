@@ -389,10 +389,6 @@ def _looks_per_record(request: dict[str, Any]) -> bool:
         "all", "deleted", "lists")
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "engine: a side and record kind whose listing returned nothing never gets a cursor "
-    "(hub/engine/flow.py _CursorTracker.value returns None without a newest record), so every run "
-    "lists it in full; for Jira comments that pages through every issue of the project"))
 def test_a_record_kind_with_nothing_in_it_is_listed_incrementally_too(path: CustomerPath) -> None:
     path.trello.card(path.lists["To Do"], "No comments here")
     path.sync("board")
