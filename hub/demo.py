@@ -88,8 +88,11 @@ class Demo:
         log = self.server.app.log
         first_request = len(log)
 
+        sides = {(f["name"], side): f[side]["connection"] for f in self.flows for side in ("a", "b")}
+
         def progress(flow: str, side: str, record_type: str, n: int) -> None:
-            self.echo(f"    {flow}: read {n} {record_type}{'s' if n != 1 else ''} from side {side}")
+            where = sides.get((flow, side), f"side {side}")
+            self.echo(f"    {flow}: read {n} {record_type}{'s' if n != 1 else ''} from {where}")
 
         started = time.perf_counter()
         with open_hub(self.config) as hub:
