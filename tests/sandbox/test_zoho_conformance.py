@@ -1,25 +1,17 @@
 """The Zoho CRM sandbox's replies checked against Zoho's own OpenAPI files (zoho/crm-oas, v8).
 
-Documented gaps between those files and the real service, relaxed here rather than imitated:
-- Cross-file ``$ref`` (``./users.json#/...``): the files are bundled into one document first.
-- Real replies print ``null`` for empty values (``next_page_token``, ``Tag``, most field
-  metadata sub-objects) where the files declare no null: every typed schema is made nullable.
-- Success and error bodies sit under ``oneOf`` with schemas that require nothing, so a valid
-  reply matches both alternatives and ``oneOf`` can never pass: it is read as ``anyOf``.
+``zoho_oracle`` lists the documented gaps between those files and the real service, which are
+relaxed rather than imitated. Two more, about statuses and codes:
 - Most operations document only ``200``; inserts really answer ``201``, a 4xx carries the
   ``API_Exception`` envelope. Replies with an undocumented status are checked against the schema
   of the documented success reply or against ``API_Exception`` directly.
-- ``pattern`` values are sample data (a user's email must match ``[a-z0-9]{9}@[a-z0-9]{5}.com``)
-  and are dropped; a user's ``time_zone`` is a zone name string, not the object described.
 - ``TOO_MANY_REQUESTS``, ``DISCRETE_PAGINATION_LIMIT_EXCEEDED`` and ``SYNTAX_ERROR`` are real
   error codes missing from the ``code`` enum, so those errors are checked for shape only.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from functools import cache
 from typing import Any
 
 import pytest
@@ -27,95 +19,8 @@ import requests
 
 from hub.testing.sandbox_client import SandboxClient
 from tests.sandbox.conformance import check_response, oracles_dir
+from tests.sandbox.zoho_oracle import SERVER, api, check_schema
 from tests.sandbox.zoho_support import http, insert
-
-SERVER = "https://zohoapis.com"
-_EXTERNAL = re.compile(r"^\./(?P<file>[\w.]+)\.json#/components/schemas/(?P<name>.+)$")
-
-
-def _bundle(entry: str) -> dict[str, Any]:
-    """One self-contained document: external schemas copied in as ``<file>__<name>``."""
-    folder = oracles_dir() / "zoho-crm"
-    documents: dict[str, dict[str, Any]] = {}
-
-    def document(name: str) -> dict[str, Any]:
-        if name not in documents:
-            documents[name] = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
-        return documents[name]
-
-    root = document(entry)
-    schemas = root.setdefault("components", {}).setdefault("schemas", {})
-    pending: list[tuple[str, str]] = []
-
-    def rewrite(node: Any, owner: str) -> Any:
-        if isinstance(node, dict):
-            out = {k: rewrite(v, owner) for k, v in node.items()}
-            ref = out.get("$ref")
-            if isinstance(ref, str):
-                external = _EXTERNAL.match(ref)
-                if external and external["file"] != entry:
-                    pending.append((external["file"], external["name"]))
-                    out["$ref"] = f"#/components/schemas/{external['file']}__{external['name']}"
-                elif owner != entry and ref.startswith("#/components/schemas/"):
-                    name = ref.rsplit("/", 1)[1]
-                    pending.append((owner, name))
-                    out["$ref"] = f"#/components/schemas/{owner}__{name}"
-            return out
-        if isinstance(node, list):
-            return [rewrite(v, owner) for v in node]
-        return node
-
-    bundled = rewrite(root, entry)
-    schemas = bundled["components"]["schemas"]
-    while pending:
-        owner, name = pending.pop()
-        key = f"{owner}__{name}"
-        if key in schemas:
-            continue
-        schemas[key] = {}  # placeholder first: schemas refer to themselves
-        schemas[key] = rewrite(document(owner)["components"]["schemas"][name], owner)
-    return bundled
-
-
-def _relax(node: Any) -> Any:
-    if isinstance(node, dict):
-        out = {("anyOf" if k == "oneOf" else k): _relax(v) for k, v in node.items()}
-        if "type" in out or "properties" in out:
-            out["nullable"] = True
-        out.pop("pattern", None)
-        if isinstance(out.get("enum"), list) and None not in out["enum"]:
-            out["enum"] = [*out["enum"], None]
-        return out
-    if isinstance(node, list):
-        return [_relax(v) for v in node]
-    return node
-
-
-@cache
-def _spec(name: str) -> dict[str, Any]:
-    spec = _bundle(name)
-    users = spec["components"]["schemas"].get("users")
-    if name == "users" and users:
-        # A user's time_zone is a zone name ("Asia/Kolkata") in real replies, not an object.
-        users["properties"]["time_zone"] = {"type": "string"}
-    return _relax(spec)
-
-
-@cache
-def api(name: str) -> Any:
-    from openapi_core import Config, OpenAPI
-
-    return OpenAPI.from_dict(_spec(name), config=Config(spec_validator_cls=None))
-
-
-def check_schema(name: str, schema: str, body: Any) -> None:
-    """Validate ``body`` against one named component schema of a description."""
-    from openapi_schema_validator import OAS30Validator
-
-    spec = _spec(name)
-    validator = OAS30Validator({"$ref": f"#/components/schemas/{schema}", "components": spec["components"]})
-    errors = sorted(validator.iter_errors(body), key=str)
-    assert not errors, f"{schema}: {errors[0].message} at {list(errors[0].absolute_path)}"
 
 
 def check(name: str, reply: requests.Response, path: str, *, as_status: int | None = None) -> Any:
