@@ -257,6 +257,9 @@ class ZohoCrmSandbox(SandboxService):
         stored = self.store.find(module, record_id)
         if stored is None:
             return _empty(204)
+        since = self._if_modified_since(call)
+        if since is not None and stored.modified <= since:
+            return _empty(304)
         names = self._field_names(call, module, required=False)
         return json_response({"data": [self.store.project(stored, names)]})
 

@@ -100,6 +100,8 @@ def test_deleted_records_and_their_if_modified_since(zoho: tuple[str, requests.S
                        timeout=10).status_code == 304
     assert session.get(f"{base}/crm/v8/Deals/{gone}", timeout=10).status_code == 204
     assert session.get(f"{base}/crm/v8/Deals/{keep}", timeout=10).status_code == 200
+    assert session.get(f"{base}/crm/v8/Deals/{keep}", headers={"If-Modified-Since": later},
+                       timeout=10).status_code == 304
 
 
 def test_related_notes_post_and_list(zoho: tuple[str, requests.Session]) -> None:
