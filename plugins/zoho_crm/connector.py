@@ -191,7 +191,7 @@ class ZohoCrmConnector(Connector):
         store = make_token_store(self._secrets, client_id=settings.client_id, client_secret=secret,
                                  refresh_token=refresh)
         resource_dir = str(self._resource_dir())
-        with self._active(initializing=True):
+        with self._shim.init_lock, self._active(initializing=True):
             try:
                 Initializer.initialize(
                     environment=DataCenter.Environment(base, accounts + "/oauth/v2/token", base),

@@ -16,6 +16,7 @@ Outside such a block the object behaves exactly like the ``requests`` module.
 from __future__ import annotations
 
 import contextvars
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,6 +50,9 @@ class SdkRequests:
         self._real = real
         self._wire: contextvars.ContextVar[Wire | None] = contextvars.ContextVar("pmhub_zoho_wire",
                                                                                  default=None)
+        #: ``Initializer.initialize`` goes through a process-wide class attribute; connections that
+        #: initialise at the same time on different threads would read each other's.
+        self.init_lock = threading.Lock()
 
     @contextmanager
     def using(self, wire: Wire) -> Iterator[None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -428,6 +429,17 @@ def test_two_connections_in_one_process_keep_their_own_tokens(tmp_path: Path) ->
         assert [r.item.title for r in first.list_changed("Cases", "issue", None) if r.item] == ["in one"]
         assert [r.item.title for r in second.list_changed("Cases", "issue", None) if r.item] == ["in two"]
         assert a.id and b.id
+
+        # Both at once on two threads: each call runs with its own connection's SDK state.
+        def titles(connector: ZohoCrmConnector) -> set[str]:
+            seen: set[str] = set()
+            for _ in range(15):
+                seen |= {r.item.title for r in connector.list_changed("Cases", "issue", None) if r.item}
+            return seen
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = list(pool.map(titles, [first, second]))
+        assert results == [{"in one"}, {"in two"}]
 
 
 def _zoho_service() -> object:
