@@ -398,16 +398,25 @@ class FlowRun:
         values = {**base, **updates}
         twin_id = link.id_on(target)
         self._plan("update", record_type, target, source, f"{target}:{twin_id}", tuple(sorted(updates)))
-        expected = {**base, **updates}
         if self.dry_run:
             return None
         item = self._outbound(target, record_type, values, source)
-        if item is None:
-            return None
+        touched = set(updates) | self._moved_by_mapping(target, record_type, base, item, source)
         remote = ctx.retrier.call(ctx.connector.update, ctx.scope, record_type, twin_id, item,
-                                  frozenset(updates))
+                                  frozenset(touched))
         self.result.stats[target].updated += 1
-        return self._read_back(target, record_type, remote, expected, set(updates))
+        return self._read_back(target, record_type, remote, values, touched)
+
+    def _moved_by_mapping(self, target: str, record_type: str, base: dict[str, Any], item: Any,
+                          source: Seen) -> set[str]:
+        """Fields of the tool's record that change although the canonical field that changed is
+        another one: a transform may carry a value in a different field (a customer as a label)."""
+        try:
+            before = self._outbound(target, record_type, dict(base), source)
+        except PermanentError:
+            return set()
+        old, new = before.model_dump(mode="json"), item.model_dump(mode="json")
+        return {name for name in self._fields[record_type] if old.get(name) != new.get(name)}
 
     def _read_back(self, target: str, record_type: str, remote: Remote, expected: dict[str, Any],
                    written: set[str]) -> tuple[str | None, str, str]:

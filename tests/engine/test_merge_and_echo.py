@@ -159,3 +159,20 @@ def test_lost_state_store_is_recovered_by_deterministic_markers(make_pair, tmp_p
     pair.sync()
     assert pair.b.count("proj", "issue") == 3
     assert pair.a.count("proj", "issue") == 3
+
+
+def test_a_value_a_transform_carries_in_another_field_is_rewritten_when_it_changes(make_pair, tmp_path):
+    (tmp_path / "label.toml").write_text(
+        '[issue.b.transforms.customer]\ntransform = "field_label"\nprefix = "customer:"\n')
+    pair = make_pair(records=["issue"], mapping=str(tmp_path / "label.toml"))
+    source = pair.a.put("proj", "issue", Issue(title="work", customer="Old Co"))
+    pair.sync()
+    [(twin, item)] = pair.b.all("proj", "issue")
+    assert item.labels == ["customer:Old_Co"]
+    pair.a.edit("proj", "issue", source, customer="New Co")
+    pair.sync()
+    # Only `customer` changed canonically, but on b it lives in the labels: they must be rewritten.
+    assert pair.b.get("proj", "issue", twin).labels == ["customer:New_Co"]
+    out = pair.sync()
+    assert "left: 0 created, 0 updated" in out.output and "right: 0 created, 0 updated" in out.output
+    assert pair.a.get("proj", "issue", source).customer == "New Co"
