@@ -41,19 +41,16 @@ WRITES = ("POST", "PUT", "PATCH", "DELETE")
 class GitHubJira:
     """A GitHub repository and a Jira project joined by one two-way flow, and clients for both."""
 
-    def __init__(self, tmp_path: Path, sandbox: SandboxClient, *, token: str = TOKEN,
-                 create: bool = True) -> None:
+    def __init__(self, tmp_path: Path, sandbox: SandboxClient, *, token: str = TOKEN) -> None:
         self.sandbox = sandbox
+        # The empty seed: the repository and the project are made through the real APIs.
         self.gh = github_client(sandbox.base("github"), token=token, per_page=100)
-        self.jira: Any = None
-        self.token = token
-        if create:
-            self.repo = self.gh.get_organization("acme").create_repo("portal")
-            reply = requests.post(f"{sandbox.base('jira')}/rest/api/2/project", auth=(EMAIL, token),
-                                  timeout=10, json={"key": PROJECT, "name": "Acme Portal",
-                                                    "projectTypeKey": "software"})
-            reply.raise_for_status()
-            self.jira = jira_client(sandbox.base("jira"), token=token)
+        self.repo = self.gh.get_organization("acme").create_repo("portal")
+        reply = requests.post(f"{sandbox.base('jira')}/rest/api/2/project", auth=(EMAIL, token),
+                              timeout=10, json={"key": PROJECT, "name": "Acme Portal",
+                                                "projectTypeKey": "software"})
+        reply.raise_for_status()
+        self.jira = jira_client(sandbox.base("jira"), token=token)
         self.config = write_config(
             tmp_path / "pmhub.toml", state_url=f"sqlite:///{tmp_path / 'state.db'}",
             connections={
