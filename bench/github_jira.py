@@ -4,12 +4,12 @@
 
 1. Backfill: ISSUES GitHub issues (seeded straight into the stand-in) become Jira issues.
 2. Incremental: 5% of the issues edited on GitHub and another 5% edited in Jira, then one run.
-   Jira's side has no cursor yet (its first listing was empty), so this run reads the backfill back.
+   Jira's first listing was empty, so its cursor predates the backfill: this run reads it back.
 3. Steady state: the same again with other issues. Jira's cursor overlaps by 2 minutes (floored to
    the minute), so unless --settle SECONDS (>= 180) let time pass after the backfill, this run still
    re-reads the whole backfill; a deployment syncing every few minutes lives in the settled case.
-   (Comments: the engine gives an empty listing a cursor 10 minutes before the run, so with no
-   comments the Jira comment search covers the backfill until --settle exceeds ~12 minutes.)
+   (Comments: an empty listing gets a cursor 10 minutes before its run, so with no comments the
+   Jira comment search, which pages through issues, covers the backfill for ~12 minutes.)
 
 For every run: API calls made (from the sandbox's request log, so nothing the hub does escapes the
 count), the minimum (list pages for what changed, plus one write per changed record, Jira's bulk
