@@ -127,7 +127,8 @@ class _Batch:
 
 class FlowRun:
     def __init__(self, flow: FlowConfig, sides: dict[str, Side], store: StateStore, mapping: Mapping_,
-                 *, dry_run: bool = False, full: bool = False, progress: Progress | None = None) -> None:
+                 *, dry_run: bool = False, full: bool = False, progress: Progress | None = None,
+                 reported_calls: dict[str, int] | None = None) -> None:
         self.flow = flow
         self.sides = sides
         self.store = store
@@ -144,7 +145,10 @@ class FlowRun:
         self._held: dict[int, set[str]] = {}
         for conflict in store.open_conflicts(flow.name):
             self._held.setdefault(conflict["link_id"], set()).add(conflict["field"])
-        self._calls_at_start = {s: side.connector.calls.total for s, side in sides.items()}
+        #: Calls per connection already counted in earlier runs of this process; everything since
+        #: (opening the connection included) is this run's. Updated when the run finishes.
+        self.reported_calls = {} if reported_calls is None else reported_calls
+        self._calls_at_start = {s: self.reported_calls.get(side.connection, 0) for s, side in sides.items()}
         # Looked up once: pydantic class attributes are slow to reach per record.
         self._fields = {rt: mapping.fields(rt) for rt in RECORD_MODELS}
         self._model_fields = {rt: frozenset(model.model_fields) for rt, model in RECORD_MODELS.items()}
@@ -211,7 +215,7 @@ class FlowRun:
                 seen = self._classify("a", record_type, page) if self.flow.reads("a") else []
                 batch = self._apply("a", record_type, seen, pending_b)
                 a_cursor.failed(seen, self._failed_ids.get(record_type, set()))
-                self._commit(batch, record_type, "a", a_cursor.value() if sorted_a else None)
+                self._commit(batch, record_type, "a", a_cursor.value(complete=False) if sorted_a else None)
         if self.flow.reads("b"):
             for page in chunks(list(pending_b.values()), PAGE):
                 batch = self._apply("b", record_type, page, {})
@@ -220,7 +224,7 @@ class FlowRun:
         with self._transaction() as conn:
             if conn is not None:
                 for side, tracker in (("a", a_cursor), ("b", b_cursor)):
-                    value = tracker.value()
+                    value = tracker.value(complete=True)
                     if value is not None and (side == "a" or read_b):
                         self.store.set_cursor(conn, self.flow.name, side, record_type, value)
 
@@ -591,10 +595,14 @@ class FlowRun:
             pending_other.pop(twin.id)
             matched.add(seen.id)
             self._plan("link", record_type, other, seen, f"{other}:{twin.id}", ())
-            if not self.dry_run:
-                # The twin's base is the source's state: any difference is then a change to merge.
-                batch.links.append(_new_link(self.flow.name, record_type, seen, twin.id, None, None,
-                                             seen.snapshot))
+            if self.dry_run:
+                continue
+            # Two records already existed: neither is the other's copy, so there is no common base.
+            # Merging from none makes every differing field a conflict that the flow's policy decides.
+            ids = {side: seen.id, other: twin.id}
+            link = self.store.insert_link(Link(self.flow.name, record_type, ids["a"], ids["b"]))
+            seen.link = twin.link = link
+            self._merge(seen, twin, record_type, batch)
         return matched
 
     # -- deletions -------------------------------------------------------------------------
@@ -711,6 +719,7 @@ class FlowRun:
         for side, ctx in self.sides.items():
             stats = self.result.stats[side]
             stats.api_calls = ctx.connector.calls.total - self._calls_at_start[side]
+            self.reported_calls[ctx.connection] = ctx.connector.calls.total
         if self.result.status == "ok":
             totals = self.result.stats.values()
             if any(s.parked or s.conflicts for s in totals) or self.store.open_conflicts(self.flow.name):
@@ -741,12 +750,18 @@ class _CursorTracker:
                     self.oldest_failed is None or updated < self.oldest_failed):
                 self.oldest_failed = updated
 
-    def value(self) -> dt.datetime | None:
-        if self.current is None and self.newest is None and self.oldest_failed is None:
-            return self.empty_floor  # listed to the end and found nothing: start from here
+    def value(self, *, complete: bool) -> dt.datetime | None:
+        """The cursor to store, or None to keep the current one.
+
+        ``complete``: the listing reached its end with nothing left unapplied, so nothing older than
+        the run's start (less a margin for clock skew and search lag) can still be unseen; the cursor
+        moves there even when the listing was empty. Mid-listing, only what was seen counts.
+        """
         candidate = self.newest
         if self.oldest_failed is not None:
             candidate = self.oldest_failed if candidate is None else min(candidate, self.oldest_failed)
+        elif complete:
+            candidate = self.empty_floor if candidate is None else max(candidate, self.empty_floor)
         if candidate is None or (self.current is not None and candidate <= self.current):
             return None
         return candidate

@@ -35,6 +35,9 @@ class Hub:
     budget: RetryBudget = field(default_factory=RetryBudget)
     connectors: dict[str, Connector] = field(default_factory=dict)
     retriers: dict[str, Retrier] = field(default_factory=dict)
+    #: API calls per connection already reported in a run record; the rest (opening the
+    #: connection included) belongs to the next run that uses it.
+    reported_calls: dict[str, int] = field(default_factory=dict)
 
     def connector(self, name: str) -> Connector:
         if name not in self.connectors:
@@ -65,7 +68,7 @@ class Hub:
             connector = self.connector(ref.connection)
             sides[side] = Side(side, ref.connection, connector, ref.scope, self.retriers[ref.connection])
         return FlowRun(flow, sides, self.store, self.mapping(flow), dry_run=dry_run, full=full,
-                       progress=progress)
+                       progress=progress, reported_calls=self.reported_calls)
 
     def close(self) -> None:
         for connector in self.connectors.values():

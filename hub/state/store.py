@@ -185,6 +185,14 @@ class StateStore:
                 {k: bindparam(k) for k in changed[0] if k != "link_id"})
             conn.execute(stmt, changed)
 
+    def insert_link(self, link: Link) -> Link:
+        """Store a new link now and return it with its id (conflicts need one to refer to)."""
+        now = utcnow()
+        values = {k: getattr(link, k) for k in Link.__slots__ if k != "id"}
+        with self.transaction() as c:
+            result = c.execute(insert(links).values(**values, created_at=now, updated_at=now))
+            return replace(link, id=int(result.inserted_primary_key[0]))
+
     def set_link_state(self, conn: Connection, link_id: int, state: str) -> None:
         conn.execute(update(links).where(links.c.id == link_id).values(state=state, updated_at=utcnow()))
 

@@ -176,3 +176,21 @@ def test_a_value_a_transform_carries_in_another_field_is_rewritten_when_it_chang
     out = pair.sync()
     assert "left: 0 created, 0 updated" in out.output and "right: 0 created, 0 updated" in out.output
     assert pair.a.get("proj", "issue", source).customer == "New Co"
+
+
+def test_records_matched_on_the_first_run_merge_by_policy_instead_of_one_overwriting_the_other(make_pair):
+    pair = make_pair(match=["title"], conflict="prefer-a", records=["issue"])
+    a_id = pair.a.put("proj", "issue", Issue(title="Export invoices", description="from a",
+                                               labels=["billing"]))
+    b_id = pair.b.put("proj", "issue", Issue(title="Export invoices", description="from b",
+                                               priority=Priority.HIGH))
+    pair.sync()
+    for store, ident in ((pair.a, a_id), (pair.b, b_id)):
+        item = store.get("proj", "issue", ident)
+        # Differing fields follow the policy (a wins); a's unset priority counts as a value too.
+        assert (item.description, item.labels, item.priority) == ("from a", ["billing"], None)
+    out = pair.sync()
+    assert "left: 0 created, 0 updated" in out.output and "right: 0 created, 0 updated" in out.output
+    out = pair.sync()
+    assert "left: 0 created, 0 updated" in out.output and "right: 0 created, 0 updated" in out.output
+    assert pair.a.get("proj", "issue", a_id).description == "from a"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from hub.model import Issue, StatusCategory
 
 
@@ -181,5 +183,11 @@ def test_a_side_with_nothing_to_list_still_gets_a_cursor(pair):
         # Without a cursor every later run would list every comment from the beginning of time.
         assert store.cursor("main", "a", "comment") is not None
         assert store.cursor("main", "b", "comment") is not None
+        # An old cursor over an empty listing moves up too, or every run re-reads the same span.
+        long_ago = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+        with store.transaction() as conn:
+            store.set_cursor(conn, "main", "b", "comment", long_ago)
+        pair.sync()
+        assert store.cursor("main", "b", "comment") > dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
     finally:
         store.close()
