@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -105,6 +106,8 @@ class JiraConnector(Connector):
         self._time_zone: ZoneInfo | None = None
         #: Comment marker -> the issue its create was sent to (see find_by_marker).
         self._comment_targets: dict[str, str] = {}
+        #: Comments that came with the latest issue search, for the comment listing that follows.
+        self._riding: _RidingComments | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def open(self) -> None:
@@ -157,28 +160,41 @@ class JiraConnector(Connector):
             jql += f' AND updated >= "{self.jql_time(since)}"'
         jql += " ORDER BY updated ASC, key ASC"
         if record_type == "issue":
-            yield from self._list_issues(jql, since)
+            yield from self._list_issues(scope, jql, since)
             return
         # Comments ride along with the issues' `comment` field in the same search: adding or editing
         # a comment bumps the issue's `updated`, so one search finds every changed comment without a
         # call per issue. The price: bigger pages, deletions go unseen, and Jira embeds a limited
         # number of comments per issue, so an issue with more is paged through its comment endpoint.
-        comments: list[Remote] = []
-        for raw in self._search_each_once(jql, COMMENT_LIST_FIELDS):
-            for comment in self._issue_comments(raw):
-                remote = self._comment_remote(raw["id"], raw.get("key", ""), comment)
-                if since is None or (remote.updated is not None and remote.updated >= since):
-                    comments.append(remote)
+        riding = self._riding
+        self._riding = None
+        if riding is not None and riding.covers(scope, since):
+            # The issue search moments ago carried these comments: no second search of the same
+            # issues. A comment added since then has a later `updated` than the cursor this listing
+            # can produce, so the next run still reads it.
+            comments = [r for r in riding.comments
+                        if since is None or (r.updated is not None and r.updated >= since)]
+        else:
+            comments = []
+            for raw in self._search_each_once(jql, COMMENT_LIST_FIELDS):
+                for comment in self._issue_comments(raw):
+                    remote = self._comment_remote(raw["id"], raw.get("key", ""), comment)
+                    if since is None or (remote.updated is not None and remote.updated >= since):
+                        comments.append(remote)
         # Sorted so the engine may advance the cursor batch by batch (sorted_by_updated).
         comments.sort(key=lambda r: (r.updated or dt.datetime.min.replace(tzinfo=dt.UTC), r.id))
         yield from comments
 
-    def _list_issues(self, jql: str, since: dt.datetime | None) -> Iterator[Remote]:
-        for raw in self._search_each_once(jql, ISSUE_FIELDS):
+    def _list_issues(self, scope: str, jql: str, since: dt.datetime | None) -> Iterator[Remote]:
+        riding = _RidingComments(scope, since, time.monotonic())
+        for raw in self._search_each_once(jql, (*ISSUE_FIELDS, "comment")):
             remote = self._issue_remote(raw)
+            riding.add(self._issue_comments(raw, fetch_more=False), raw, self)
             # The JQL covered the whole floored minute; what is older than the cursor is not asked for.
             if since is None or (remote.updated is not None and remote.updated >= since):
                 yield remote
+        # Only a listing read to its end may stand in for the comment search.
+        self._riding = riding if riding.complete else None
 
     def _search_each_once(self, jql: str, fields: Sequence[str]) -> Iterator[dict[str, Any]]:
         """Every issue the JQL finds, once, in the query's order.
@@ -588,10 +604,13 @@ class JiraConnector(Connector):
             if not token or page.get("isLast"):
                 return
 
-    def _issue_comments(self, raw: dict[str, Any]) -> list[dict[str, Any]]:
+    def _issue_comments(self, raw: dict[str, Any], *, fetch_more: bool = True) -> list[dict[str, Any]] | None:
+        """The issue's comments; with ``fetch_more=False``, None when Jira embedded only some."""
         embedded = (raw.get("fields") or {}).get("comment") or {}
         comments = list(embedded.get("comments") or [])
         total = embedded.get("total", len(comments))
+        if not fetch_more and len(comments) < total:
+            return None
         while len(comments) < total:
             page = self._call("GET", f"issue/{raw['id']}/comment",
                               params={"startAt": len(comments), "maxResults": 100})
@@ -742,3 +761,32 @@ def _error_text(error: Any) -> str:
 
 
 __all__ = ["JiraConnector", "JiraSettings", "marker_label"]
+
+
+class _RidingComments:
+    """Comments carried by one complete issue search, offered to the comment listing right after it.
+
+    Used only for the same scope, a cursor no earlier than the issue search's, within a few minutes
+    (a daemon's next run searches again), and when every issue's comments were embedded in full.
+    """
+
+    MAX_AGE = 300.0
+    MAX_COMMENTS = 50_000
+
+    def __init__(self, scope: str, since: dt.datetime | None, started: float) -> None:
+        self.scope, self.since, self.started = scope, since, started
+        self.comments: list[Remote] = []
+        self.complete = True
+
+    def add(self, comments: list[dict[str, Any]] | None, raw: dict[str, Any], owner: JiraConnector) -> None:
+        if not self.complete:
+            return
+        if comments is None or len(self.comments) + len(comments) > self.MAX_COMMENTS:
+            self.complete, self.comments = False, []
+            return
+        self.comments.extend(owner._comment_remote(raw["id"], raw.get("key", ""), c) for c in comments)
+
+    def covers(self, scope: str, since: dt.datetime | None) -> bool:
+        fresh = time.monotonic() - self.started < self.MAX_AGE
+        later = self.since is None or (since is not None and since >= self.since)
+        return self.complete and fresh and scope == self.scope and later
