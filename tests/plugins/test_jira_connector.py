@@ -253,6 +253,24 @@ def test_comments_read_write_and_marker(sandbox: SandboxClient, jira: JiraConnec
     assert jira.get(SCOPE, "comment", created.id) is None
 
 
+def test_comment_listing_reuses_the_issue_search_just_made(sandbox: SandboxClient, jira: JiraConnector) -> None:
+    issue = jira.create(SCOPE, "issue", Issue(title="Talk"), marker())
+    first = jira.create(SCOPE, "comment", Comment(body="one", issue=issue.id), marker())
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    assert [r.id for r in jira.list_changed(SCOPE, "issue", since)] == [issue.id]
+    searches = len([r for r in sandbox.requests("jira") if "search" in r["path"]])
+    # Someone comments between the two listings: not in the carried comments...
+    late = jira.create(SCOPE, "comment", Comment(body="two", issue=issue.id), marker())
+    assert [r.id for r in jira.list_changed(SCOPE, "comment", since)] == [first.id]
+    assert len([r for r in sandbox.requests("jira") if "search" in r["path"]]) == searches
+    # ...but its own `updated` is past any cursor that listing produced, so the next one has it.
+    assert late.id in [r.id for r in jira.list_changed(SCOPE, "comment", since)]
+    # A later cursor than the issue search's, or another scope, searches again.
+    list(jira.list_changed(SCOPE, "issue", dt.datetime.now(dt.UTC)))
+    list(jira.list_changed(SCOPE, "comment", since))
+    assert len([r for r in sandbox.requests("jira") if "search" in r["path"]]) == searches + 3
+
+
 def test_lost_comment_reply_is_recovered_by_marker(sandbox: SandboxClient, jira: JiraConnector) -> None:
     issue = jira.create(SCOPE, "issue", Issue(title="Thread"), marker())
     for n in range(3):
