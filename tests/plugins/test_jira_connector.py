@@ -253,7 +253,9 @@ def test_comments_read_write_and_marker(sandbox: SandboxClient, jira: JiraConnec
     assert jira.get(SCOPE, "comment", created.id) is None
 
 
-def test_comment_listing_reuses_the_issue_search_just_made(sandbox: SandboxClient, jira: JiraConnector) -> None:
+def test_comment_listing_reuses_the_issue_search_just_made(
+    sandbox: SandboxClient, jira: JiraConnector,
+) -> None:
     issue = jira.create(SCOPE, "issue", Issue(title="Talk"), marker())
     first = jira.create(SCOPE, "comment", Comment(body="one", issue=issue.id), marker())
     since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
