@@ -39,8 +39,22 @@ class FlowSide(_Strict):
 
 
 class FlowFilter(_Strict):
+    """Which records a flow creates twins for. Records already linked keep syncing regardless,
+    and records left out can still be recognised as twins on a first run."""
+
     #: Only records carrying at least one of these labels take part.
     labels: list[str] = Field(default_factory=list)
+    #: Only records with all of these canonical fields set take part (e.g. ["customer"]).
+    present: list[str] = Field(default_factory=list)
+
+    @field_validator("present")
+    @classmethod
+    def _canonical(cls, names: list[str]) -> list[str]:
+        known = {name for model in RECORD_MODELS.values() for name in model.model_fields}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ValueError(f"not canonical field(s) {unknown}")
+        return names
 
 
 class ProgressNotes(_Strict):

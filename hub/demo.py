@@ -1,4 +1,5 @@
-"""``pmhub demo``: a two-way GitHub <-> Jira sync against the in-process sandbox, with no credentials.
+"""``pmhub demo``: GitHub <-> Jira both ways, and a CRM customer's requests becoming Jira work with
+progress written back to the customer, all against the in-process sandbox, with no credentials.
 
 The demo is a list of small steps run in order over one ``Demo`` object. A step may add connections
 and flows (before ``write_config``), run syncs, edit a tool through its real client library, or note
@@ -35,6 +36,9 @@ JIRA_EMAIL = "bot@acme.example"
 CONFIG_NAME = "pmhub-demo.toml"
 STATE_NAME = "pmhub-demo.db"
 TOKEN_NAME = "sandbox-token"
+ZOHO_CLIENT_ID = "1000.PMHUBDEMO"
+CUSTOMER = "Acme Corp"
+CUSTOMER_CASE = "Login page times out"
 
 
 class DemoFailed(PmhubError):
@@ -143,6 +147,23 @@ def connect_github_jira(demo: Demo) -> None:
     })
 
 
+def connect_crm(demo: Demo) -> None:
+    """Zoho CRM cases become Jira work; progress goes back to the customer's account as notes."""
+    token = {"file": TOKEN_NAME}
+    demo.connections["crm"] = {"plugin": "zoho_crm", "base_url": demo.base("zoho"),
+                               "client_id": ZOHO_CLIENT_ID, "client_secret": token, "refresh_token": token,
+                               # The SDK's metadata cache stays with the demo's other files.
+                               "data_dir": str(demo.workdir / "zoho")}
+    demo.flows.append({
+        "name": "customer-requests", "a": {"connection": "crm", "scope": "Cases"},
+        "b": {"connection": "jira", "scope": JIRA_PROJECT}, "records": ["issue"],
+        "direction": "both", "mapping": "zoho-jira", "conflict": "newest",
+        "match": ["marker", "link", "title"], "progress_notes": {"side": "a"},
+        # Only work for a customer becomes a CRM case; internal Jira issues stay out of the CRM.
+        "filter": {"present": ["customer"]},
+    })
+
+
 def write_config(demo: Demo) -> None:
     (demo.workdir / TOKEN_NAME).write_text(demo.token, encoding="utf-8")
     lines = ["# Written by `pmhub demo`: a working config against the sandbox it started.",
@@ -193,6 +214,24 @@ def edit_jira(demo: Demo) -> None:
     demo.echo(f"    Jira {key} moved to Done, with a comment")
 
 
+def finish_customer_work(demo: Demo) -> None:
+    """The team finishes the customer's case in Jira (its twin was created by the first sync)."""
+    jira = _jira(demo)
+    try:
+        found = jira.search_issues(f"project = {JIRA_PROJECT}", fields="summary", maxResults=False)
+        twin = next((i for i in found if i.fields.summary == CUSTOMER_CASE), None)
+        if twin is None:
+            raise DemoFailed(f"the CRM case {CUSTOMER_CASE!r} did not become a Jira issue")
+        done = next((t["id"] for t in jira.transitions(twin.key) if t["to"]["name"] == "Done"), None)
+        if done is None:
+            raise DemoFailed(f"the sandbox offers no transition of {twin.key} to Done")
+        jira.transition_issue(twin.key, done)
+    finally:
+        jira.close()
+    demo.facts["customer_case"] = twin.key
+    demo.echo(f"    Jira {twin.key} ({CUSTOMER_CASE!r}, from {CUSTOMER}'s CRM case) moved to Done")
+
+
 def second_sync(demo: Demo) -> None:
     demo.sync("second sync")
 
@@ -229,6 +268,53 @@ def check_edits(demo: Demo) -> None:
     demo.echo(f"    {len(demo.outcomes)} of 2 edits arrived on the other side")
 
 
+def check_customer(demo: Demo) -> None:
+    """The case is closed in the CRM and one progress note is on the customer's account."""
+    crm = _zoho(demo)
+    cases = crm.get(f"{demo.base('zoho')}/crm/v8/Cases", params={"fields": "Subject,Status"}, timeout=10)
+    case = next((c for c in cases.json().get("data", []) if c.get("Subject") == CUSTOMER_CASE), None)
+    if case is None or case.get("Status") != "Closed":
+        status = case.get("Status") if case else None
+        raise DemoFailed(f"the CRM case {CUSTOMER_CASE!r} was not closed (status {status})")
+    notes = _account_notes(demo, crm)
+    if len(notes) != 1:
+        raise DemoFailed(f"expected one progress note on {CUSTOMER}, found {len(notes)}")
+    first_line = (notes[0].get("Note_Content") or "").strip().splitlines()[0]
+    demo.outcomes.append(f"Jira {demo.facts.get('customer_case')} -> Done -> CRM case {CUSTOMER_CASE!r} "
+                         f"closed; note on {CUSTOMER}: \"{first_line}\"")
+    demo.echo(f"    case closed; {len(notes)} progress note on {CUSTOMER}")
+
+
+def rerun(demo: Demo) -> None:
+    """A run with nothing new writes nothing, and no second note."""
+    results = demo.sync("third sync")
+    writes = sum(s.created + s.updated for r in results for s in r.stats.values())
+    notes = _account_notes(demo, _zoho(demo))
+    if writes or len(notes) != 1:
+        raise DemoFailed(f"a run with nothing new wrote {writes} records and left {len(notes)} notes")
+    demo.outcomes.append("A third run with nothing new wrote nothing and added no note")
+
+
+def _zoho(demo: Demo) -> Any:
+    """A plain HTTP session on the CRM stand-in, authorised the way Zoho's OAuth works."""
+    import requests
+
+    session = requests.Session()
+    reply = session.post(f"{demo.base('zoho')}/oauth/v2/token", timeout=10, data={
+        "grant_type": "refresh_token", "refresh_token": demo.token, "client_id": ZOHO_CLIENT_ID,
+        "client_secret": demo.token})
+    session.headers["Authorization"] = f"Zoho-oauthtoken {reply.json()['access_token']}"
+    return session
+
+
+def _account_notes(demo: Demo, crm: Any) -> list[dict[str, Any]]:
+    accounts = crm.get(f"{demo.base('zoho')}/crm/v8/Accounts", params={"fields": "Account_Name"}, timeout=10)
+    account = next(a for a in accounts.json()["data"] if a["Account_Name"] == CUSTOMER)
+    reply = crm.get(f"{demo.base('zoho')}/crm/v8/Accounts/{account['id']}/Notes",
+                    params={"fields": "Note_Title,Note_Content"}, timeout=10)
+    return list(reply.json().get("data", [])) if reply.status_code == 200 else []
+
+
 def _github(demo: Demo) -> Any:
     """PyGithub as a user of the sandbox would set it up (no throttling, no hidden retries)."""
     from github import Auth, Github
@@ -246,12 +332,16 @@ def _jira(demo: Demo) -> Any:
 DEFAULT_STEPS: tuple[Step, ...] = (
     Step("Starting the sandbox (in this process, seeded with a customer project)", start_sandbox),
     Step("Connecting GitHub and Jira (flow portal-issues, mapping github-jira)", connect_github_jira),
+    Step("Connecting Zoho CRM cases to Jira (flow customer-requests, mapping zoho-jira)", connect_crm),
     Step("Writing the config", write_config),
-    Step("First sync: GitHub <-> Jira, both ways", first_sync),
+    Step("First sync: every flow, both ways", first_sync),
     Step("Editing GitHub: renaming an issue", edit_github),
     Step("Editing Jira: Done and a comment", edit_jira),
+    Step("Finishing a customer's request in Jira", finish_customer_work),
     Step("Second sync: only the edits travel", second_sync),
     Step("Checking both edits arrived", check_edits),
+    Step("Checking the customer side: case closed, one progress note", check_customer),
+    Step("Third sync: nothing new, nothing written", rerun),
 )
 
 

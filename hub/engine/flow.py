@@ -106,6 +106,9 @@ class Seen:
     synced: dict[str, Any] = field(default_factory=dict)
     snapshot: str = ""
     fp: str = ""
+    #: False for an unlinked record the flow's filter leaves out: no twin is created for it, but
+    #: a first run may still recognise it as the twin of a record on the other side.
+    eligible: bool = True
 
     @property
     def id(self) -> str:
@@ -281,8 +284,8 @@ class FlowRun:
                 stats.unchanged += 1  # an echo of our own write, or a change to unsynced fields
                 versions.append(link.with_side(side, version=remote.version))
                 continue
-            if link is None and not self._passes_filter(record_type, seen):
-                continue
+            if link is None:
+                seen.eligible = self._passes_filter(record_type, seen)
             out.append(seen)
         if versions and not self.dry_run:
             with self.store.transaction() as conn:
@@ -303,10 +306,14 @@ class FlowRun:
         return Seen(side, remote, link, values, synced, snapshot, fingerprint(snapshot))
 
     def _passes_filter(self, record_type: str, seen: Seen) -> bool:
-        wanted = self.flow.filter.labels if self.flow.filter else []
-        if not wanted or record_type != "issue":
+        rules = self.flow.filter
+        if rules is None:
             return True
-        return bool(set(wanted) & set(seen.values.get("labels") or []))
+        labels = set(seen.values.get("labels") or [])
+        if rules.labels and record_type == "issue" and not set(rules.labels) & labels:
+            return False
+        known = self._model_fields[record_type]
+        return all(seen.values.get(name) not in (None, "", []) for name in rules.present if name in known)
 
     # -- applying a page -------------------------------------------------------------------
     def _apply(self, side: str, record_type: str, page: list[Seen], pending_other: dict[str, Seen]) -> _Batch:
@@ -323,7 +330,7 @@ class FlowRun:
                         self._merge(seen, twin, record_type, batch)
                     elif self.flow.writes(other):
                         self._push(seen, record_type, batch)
-                elif self.flow.writes(other):
+                elif self.flow.writes(other) and seen.eligible:
                     creates.append(seen)
             except PermanentError as error:
                 self._park(batch, record_type, seen, str(error))
@@ -366,7 +373,7 @@ class FlowRun:
         merge = three_way(
             fields, a_now=a.synced, a_base=link.snapshot_on("a"), a_updated=a.remote.updated,
             b_now=b.synced, b_base=link.snapshot_on("b"), b_updated=b.remote.updated,
-            policy=self.flow.conflict)
+            policy=self.flow.conflict, blanks_yield=link.a_snapshot is None and link.b_snapshot is None)
         held = self._held.get(link.id, set())
         merge.to_a = {k: v for k, v in merge.to_a.items() if k not in held}
         merge.to_b = {k: v for k, v in merge.to_b.items() if k not in held}

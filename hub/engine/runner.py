@@ -45,7 +45,7 @@ class Hub:
             connector = self.host.connector(settings.plugin)(name, settings)
             bind = getattr(connector, "bind_state", None)
             if callable(bind):
-                bind(secrets=_SecretStorage(self.store, name), data_dir=data_dir())
+                bind(secrets=_SecretStorage(self.store, name), data_dir=data_dir(create=False))
             try:
                 connector.open()
             except AuthError as error:

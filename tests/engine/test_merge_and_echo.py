@@ -187,8 +187,8 @@ def test_records_matched_on_the_first_run_merge_by_policy_instead_of_one_overwri
     pair.sync()
     for store, ident in ((pair.a, a_id), (pair.b, b_id)):
         item = store.get("proj", "issue", ident)
-        # Differing fields follow the policy (a wins); a's unset priority counts as a value too.
-        assert (item.description, item.labels, item.priority) == ("from a", ["billing"], None)
+        # Two values differ: the policy decides (a wins). A blank is no value: b's priority fills it.
+        assert (item.description, item.labels, item.priority) == ("from a", ["billing"], Priority.HIGH)
     out = pair.sync()
     assert "left: 0 created, 0 updated" in out.output and "right: 0 created, 0 updated" in out.output
     out = pair.sync()

@@ -191,3 +191,24 @@ def test_a_side_with_nothing_to_list_still_gets_a_cursor(pair):
         assert store.cursor("main", "b", "comment") > dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
     finally:
         store.close()
+
+
+def test_filter_on_present_fields_creates_twins_only_for_customer_work_but_still_matches(make_pair):
+    pair = make_pair(records=["issue"], filter={"present": ["customer"]}, match=["marker", "link", "title"])
+    pair.a.put("proj", "issue", Issue(title="for a customer", customer="Acme"))
+    pair.b.put("proj", "issue", Issue(title="internal chore"))
+    b_shared = pair.b.put("proj", "issue", Issue(title="shared", labels=["x"]))
+    pair.a.put("proj", "issue", Issue(title="shared", customer="Acme"))
+    pair.sync()
+    # a's customer work reached b; b's internal chore did not become an a record...
+    assert sorted(t.title for _, t in pair.a.all("proj", "issue")) == ["for a customer", "shared"]
+    # ...and b's "shared", though left out by the filter, was recognised as the twin, not duplicated.
+    on_b = sorted(t.title for _, t in pair.b.all("proj", "issue"))
+    assert on_b == ["for a customer", "internal chore", "shared"]
+    assert pair.b.get("proj", "issue", b_shared).customer == "Acme"
+
+
+def test_filter_on_an_unknown_field_is_a_config_error(make_pair):
+    pair = make_pair(filter={"present": ["colour"]})
+    result = pair.cli("check", "--offline")
+    assert result.exit_code == 2 and "flows[0].filter.present" in result.output

@@ -14,7 +14,7 @@ from hub.cli import main
 
 
 def created_per_connection(output: str) -> dict[str, tuple[int, int]]:
-    found = re.findall(r"^\s+(gh|jira)\s+(\d+) created\s+(\d+) updated$", output, re.M)
+    found = re.findall(r"^\s+(gh|jira|crm)\s+(\d+) created\s+(\d+) updated$", output, re.M)
     return {name: (int(created), int(updated)) for name, created, updated in found}
 
 
@@ -27,14 +27,19 @@ def test_demo_syncs_both_ways_and_prints_a_summary_with_next_steps(tmp_path: Pat
     assert "First sync" in output and "Second sync" in output, "progress output per step"
     counts = created_per_connection(output)
     # The demo seed: 4 GitHub issues and 4 Jira issues without a twin (one pair matches by title),
-    # 3 comments each way, then the Jira comment crosses in the second sync.
-    assert counts["jira"][0] == 7 and counts["gh"][0] == 8, output
+    # 3 comments each way, then the Jira comment crosses in the second sync. Three of the CRM's
+    # cases become Jira issues (the fourth matches by title), and travel on to GitHub.
+    assert counts["jira"][0] == 7 + 3 and counts["gh"][0] == 8 + 3, output
+    assert counts["crm"][0] == 0, "internal Jira work does not become CRM cases"
     assert counts["jira"][1] >= 1 and counts["gh"][1] >= 1, "each edit updated the other side"
     calls = dict(re.findall(r"^\s+(github|jira)\s+(\d+)\s+\(", output, re.M))
     assert int(calls["github"]) > 0 and int(calls["jira"]) > 0, output
     assert re.search(r"GitHub #1 renamed -> Jira PORT-\d+ is now", output)
     assert re.search(r"Jira PORT-1 -> Done -> GitHub #\d+ closed as completed, with the comment "
                      r'"\*\*pmhub-bot\*\* \(via jira\): Deployed', output)
+    assert re.search(r"Jira PORT-\d+ -> Done -> CRM case 'Login page times out' closed; note on Acme Corp: "
+                     r'"\*\*1/3 done\*\* for Acme Corp\."', output)
+    assert "A third run with nothing new wrote nothing and added no note" in output
     assert f"State file: {keep.resolve() / 'pmhub-demo.db'}" in output
     assert (keep / "pmhub-demo.db").is_file() and (keep / "pmhub-demo.toml").is_file()
     assert "sandbox-token" not in (keep / "pmhub-demo.toml").read_text().replace(
