@@ -269,3 +269,37 @@ def _config_error(error: ValidationError, file: str, prefix: str = "") -> Config
         message += f" (and {more} more problem{'s' if more > 1 else ''})"
     # Pydantic may echo the input; secrets are resolved by now, so never include the input value.
     return ConfigError(message, file=file, key=".".join(parts))
+
+
+def render_config(*, state_url: str | None = None, connections: dict[str, dict[str, Any]],
+                  flows: list[dict[str, Any]], tables: dict[str, dict[str, Any]] | None = None,
+                  header: str = "") -> str:
+    """A config file's text from plain values (used by `pmhub demo` and by tests that write configs).
+
+    Secrets should be given as ``{"env": ...}`` / ``{"file": ...}`` tables, never as values.
+    """
+    lines = [f"# {line}" for line in header.splitlines()]
+    if state_url:
+        lines += ["[state]", f"url = {toml_value(state_url)}", ""]
+    for name, table in (tables or {}).items():
+        lines += [f"[{name}]", *(f"{k} = {toml_value(v)}" for k, v in table.items()), ""]
+    for name, table in connections.items():
+        lines += [f"[connections.{name}]", *(f"{k} = {toml_value(v)}" for k, v in table.items()), ""]
+    for flow in flows:
+        lines += ["[[flows]]", *(f"{k} = {toml_value(v)}" for k, v in flow.items()), ""]
+    return "\n".join(lines)
+
+
+def toml_value(value: Any) -> str:
+    """TOML for a config value: strings, numbers, booleans, arrays and inline tables."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"no TOML spelling for {type(value).__name__}")

@@ -165,19 +165,14 @@ def connect_crm(demo: Demo) -> None:
 
 
 def write_config(demo: Demo) -> None:
+    from hub.config import render_config
+
     (demo.workdir / TOKEN_NAME).write_text(demo.token, encoding="utf-8")
-    lines = ["# Written by `pmhub demo`: a working config against the sandbox it started.",
-             "[state]", f"url = {_toml(f'sqlite:///{demo.state_file}')}", ""]
-    for name, table in demo.connections.items():
-        lines.append(f"[connections.{name}]")
-        lines += [f"{key} = {_toml(value)}" for key, value in table.items()]
-        lines.append("")
-    for flow in demo.flows:
-        lines.append("[[flows]]")
-        lines += [f"{key} = {_toml(value)}" for key, value in flow.items()]
-        lines.append("")
     demo.config = demo.workdir / CONFIG_NAME
-    demo.config.write_text("\n".join(lines), encoding="utf-8")
+    demo.config.write_text(render_config(
+        header="Written by `pmhub demo`: a working config against the sandbox it started.",
+        state_url=f"sqlite:///{demo.state_file}", connections=demo.connections, flows=demo.flows,
+    ), encoding="utf-8")
     demo.echo(f"    {demo.config}")
 
 
@@ -400,17 +395,3 @@ def summary(demo: Demo, seconds: float) -> None:
     echo("  3. pmhub sync --dry-run   # prints what would be created and updated; writes nothing")
     echo("  4. pmhub sync             # then from cron, or `pmhub daemon` with a schedule")
     echo("  Try things first against `pmhub sandbox` (the stand-ins this demo used, on a fixed port).")
-
-
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"no TOML spelling for {type(value).__name__}")

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from hub.cli import main
+from hub.config import render_config
 from hub.testing.reference import ReferenceStore
 
 POSTGRES_URL = os.environ.get("PMHUB_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -56,37 +57,12 @@ def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
-def toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(value)
-
-
 def write_config(path: Path, *, state_url: str | None, connections: dict[str, dict[str, Any]],
                  flows: list[dict[str, Any]], retry: dict[str, Any] | None = None) -> Path:
-    lines = []
-    if state_url:
-        lines += ["[state]", f"url = {toml_value(state_url)}", ""]
     # Tests keep the real retry policy but with short waits.
     retry = {"initial_delay": 0.01, "max_delay": 0.1, **(retry or {})}
-    lines += ["[retry]", *(f"{k} = {toml_value(v)}" for k, v in retry.items()), ""]
-    for name, table in connections.items():
-        lines.append(f"[connections.{name}]")
-        lines += [f"{k} = {toml_value(v)}" for k, v in table.items()]
-        lines.append("")
-    for flow in flows:
-        lines.append("[[flows]]")
-        lines += [f"{k} = {toml_value(v)}" for k, v in flow.items()]
-        lines.append("")
-    path.write_text("\n".join(lines), encoding="utf-8")
+    path.write_text(render_config(state_url=state_url, connections=connections, flows=flows,
+                                  tables={"retry": retry}), encoding="utf-8")
     return path
 
 
