@@ -93,3 +93,20 @@ def error_for_status(
     if status in (401, 403):
         return AuthError(message, status=status)
     return PermanentError(message, status=status)
+
+
+#: What a connector raises when a tool's payload does not fit the canonical model (pydantic's
+#: ValidationError is a ValueError; a missing key or a wrong type shows up as the others).
+DATA_ERRORS = (ValueError, TypeError, KeyError)
+
+
+def unreadable(connection: str, error: Exception) -> PermanentError:
+    """A clear, secret-free message for a payload the connector could not read."""
+    details = getattr(error, "errors", None)
+    if callable(details):
+        parts = [f"{'.'.join(str(p) for p in e.get('loc', ())) or 'record'}: {e.get('msg')}"
+                 for e in details()]
+        text = "; ".join(parts[:5]) + (f" (and {len(parts) - 5} more)" if len(parts) > 5 else "")
+    else:
+        text = f"{type(error).__name__}: {error}"
+    return PermanentError(f"{connection}: the tool sent data pmhub cannot read ({text})")

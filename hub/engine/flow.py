@@ -24,7 +24,7 @@ from hub.connector import Capability, Connector, Remote, chunks
 from hub.engine.merge import changed_fields, three_way
 from hub.engine.records import attribute, fingerprint, marker_for, snapshot_json, strip_attribution, urls_in
 from hub.engine.retry import Retrier
-from hub.errors import AuthError, BudgetExhausted, PermanentError, TransientError
+from hub.errors import DATA_ERRORS, AuthError, BudgetExhausted, PermanentError, TransientError, unreadable
 from hub.mapping import Mapping_
 from hub.model import RECORD_MODELS, Person
 from hub.state.store import Link, StateStore
@@ -256,6 +256,9 @@ class FlowRun:
             except TransientError as error:
                 ctx.retrier.pause(error, attempt)
                 attempt += 1
+            except DATA_ERRORS as error:
+                # The listing cannot go past a record it cannot read; the cursor stays before it.
+                raise unreadable(f"{ctx.connection} ({record_type}s)", error) from None
         if self.progress and len(yielded) % 100:
             self.progress(self.flow.name, side, record_type, len(yielded) % 100)
 

@@ -18,7 +18,7 @@ from typing import TypeVar
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from hub.connector import Connector, Remote
-from hub.errors import BudgetExhausted, TransientError
+from hub.errors import DATA_ERRORS, BudgetExhausted, TransientError, unreadable
 
 T = TypeVar("T")
 
@@ -50,7 +50,10 @@ class Retrier:
         for attempt in self._retrying():
             with attempt:
                 self._respect_rate_limit()
-                return fn(*args)
+                try:
+                    return fn(*args)
+                except DATA_ERRORS as error:
+                    raise unreadable(self.connector.name, error) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def create(self, scope: str, record_type: str, item: object, marker: str, *,
@@ -68,7 +71,10 @@ class Retrier:
                     if found is not None:
                         return found
                 uncertain = True
-                return self.connector.create(scope, record_type, item, marker)  # type: ignore[arg-type]
+                try:
+                    return self.connector.create(scope, record_type, item, marker)  # type: ignore[arg-type]
+                except DATA_ERRORS as error:
+                    raise unreadable(self.connector.name, error) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _retrying(self) -> Retrying:

@@ -212,3 +212,29 @@ def test_filter_on_an_unknown_field_is_a_config_error(make_pair):
     pair = make_pair(filter={"present": ["colour"]})
     result = pair.cli("check", "--offline")
     assert result.exit_code == 2 and "flows[0].filter.present" in result.output
+
+
+def test_a_malformed_record_from_the_tool_is_a_clear_error_and_loses_nothing(pair):
+    import sqlite3
+
+    good = pair.a.put("proj", "issue", Issue(title="fine"))
+    pair.sync()
+    bad = pair.a.put("proj", "issue", Issue(title="will be mangled"))
+    # The tool hands back something that is not an issue at all (no title, a stray field).
+    path = pair.paths["a"]
+    db = sqlite3.connect(f"file:{path[len('memory:'):]}?mode=memory&cache=shared", uri=True)
+    db.execute("UPDATE records SET data = ? WHERE seq = ?", ('{"colour": "red"}', int(bad)))
+    db.commit()
+    out = pair.sync(expect=1)
+    assert "Traceback" not in out.output
+    assert "left (issues): the tool sent data pmhub cannot read (" in out.output
+    assert "title: Field required" in out.output
+    assert [t.title for _, t in pair.b.all("proj", "issue")] == ["fine"]
+    # The tool is fixed: the record reads again, and nothing edited meanwhile is lost.
+    pair.a.edit("proj", "issue", good, title="fine, edited")
+    db.execute("UPDATE records SET data = ?, updated = (SELECT max(updated) FROM records) + 1 WHERE seq = ?",
+               (Issue(title="repaired").model_dump_json(), int(bad)))
+    db.commit()
+    db.close()
+    pair.sync()
+    assert sorted(t.title for _, t in pair.b.all("proj", "issue")) == ["fine, edited", "repaired"]
