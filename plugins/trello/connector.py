@@ -294,9 +294,13 @@ class TrelloConnector(Connector):
                       url=item.url, marker=marker)
 
     def _cards(self, board: str) -> list[dict[str, Any]]:
-        # One request for the whole board, archived cards included: closing a card is a change
-        # pmhub must see, and Trello has no "updated since" filter on cards.
-        return self._call("GET", f"/boards/{board}/cards/all")
+        # One request for the whole board, archived cards and lists included: closing a card is a
+        # change pmhub must see, and Trello has no "updated since" filter on cards. Asking for the
+        # lists with their cards nested (a documented form) also refreshes the list names that
+        # statuses are read from, so a listing never needs a second request for them.
+        lists = self._call("GET", f"/boards/{board}/lists", filter="all", cards="all")
+        self._lists[board] = {item["id"]: {k: v for k, v in item.items() if k != "cards"} for item in lists}
+        return [card for item in lists for card in item.get("cards") or []]
 
     def _actions(self, board: str, kinds: str, since: dt.datetime | None) -> Iterator[dict[str, Any]]:
         """Board actions of ``kinds`` newer than ``since``, newest first, following ``before`` pages."""

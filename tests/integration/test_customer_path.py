@@ -346,7 +346,7 @@ def test_zoho_rate_limit_and_expired_token_do_not_stop_the_run(path: CustomerPat
 LISTINGS = {
     "zoho": {("GET", "/crm/v8/Cases"): "cases", ("GET", "/crm/v8/Cases/deleted"): "case deletions"},
     "jira": {("GET", "/rest/api/2/search/jql"): "issues and comments"},
-    "trello": {("GET", "/cards/all"): "cards", ("GET", "/actions"): "card and comment actions"},
+    "trello": {("GET", "/lists"): "cards", ("GET", "/actions"): "card and comment actions"},
 }
 
 
@@ -372,7 +372,8 @@ def test_a_no_op_run_writes_nothing_and_lists_each_side_once(path: CustomerPath)
     assert counts["zoho cases"] == 1 and counts["zoho case deletions"] == 1
     # Jira serves two flows (cases, board) and in the board flow two record kinds (issue, comment).
     assert counts["jira issues and comments"] == 3
-    # Trello: the board's cards once; its actions once for deleted cards and once for comments.
+    # Trello: the board's cards once (with their lists, so no separate look-up of list names);
+    # its actions once for deleted cards and once for comments.
     assert counts["trello cards"] == 1 and counts["trello card and comment actions"] == 2
     # Whatever else a run asks is per connection (session set-up), never per record.
     per_record = [r for r in log if not _listing(r) and _looks_per_record(r)]

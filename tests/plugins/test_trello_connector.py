@@ -166,7 +166,7 @@ def test_a_quiet_board_costs_two_requests(trello: TrelloHttp, board: dict[str, s
     before = connector.calls.total
     assert listed(connector, board["id"], future) == {}
     paths = [r["path"] for r in sandbox.requests("trello")]
-    assert paths == [f"/1/boards/{board['id']}/cards/all", f"/1/boards/{board['id']}/actions"]
+    assert paths == [f"/1/boards/{board['id']}/lists", f"/1/boards/{board['id']}/actions"]
     assert connector.calls.total - before == 2
 
 
@@ -311,21 +311,21 @@ def test_errors_are_classified(trello: TrelloHttp, board: dict[str, str], connec
     with pytest.raises(PermanentError):
         connector.update(board["id"], "issue", card["id"], Issue(title="x"), frozenset({"title"}))
 
-    sandbox.fault("trello", method="GET", path="/cards/all$", status=429)
+    sandbox.fault("trello", method="GET", path="/lists$", status=429)
     with pytest.raises(TransientError) as limited:
         list(connector.list_changed(board["id"], "issue", None))
     assert limited.value.status == 429 and limited.value.retry_after == 10.0
-    sandbox.fault("trello", method="GET", path="/cards/all$", status=503)
+    sandbox.fault("trello", method="GET", path="/lists$", status=503)
     with pytest.raises(TransientError):
         list(connector.list_changed(board["id"], "issue", None))
-    sandbox.fault("trello", method="GET", path="/cards/all$", drop=True)
+    sandbox.fault("trello", method="GET", path="/lists$", drop=True)
     with pytest.raises(TransientError):
         list(connector.list_changed(board["id"], "issue", None))
 
 
 def test_timeout_is_transient(board: dict[str, str], sandbox: SandboxClient) -> None:
     slow = make_connector(sandbox.base("trello"), timeout=0.2)
-    sandbox.fault("trello", method="GET", path="/cards/all$", delay=1.0)
+    sandbox.fault("trello", method="GET", path="/lists$", delay=1.0)
     with pytest.raises(TransientError, match="did not answer"):
         list(slow.list_changed(board["id"], "issue", None))
 
@@ -353,7 +353,7 @@ def test_registered_as_a_plugin() -> None:
 
 # -- the contract kit ----------------------------------------------------------------------------
 _FAULT_PATHS = {
-    "list": ("GET", r"^/1/boards/[^/]+/cards"),
+    "list": ("GET", r"^/1/boards/[^/]+/lists$"),
     "get": ("GET", r"^/1/cards/[0-9a-f]{24}$"),
     "create": ("POST", r"^/1/cards$"),
     "update": ("PUT", r"^/1/cards/[0-9a-f]{24}$"),
@@ -361,7 +361,7 @@ _FAULT_PATHS = {
 
 
 class TestTrelloContract(ConnectorContract):
-    page_size = 5  # cards/all is one unpaged request; a few cards are enough
+    page_size = 5  # the board's lists with their cards: one unpaged request; a few cards are enough
     connector_class = TrelloConnector
 
     @pytest.fixture
