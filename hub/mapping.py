@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from hub.errors import ConfigError
-from hub.model import RECORD_MODELS, Kind, Person, Priority, StatusCategory
+from hub.model import RECORD_MODELS, Kind, Priority, StatusCategory
 
 Direction = Literal["in", "out"]
 #: ``transform(values, params, direction) -> values`` on the synced fields plus ``raw``.
@@ -269,8 +269,3 @@ def _parse_people(entries: Any, file: str) -> list[PersonEntry]:
         out.append(PersonEntry(email=entry.get("email"), display_name=entry.get("name"),
                                handles={s: entry[s] for s in ("a", "b") if s in entry}))
     return out
-
-
-def person_for_side(person: Person, side: str) -> str | None:
-    """The handle of ``person`` on a flow side, once the mapping has filled handles by side."""
-    return person.handles.get(side)

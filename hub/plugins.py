@@ -5,13 +5,12 @@ There is no global manager: callers build one with ``build_plugin_manager()`` an
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
 
@@ -123,8 +122,3 @@ def _add_connector(host: PluginHost, cls: type[Connector]) -> None:
         )
     host.connectors[cls.plugin] = cls
     host.connector_origin[cls.plugin] = origin
-
-
-def import_lazily(module: str) -> Any:
-    """Import a client library on first use, so ``pmhub --help`` never pays for it."""
-    return importlib.import_module(module)

@@ -38,7 +38,6 @@ def test_cursors_intents_parked_and_secrets(state_url):
     store.add_intents("f", "issue", "b", [("a1", "pmhub-1"), ("a2", "pmhub-2")])
     store.add_intents("f", "issue", "b", [("a1", "pmhub-1")])  # re-adding is harmless
     assert store.intents_for("f", "issue", "b", ["a1", "a2", "a3"]) == {"a1": "pmhub-1", "a2": "pmhub-2"}
-    assert store.intent_sources_by_marker("f", "issue", "b", ["pmhub-2"]) == {"pmhub-2": "a2"}
     with store.transaction() as conn:
         store.drop_intents(conn, "f", "issue", "b", ["a1"])
         store.park(conn, "f", "issue", "a", "a9", "422: bad")

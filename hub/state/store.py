@@ -212,10 +212,6 @@ class StateStore:
         if updated.rowcount == 0:
             conn.execute(insert(cursors).values(**key, value=value.isoformat(), updated_at=utcnow()))
 
-    def reset_cursors(self, flow: str) -> None:
-        with self.transaction() as c:
-            c.execute(delete(cursors).where(cursors.c.flow == flow))
-
     # -- intents ---------------------------------------------------------------------------
     def intents_for(self, flow: str, record_type: str, target_side: str,
                     source_ids: Sequence[str], conn: Connection | None = None) -> dict[str, str]:
@@ -227,18 +223,6 @@ class StateStore:
                     intents.c.flow == flow, intents.c.record_type == record_type,
                     intents.c.target_side == target_side, intents.c.source_id.in_(chunk)))
                 out.update({r.source_id: r.marker for r in rows})
-        return out
-
-    def intent_sources_by_marker(self, flow: str, record_type: str, target_side: str,
-                                 markers: Sequence[str]) -> dict[str, str]:
-        """marker -> source id, for adopting records whose create reply was lost."""
-        out: dict[str, str] = {}
-        with self.engine.connect() as c:
-            for chunk in _chunks(list(markers), 500):
-                rows = c.execute(select(intents.c.source_id, intents.c.marker).where(
-                    intents.c.flow == flow, intents.c.record_type == record_type,
-                    intents.c.target_side == target_side, intents.c.marker.in_(chunk)))
-                out.update({r.marker: r.source_id for r in rows})
         return out
 
     def add_intents(self, flow: str, record_type: str, target_side: str,
