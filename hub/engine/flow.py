@@ -211,17 +211,23 @@ class FlowRun:
                     pending_b[seen.id] = seen
 
         a_cursor = _CursorTracker(self.store.cursor(self.flow.name, "a", record_type), floor)
+        unlinked_a: dict[str, Seen] = {}
         if self.flow.reads("a"):
             sorted_a = self.sides["a"].connector.sorted_by_updated
             for page in chunks(self._list("a", record_type), PAGE):
                 a_cursor.saw(page)
-                seen = self._classify("a", record_type, page) if self.flow.reads("a") else []
+                seen = self._classify("a", record_type, page)
                 batch = self._apply("a", record_type, seen, pending_b)
                 a_cursor.failed(seen, self._failed_ids.get(record_type, set()))
                 self._commit(batch, record_type, "a", a_cursor.value(complete=False) if sorted_a else None)
+        elif self._first_run("a", record_type):
+            # A b->a flow's first run looks at a too, only so that records already there are
+            # recognised as twins of b's instead of being created again.
+            for page in chunks(self._list("a", record_type), PAGE):
+                unlinked_a.update((s.id, s) for s in self._classify("a", record_type, page) if s.link is None)
         if self.flow.reads("b"):
             for page in chunks(list(pending_b.values()), PAGE):
-                batch = self._apply("b", record_type, page, {})
+                batch = self._apply("b", record_type, page, unlinked_a)
                 b_cursor.failed(page, self._failed_ids.get(record_type, set()))
                 self._commit(batch, record_type, None, None)
         with self._transaction() as conn:

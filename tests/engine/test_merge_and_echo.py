@@ -194,3 +194,14 @@ def test_records_matched_on_the_first_run_merge_by_policy_instead_of_one_overwri
     out = pair.sync()
     assert "left: 0 created, 0 updated" in out.output and "right: 0 created, 0 updated" in out.output
     assert pair.a.get("proj", "issue", a_id).description == "from a"
+
+
+def test_a_one_way_b_to_a_flow_also_matches_existing_records_on_its_first_run(make_pair):
+    pair = make_pair(direction="b->a", match=["marker", "link", "title"], records=["issue"])
+    pair.a.put("proj", "issue", Issue(title="in both"))
+    pair.b.put("proj", "issue", Issue(title="in both"))
+    pair.b.put("proj", "issue", Issue(title="only in b"))
+    pair.sync()
+    assert sorted(t.title for _, t in pair.a.all("proj", "issue")) == ["in both", "only in b"]
+    pair.sync()
+    assert pair.a.count("proj", "issue") == 2 and pair.b.count("proj", "issue") == 2
