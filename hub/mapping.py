@@ -100,7 +100,7 @@ class Mapping_:
                 elif raw[name] in {e.value for e in enum}:  # type: ignore[attr-defined]
                     values[name] = raw[name]
         if self.people:
-            self._people(values, side, "in")
+            self._people(values)
         return values
 
     def outbound(self, record_type: str, side: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -124,19 +124,20 @@ class Mapping_:
             for _name, transform, params in rules.transforms:
                 values = transform(values, params, "out")
         if self.people:
-            self._people(values, side, "out")
+            self._people(values)
         return values
 
-    def _people(self, values: dict[str, Any], side: str, direction: Direction) -> None:
+    def _people(self, values: dict[str, Any]) -> None:
+        """Complete each person from the people table (either way: entries carry both handles)."""
         for key in ("assignees", "reporter", "author", "owner"):
             if key not in values or not values[key]:
                 continue
             many = isinstance(values[key], list)
             people = values[key] if many else [values[key]]
-            mapped = [self._person(p, side, direction) for p in people]
+            mapped = [self._person(p) for p in people]
             values[key] = mapped if many else mapped[0]
 
-    def _person(self, person: dict[str, Any], side: str, direction: Direction) -> dict[str, Any]:
+    def _person(self, person: dict[str, Any]) -> dict[str, Any]:
         handles = person.get("handles") or {}
         for entry in self.people:
             same = (person.get("email") and person.get("email") == entry.email) or any(

@@ -186,7 +186,7 @@ class FlowRun:
                            and r["side"] == side]
                     remotes = []
                     for source_id in ids:
-                        remote = self._read(side, "get", record_type, source_id)
+                        remote = self._read(side, record_type, source_id)
                         remotes.append(remote or Remote(id=source_id, updated=None, item=None,
                                                         deleted=True))
                     for page in chunks(remotes, PAGE):
@@ -720,7 +720,7 @@ class FlowRun:
 
         return nullcontext(None) if self.dry_run else self.store.transaction()
 
-    def _read(self, side: str, op: str, record_type: str, external_id: str) -> Remote | None:
+    def _read(self, side: str, record_type: str, external_id: str) -> Remote | None:
         ctx = self.sides[side]
         try:
             return ctx.retrier.call(ctx.connector.get, ctx.scope, record_type, external_id)
