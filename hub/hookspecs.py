@@ -15,6 +15,8 @@ import pluggy
 from hub import PROJECT_NAME
 
 if TYPE_CHECKING:
+    import click
+
     from hub.connector import Connector
     from hub.mapping import Transform
     from hub.sandbox.service import SandboxService
@@ -53,4 +55,14 @@ def register_sandbox_services(register: Callable[[SandboxService], None]) -> Non
     """Contribute stateful stand-ins of a tool's API for ``pmhub sandbox``, the tests and the demo.
 
     Each service is mounted under ``/<service.name>`` on the shared sandbox port.
+    """
+
+
+# -- command line ----------------------------------------------------------------------------
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add commands to the ``pmhub`` command line: ``cli.add_command(command)`` or ``@cli.command()``.
+
+    Called once when ``pmhub`` starts, after the built-in commands are added. A command a plugin
+    adds must not clash with a built-in name; pmhub reports the clash and keeps its own command.
     """
