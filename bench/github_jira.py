@@ -37,7 +37,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pmhub_plugins.github.sandbox import GitHubSandbox
-from pmhub_plugins.github.sandbox_model import Issue, Repo
+from pmhub_plugins.github.sandbox.state import Issue, Repo
 from pmhub_plugins.jira.sandbox import JiraSandbox
 
 from hub.engine.runner import open_hub, sync

@@ -17,7 +17,7 @@ import time
 import requests
 from github import Auth, Github
 from pmhub_plugins.github.sandbox import GitHubSandbox
-from pmhub_plugins.github.sandbox_model import Issue, Repo
+from pmhub_plugins.github.sandbox.state import Issue, Repo
 
 from hub.sandbox.server import SandboxApp, SandboxServer
 

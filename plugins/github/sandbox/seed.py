@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from pmhub_plugins.github.sandbox_model import Comment, Issue, Label, Milestone, Repo
+from pmhub_plugins.github.sandbox.state import Comment, Issue, Label, Milestone, Repo
 
 if TYPE_CHECKING:
-    from pmhub_plugins.github.sandbox_core import GitHubSandboxBase
+    from pmhub_plugins.github.sandbox.base import GitHubSandboxBase
 
 LABELS = (
     ("bug", "d73a4a", "Something isn't working"),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pmhub_plugins.jira import adf, seed
-from pmhub_plugins.jira.sandbox_model import (
+from pmhub_plugins.jira import adf
+from pmhub_plugins.jira.sandbox import seed
+from pmhub_plugins.jira.sandbox.state import (
     ALL_FIELDS,
     ISSUE_EXPANDABLE,
     CommentRecord,
@@ -21,7 +22,7 @@ from pmhub_plugins.jira.sandbox_model import (
 from hub.sandbox.service import Call
 
 if TYPE_CHECKING:
-    from pmhub_plugins.jira.sandbox import JiraSandbox
+    from pmhub_plugins.jira.sandbox.routes import JiraSandbox
 
 
 class JiraViews:

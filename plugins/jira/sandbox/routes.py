@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pmhub_plugins.jira import adf, jql, seed
-from pmhub_plugins.jira.sandbox_model import (
+from pmhub_plugins.jira import adf
+from pmhub_plugins.jira.sandbox import jql, seed
+from pmhub_plugins.jira.sandbox.state import (
     MISSING,
     SETTABLE,
     CommentRecord,
@@ -32,7 +33,7 @@ from pmhub_plugins.jira.sandbox_model import (
     status_def,
     update_sets,
 )
-from pmhub_plugins.jira.sandbox_views import JiraViews
+from pmhub_plugins.jira.sandbox.views import JiraViews
 from werkzeug.wrappers import Request, Response
 
 from hub.sandbox.service import Call, SandboxService, json_response, route

@@ -1,6 +1,6 @@
 """The records of the Zoho CRM stand-in: storage, validation against the field metadata, writes.
 
-``ZohoCrmSandbox`` (``sandbox.py``) speaks HTTP; this module decides what a write does to the data
+``ZohoCrmSandbox`` (``routes``) speaks HTTP; this module decides what a write does to the data
 and what Zoho would say about each record (its per-record ``SUCCESS`` / error entries).
 """
 

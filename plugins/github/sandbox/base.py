@@ -1,6 +1,6 @@
 """Plumbing of the GitHub stand-in: state, clock, rate-limit headers, ETags, errors, pagination.
 
-The routes live in ``sandbox.py``; this module holds what every route shares.
+The routes live in ``routes`` and ``labels``; this module holds what every route shares.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar, NoReturn
 from urllib.parse import urlencode, urlsplit
 
-from pmhub_plugins.github.sandbox_model import Issue, Render, Repo, User
+from pmhub_plugins.github.sandbox.state import Issue, Render, Repo, User
 from werkzeug.wrappers import Request, Response
 
 from hub.sandbox.service import BadPayload, Call, SandboxService, json_response
@@ -58,7 +58,7 @@ class GitHubSandboxBase(SandboxService):
         # Accounts are not data a sync moves, so every seed has the organisation the docs use.
         self.add_org(ORG)
         if seed == "demo":
-            from pmhub_plugins.github.sandbox_seed import load_demo
+            from pmhub_plugins.github.sandbox.seed import load_demo
 
             load_demo(self)
 

@@ -27,7 +27,7 @@ from werkzeug.wrappers import Request, Response
 
 from hub.sandbox.service import BadPayload, Call, SandboxService, json_response, route
 
-from .sandbox_state import (
+from .state import (
     DEFAULT_LABEL_COLORS,
     DEFAULT_LISTS,
     ID_RE,

@@ -1,9 +1,9 @@
 """A stateful stand-in of GitHub's REST API (issues, comments, labels, milestones, assignees, repos).
 
 Mounted under ``/github``: point PyGithub at it with ``base_url="http://127.0.0.1:8400/github"``.
-Plumbing (clock, ETags, rate-limit headers, errors, pagination) is in ``sandbox_core``; label and
-milestone routes in ``sandbox_labels``; the JSON shapes in ``sandbox_model``; the demo data in
-``sandbox_seed``.
+Plumbing (clock, ETags, rate-limit headers, errors, pagination) is in ``base``; label and
+milestone routes in ``labels``; the JSON shapes in ``state``; the demo data in
+``seed``.
 
 Sandbox-only additions, which GitHub's REST API does not have: ``DELETE /repos/{o}/{r}/issues/{n}``
 deletes an issue (GitHub deletes issues only through its web UI and GraphQL), so that the 410 a
@@ -17,13 +17,13 @@ import dataclasses
 import re
 from typing import Any
 
-from pmhub_plugins.github.sandbox_core import (
+from pmhub_plugins.github.sandbox.base import (
     VIEWER,
     opt_str,
     parse_time,
 )
-from pmhub_plugins.github.sandbox_labels import LabelRoutes
-from pmhub_plugins.github.sandbox_model import Comment, Issue, Repo
+from pmhub_plugins.github.sandbox.labels import LabelRoutes
+from pmhub_plugins.github.sandbox.state import Comment, Issue, Repo
 from werkzeug.wrappers import Response
 
 from hub.sandbox.service import BadPayload, Call, json_response, route

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from pmhub_plugins.jira import seed
+from pmhub_plugins.jira.sandbox import seed
 
 from hub.sandbox.service import BadPayload, Call
 

@@ -32,7 +32,7 @@ from werkzeug.wrappers import Request, Response
 from hub.sandbox.service import Call, SandboxService, json_response, route
 
 from . import coql, metadata
-from .sandbox_store import CrmStore, parse_time, record_error, stamp
+from .state import CrmStore, parse_time, record_error, stamp
 
 MAX_PER_PAGE = 200
 #: Records reachable with ``page``; beyond it Zoho insists on ``page_token``.

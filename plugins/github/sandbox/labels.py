@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pmhub_plugins.github.sandbox_core import VIEWER, GitHubSandboxBase, opt_str, parse_time
-from pmhub_plugins.github.sandbox_model import Label, Milestone, Repo
+from pmhub_plugins.github.sandbox.base import VIEWER, GitHubSandboxBase, opt_str, parse_time
+from pmhub_plugins.github.sandbox.state import Label, Milestone, Repo
 from werkzeug.wrappers import Response
 
 from hub.sandbox.service import BadPayload, Call, json_response, route

@@ -1,0 +1,10 @@
+"""The GitHub stand-in served by ``pmhub sandbox``, apart from the connector.
+
+``routes`` (repositories, issues, comments) and ``labels`` (labels, milestones) answer requests;
+``base`` holds the plumbing every route shares (clock, ETags, rate limit, errors, pagination);
+``state`` the records and their JSON; ``seed`` the "demo" data.
+"""
+
+from pmhub_plugins.github.sandbox.routes import GitHubSandbox
+
+__all__ = ["GitHubSandbox"]
