@@ -60,7 +60,9 @@ def daemon(once: bool, config_path: str | None) -> None:
     from hub.scheduling import Scheduler
 
     with open_hub(config_path) as hub:
-        Scheduler(hub, echo=click.echo).run(once=once)
+        ok = Scheduler(hub, echo=click.echo).run(once=once)
+    if not ok:
+        sys.exit(EXIT_ATTENTION)
 
 
 def report(results: list[FlowResult], *, dry_run: bool) -> int:
