@@ -40,6 +40,58 @@ VALUE_FIELDS: dict[str, type] = {"status": StatusCategory, "priority": Priority,
 
 
 @dataclass(frozen=True)
+class TransformParams:
+    """The parameters a transform takes, so a mapping that misnames or mistypes one is refused when
+    it is loaded rather than misbehaving during a sync. ``others``: the type of any further key
+    (for transforms that take a table, e.g. label -> value); None means no further keys."""
+
+    required: Mapping[str, type] = field(default_factory=dict)
+    optional: Mapping[str, type] = field(default_factory=dict)
+    others: type | None = None
+
+    def problem(self, params: Mapping[str, Any]) -> tuple[str, str | None] | None:
+        """(what is wrong, the offending key) or None when the parameters are fine."""
+        for name in self.required:
+            if name not in params:
+                return f"needs {name} = ... ({self.describe()})", None
+        for name, value in params.items():
+            expected = self.required.get(name) or self.optional.get(name) or self.others
+            if expected is None:
+                return f"unknown parameter ({self.describe()})", name
+            if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
+                return f"must be a {_TYPE_NAMES.get(expected, expected.__name__)}", name
+        return None
+
+    def describe(self) -> str:
+        names = [*self.required, *(f"{n} (optional)" for n in self.optional)]
+        table = ", and a table of values" if self.others else ""
+        return "parameters: " + (", ".join(names) or "none") + table
+
+
+_TYPE_NAMES = {str: "string", int: "whole number", float: "number", bool: "boolean"}
+
+
+def declare_params(rules: TransformParams) -> Callable[[Transform], Transform]:
+    """Attach the parameters a transform takes (checked when a mapping names it)::
+
+        @declare_params(TransformParams(required={"prefix": str}))
+        def label_prefix(values, params, direction): ...
+    """
+
+    def attach(fn: Transform) -> Transform:
+        fn.pmhub_params = rules  # type: ignore[attr-defined]
+        return fn
+
+    return attach
+
+
+def declared_params(fn: Transform) -> TransformParams | None:
+    """What ``declare_params`` attached; None for a transform that declares nothing (not checked)."""
+    rules = getattr(fn, "pmhub_params", None)
+    return rules if isinstance(rules, TransformParams) else None
+
+
+@dataclass(frozen=True)
 class SideMapping:
     values_in: dict[str, dict[str, str]] = field(default_factory=dict)
     values_out: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -202,7 +254,10 @@ def _parse_record(record_type: str, table: Any, file: str,
     if not isinstance(table, dict):
         raise ConfigError("must be a table", file=file, key=record_type)
     known = RECORD_MODELS[record_type].SYNC_FIELDS
-    fields = tuple(table.get("fields", known))
+    listed = table.get("fields", list(known))
+    if not isinstance(listed, list) or not all(isinstance(f, str) for f in listed):
+        raise ConfigError("must be an array of field names", file=file, key=f"{record_type}.fields")
+    fields = tuple(listed)
     bad = [f for f in fields if f not in known]
     if bad:
         raise ConfigError(f"not canonical {record_type} field(s) {bad}; known: {list(known)}",
@@ -226,16 +281,10 @@ def _parse_side(table: Any, where: str, file: str, transforms: Mapping[str, Tran
     for key, value in table.items():
         here = f"{where}.{key}"
         if key == "transforms":
-            for target, spec in value.items():
-                if not isinstance(spec, dict) or "transform" not in spec:
-                    raise ConfigError("needs transform = \"name\"", file=file, key=f"{here}.{target}")
-                fn = transforms.get(spec["transform"])
-                if fn is None:
-                    raise ConfigError(f"unknown transform {spec['transform']!r} (registered: "
-                                      f"{', '.join(sorted(transforms)) or 'none'})",
-                                      file=file, key=f"{here}.{target}.transform")
-                params = {k: v for k, v in spec.items() if k != "transform"}
-                chain.append((target, fn, {"field": target, **params}))
+            if not isinstance(value, dict):
+                raise ConfigError("must be a table of transforms", file=file, key=here)
+            chain += [_parse_transform(target, spec, f"{here}.{target}", file, transforms)
+                      for target, spec in value.items()]
             continue
         name, out = (key[: -len("_out")], True) if key.endswith("_out") else (key, False)
         enum = VALUE_FIELDS.get(name)
@@ -246,6 +295,9 @@ def _parse_side(table: Any, where: str, file: str, transforms: Mapping[str, Tran
             raise ConfigError("must be a table of values", file=file, key=here)
         allowed = {e.value for e in enum}  # type: ignore[attr-defined]
         for raw, canonical in value.items():
+            if not isinstance(canonical, str):
+                raise ConfigError(f"must be a string (the {'tool' if out else 'canonical'} word)",
+                                  file=file, key=f"{here}.{raw}")
             checked = raw if out else canonical
             if checked not in allowed:
                 raise ConfigError(f"{checked!r} is not a canonical {name}; one of {sorted(allowed)}",
@@ -254,6 +306,25 @@ def _parse_side(table: Any, where: str, file: str, transforms: Mapping[str, Tran
     for name, table_in in values_in.items():
         values_out[name] = {**_invert(table_in), **values_out.get(name, {})}
     return SideMapping(values_in=values_in, values_out=values_out, transforms=tuple(chain))
+
+
+def _parse_transform(target: str, spec: Any, where: str, file: str,
+                     transforms: Mapping[str, Transform]) -> tuple[str, Transform, Mapping[str, Any]]:
+    if not isinstance(spec, dict) or not isinstance(spec.get("transform"), str):
+        raise ConfigError("needs transform = \"name\"", file=file, key=where)
+    fn = transforms.get(spec["transform"])
+    if fn is None:
+        raise ConfigError(f"unknown transform {spec['transform']!r} (registered: "
+                          f"{', '.join(sorted(transforms)) or 'none'})", file=file, key=f"{where}.transform")
+    params = {k: v for k, v in spec.items() if k != "transform"}
+    rules = declared_params(fn)
+    if rules is not None:
+        found = rules.problem(params)
+        if found is not None:
+            problem, param = found
+            raise ConfigError(f"{spec['transform']}: {problem}", file=file,
+                              key=f"{where}.{param}" if param else where)
+    return target, fn, {"field": target, **params}
 
 
 def _parse_people(entries: Any, file: str) -> list[PersonEntry]:
@@ -267,6 +338,9 @@ def _parse_people(entries: Any, file: str) -> list[PersonEntry]:
         if unknown:
             raise ConfigError(f"unknown key(s) {sorted(unknown)} (email, name, a, b)", file=file,
                               key=f"people[{index}]")
+        for key, value in entry.items():
+            if not isinstance(value, str) or not value:
+                raise ConfigError("must be a non-empty string", file=file, key=f"people[{index}].{key}")
         out.append(PersonEntry(email=entry.get("email"), display_name=entry.get("name"),
                                handles={s: entry[s] for s in ("a", "b") if s in entry}))
     return out

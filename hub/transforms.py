@@ -6,16 +6,17 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from hub import hookimpl
-from hub.mapping import Direction, Transform
+from hub.mapping import Direction, Transform, TransformParams, declare_params
 
 
+@declare_params(TransformParams(required={"prefix": str}))
 def label_prefix(values: dict[str, Any], params: Mapping[str, Any], direction: Direction) -> dict[str, Any]:
     """Carry a value as a label, e.g. GitHub's ``priority: high`` convention.
 
     In: the first label starting with ``prefix`` becomes ``raw[field]`` and leaves the labels.
     Out: ``raw[field]`` becomes a label ``prefix + value``.
     """
-    prefix = str(params.get("prefix", f"{params['field']}: "))
+    prefix = str(params["prefix"])
     name = str(params["field"])
     labels = list(values.get("labels") or [])
     raw = dict(values.get("raw") or {})
@@ -33,6 +34,7 @@ def label_prefix(values: dict[str, Any], params: Mapping[str, Any], direction: D
     return values
 
 
+@declare_params(TransformParams(others=str))
 def label_map(values: dict[str, Any], params: Mapping[str, Any], direction: Direction) -> dict[str, Any]:
     """Carry a value as one of several fixed labels, e.g. GitHub's ``enhancement`` for a story.
 
@@ -59,6 +61,7 @@ def label_map(values: dict[str, Any], params: Mapping[str, Any], direction: Dire
     return values
 
 
+@declare_params(TransformParams(optional={"prefix": str, "space": str}))
 def field_label(values: dict[str, Any], params: Mapping[str, Any], direction: Direction) -> dict[str, Any]:
     """Carry a canonical field that a tool has no place for (e.g. ``customer`` in Jira) as a label.
 

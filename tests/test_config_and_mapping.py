@@ -102,6 +102,16 @@ def _transforms():
     ({"issue": {"c": {}}}, "issue.c", "unknown key"),
     ({"tickets": {}}, "tickets", "unknown section"),
     ({"people": [{"email": "x@y", "nick": "z"}]}, "people[0]", "unknown key"),
+    ({"people": [{"email": 5, "a": "x"}]}, "people[0].email", "must be a non-empty string"),
+    ({"issue": {"fields": "title"}}, "issue.fields", "must be an array of field names"),
+    ({"issue": {"a": {"status_out": {"done": 5}}}}, "issue.a.status_out.done", "must be a string"),
+    ({"issue": {"a": {"transforms": {"priority": {"transform": "label_prefix"}}}}},
+     "issue.a.transforms.priority", "label_prefix: needs prefix"),
+    ({"issue": {"a": {"transforms": {"priority": {"transform": "label_prefix", "prefix": "p: ",
+                                                  "prefx": "q"}}}}},
+     "issue.a.transforms.priority.prefx", "label_prefix: unknown parameter"),
+    ({"issue": {"a": {"transforms": {"customer": {"transform": "field_label", "prefix": 3}}}}},
+     "issue.a.transforms.customer.prefix", "field_label: must be a string"),
 ])
 def test_bad_mapping_names_the_key_and_the_problem(data, key, problem):
     with pytest.raises(ConfigError) as caught:
