@@ -203,8 +203,8 @@ class SandboxServer:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        # werkzeug's port is the bound one: the OS's pick when port 0 was asked for.
+        return f"http://{self._server.host}:{self._server.port}"
 
     def start(self) -> SandboxServer:
         self._thread = threading.Thread(target=self._server.serve_forever, name="pmhub-sandbox",

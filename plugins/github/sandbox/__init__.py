@@ -5,6 +5,6 @@
 ``state`` the records and their JSON; ``seed`` the "demo" data.
 """
 
-from pmhub_plugins.github.sandbox.routes import GitHubSandbox
+from .routes import GitHubSandbox
 
 __all__ = ["GitHubSandbox"]

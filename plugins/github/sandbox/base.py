@@ -15,10 +15,11 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar, NoReturn
 from urllib.parse import urlencode, urlsplit
 
-from pmhub_plugins.github.sandbox.state import Issue, Render, Repo, User
 from werkzeug.wrappers import Request, Response
 
 from hub.sandbox.service import BadPayload, Call, SandboxService, json_response
+
+from .state import Issue, Render, Repo, User
 
 DOCS = "https://docs.github.com/rest"
 VIEWER = "octocat"
@@ -58,7 +59,7 @@ class GitHubSandboxBase(SandboxService):
         # Accounts are not data a sync moves, so every seed has the organisation the docs use.
         self.add_org(ORG)
         if seed == "demo":
-            from pmhub_plugins.github.sandbox.seed import load_demo
+            from .seed import load_demo
 
             load_demo(self)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pmhub_plugins.github.sandbox.base import VIEWER, GitHubSandboxBase, opt_str, parse_time
-from pmhub_plugins.github.sandbox.state import Label, Milestone, Repo
 from werkzeug.wrappers import Response
 
 from hub.sandbox.service import BadPayload, Call, json_response, route
+
+from .base import VIEWER, GitHubSandboxBase, opt_str, parse_time
+from .state import Label, Milestone, Repo
 
 _COLOR = re.compile(r"^[0-9a-fA-F]{6}$")
 
@@ -23,15 +24,20 @@ class LabelRoutes(GitHubSandboxBase):
             self.invalid("Issue", "labels", value=labels)
         keys: list[str] = []
         for entry in labels:
-            label_name = entry.get("name") if isinstance(entry, dict) else entry
-            if not isinstance(label_name, str) or not label_name.strip():
-                self.invalid("Label", "name", value=label_name)
+            label_name = self._label_name(entry)
             # GitHub creates labels an issue names that the repository does not have yet.
             if repo.label(label_name) is None:
                 repo.labels[label_name.lower()] = Label(id=self.next_id("label"), name=label_name)
             if label_name.lower() not in keys:
                 keys.append(label_name.lower())
         return keys
+
+    def _label_name(self, entry: Any) -> str:
+        """A label's name given as a string or as ``{"name": ..}``; a 422 when it is blank or not text."""
+        name = entry.get("name") if isinstance(entry, dict) else entry
+        if isinstance(name, str) and name.strip():
+            return name
+        self.invalid("Label", "name", value=name)
 
     # -- labels ------------------------------------------------------------------------------------
     @route("/repos/<owner>/<name>/labels")

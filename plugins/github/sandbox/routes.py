@@ -17,16 +17,17 @@ import dataclasses
 import re
 from typing import Any
 
-from pmhub_plugins.github.sandbox.base import (
+from werkzeug.wrappers import Response
+
+from hub.sandbox.service import BadPayload, Call, json_response, route
+
+from .base import (
     VIEWER,
     opt_str,
     parse_time,
 )
-from pmhub_plugins.github.sandbox.labels import LabelRoutes
-from pmhub_plugins.github.sandbox.state import Comment, Issue, Repo
-from werkzeug.wrappers import Response
-
-from hub.sandbox.service import BadPayload, Call, json_response, route
+from .labels import LabelRoutes
+from .state import Comment, Issue, Repo
 
 STATE_REASONS = ("completed", "not_planned", "reopened", "duplicate")
 _REPO_NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")

@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from pmhub_plugins.github.sandbox.state import Comment, Issue, Label, Milestone, Repo
+from .state import Comment, Issue, Label, Milestone, Repo
 
 if TYPE_CHECKING:
-    from pmhub_plugins.github.sandbox.base import GitHubSandboxBase
+    from .base import GitHubSandboxBase
 
 LABELS = (
     ("bug", "d73a4a", "Something isn't working"),
@@ -22,7 +22,8 @@ LABELS = (
 )
 
 # (title, body, labels, assignees, state, state_reason, milestone?, pull request?)
-ISSUES = (
+IssueSeed = tuple[str, str, list[str], list[str], str, str | None, bool, bool]
+ISSUES: tuple[IssueSeed, ...] = (
     ("SSO login fails for Globex users",
      "Globex reports that SAML sign-in loops back to the login page.\n\n- Browser: Firefox 128\n"
      "- Since: the 2.3 release", ["bug", "customer", "priority: high"], ["octocat"], "open", None,

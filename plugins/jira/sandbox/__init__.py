@@ -5,6 +5,6 @@
 ``seed`` the fixed catalogues and the "demo" data.
 """
 
-from pmhub_plugins.jira.sandbox.routes import JiraSandbox
+from .routes import JiraSandbox
 
 __all__ = ["JiraSandbox"]

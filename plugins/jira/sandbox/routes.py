@@ -12,9 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pmhub_plugins.jira import adf
-from pmhub_plugins.jira.sandbox import jql, seed
-from pmhub_plugins.jira.sandbox.state import (
+from werkzeug.wrappers import Request, Response
+
+from hub.sandbox.service import Call, SandboxService, json_response, route
+
+from .. import adf
+from . import jql, seed
+from .state import (
     MISSING,
     SETTABLE,
     CommentRecord,
@@ -33,10 +37,7 @@ from pmhub_plugins.jira.sandbox.state import (
     status_def,
     update_sets,
 )
-from pmhub_plugins.jira.sandbox.views import JiraViews
-from werkzeug.wrappers import Request, Response
-
-from hub.sandbox.service import Call, SandboxService, json_response, route
+from .views import JiraViews
 
 API = "/rest/api/<any('2','3'):version>"
 BULK_LIMIT = 50

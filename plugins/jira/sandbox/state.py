@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from pmhub_plugins.jira.sandbox import seed
-
 from hub.sandbox.service import BadPayload, Call
+
+from . import seed
 
 ISSUE_EXPANDABLE = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
 #: Fields a GET of a search returns for "*navigable" (comment is not navigable in Jira).

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pmhub_plugins.jira import adf
-from pmhub_plugins.jira.sandbox import seed
-from pmhub_plugins.jira.sandbox.state import (
+from hub.sandbox.service import Call
+
+from .. import adf
+from . import seed
+from .state import (
     ALL_FIELDS,
     ISSUE_EXPANDABLE,
     CommentRecord,
@@ -19,10 +21,8 @@ from pmhub_plugins.jira.sandbox.state import (
     status_def,
 )
 
-from hub.sandbox.service import Call
-
 if TYPE_CHECKING:
-    from pmhub_plugins.jira.sandbox.routes import JiraSandbox
+    from .routes import JiraSandbox
 
 
 class JiraViews:

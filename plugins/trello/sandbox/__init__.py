@@ -4,6 +4,6 @@
 labels, cards and actions and their JSON.
 """
 
-from pmhub_plugins.trello.sandbox.routes import TrelloSandbox
+from .routes import TrelloSandbox
 
 __all__ = ["TrelloSandbox"]

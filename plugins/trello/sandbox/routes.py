@@ -213,7 +213,7 @@ class TrelloSandbox(SandboxService):
              card: Card | None = None, tlist: TrelloList | None = None) -> Action:
         data = {**data, "board": {"id": board.id, "name": board.name, "shortLink": board.short_link}}
         action = Action(self._ids.new(at), kind, self.me.id, at, board.id, data,
-                        card=card.id if card else None, list=tlist.id if tlist else None)
+                        card=card.id if card else None, list_id=tlist.id if tlist else None)
         self.actions[action.id] = action
         board.last_activity = at
         return action
@@ -247,8 +247,9 @@ class TrelloSandbox(SandboxService):
 
     def _cards_of(self, *, board: str | None = None, tlist: str | None = None) -> list[Card]:
         found = [card for card in self.cards.values()
-                 if (board is None or card.board == board) and (tlist is None or card.list == tlist)]
-        found.sort(key=lambda card: (self.lists[card.list].pos if card.list in self.lists else 0, card.pos))
+                 if (board is None or card.board == board) and (tlist is None or card.list_id == tlist)]
+        found.sort(key=lambda card: (self.lists[card.list_id].pos if card.list_id in self.lists else 0,
+                                     card.pos))
         return found
 
     def _position(self, value: Any, siblings: Iterable[float]) -> float:
@@ -294,7 +295,7 @@ class TrelloSandbox(SandboxService):
         members = self._check_ids(_id_list(values.get("idMembers")), self.members, "idMembers")
         card = Card(
             id=self._ids.new(at), name=name, desc=str(values.get("desc") or ""), board=board.id,
-            list=tlist.id, pos=self._position(values.get("pos"),
+            list_id=tlist.id, pos=self._position(values.get("pos"),
                                               (c.pos for c in self._cards_of(tlist=tlist.id))),
             id_short=board.next_short, short_link=short_link(self._rng), last_activity=at,
             due=self._due(values.get("due")), due_complete=_flag(values.get("dueComplete", False)),
@@ -312,8 +313,8 @@ class TrelloSandbox(SandboxService):
         card.last_activity = at
         return self._log("commentCard", board, {
             "text": text, "textData": {"emoji": {}}, "card": card.ref(),
-            "list": self.lists[card.list].ref(),
-        }, at, card=card, tlist=self.lists[card.list])
+            "list": self.lists[card.list_id].ref(),
+        }, at, card=card, tlist=self.lists[card.list_id])
 
     def _card_json(self, card: Card, call: Call | None = None) -> dict[str, Any]:
         return card.to_json(self.labels) if call is None else self._card_view(call)(card)
@@ -343,7 +344,7 @@ class TrelloSandbox(SandboxService):
             if with_members:
                 out["members"] = [self.members[m].brief() for m in card.members if m in self.members]
             if with_list:
-                out["list"] = self.lists[card.list].to_json()
+                out["list"] = self.lists[card.list_id].to_json()
             return out
 
         return view
@@ -380,7 +381,7 @@ class TrelloSandbox(SandboxService):
             "all": lambda c: True,
             "closed": lambda c: c.closed,
             "open": lambda c: not c.closed,
-            "visible": lambda c: not c.closed and c.list in lists_open,
+            "visible": lambda c: not c.closed and c.list_id in lists_open,
             "none": lambda c: False,
             "complete": lambda c: c.due_complete,
             "incomplete": lambda c: not c.due_complete,
@@ -564,14 +565,14 @@ class TrelloSandbox(SandboxService):
     def list_cards(self, call: Call, ref: str) -> Response:
         tlist = self.tlist(ref)
         which = call.args.get("filter", "open")
-        cards = [c for c in self._filter_cards(self.boards[tlist.board], which) if c.list == tlist.id]
+        cards = [c for c in self._filter_cards(self.boards[tlist.board], which) if c.list_id == tlist.id]
         view = self._card_view(call)
         return json_response([view(c) for c in cards])
 
     @route("/1/lists/<ref>/actions")
     def list_actions(self, call: Call, ref: str) -> Response:
         tlist = self.tlist(ref)
-        return self._actions_reply(call, lambda a: a.list == tlist.id)
+        return self._actions_reply(call, lambda a: a.list_id == tlist.id)
 
     # -- labels --------------------------------------------------------------------------
     def _new_label(self, board: Board, values: dict[str, Any]) -> Response:
@@ -644,7 +645,7 @@ class TrelloSandbox(SandboxService):
     def _update_card(self, card: Card, values: dict[str, Any], at: dt.datetime | None = None) -> None:
         # Validate everything first so a bad value changes nothing.
         board = self.boards[card.board]
-        target = self.lists[card.list]
+        target = self.lists[card.list_id]
         if "idList" in values:
             ref = str(values["idList"] or "")
             if not ID_RE.match(ref) or ref.lower() not in self.lists:
@@ -675,9 +676,9 @@ class TrelloSandbox(SandboxService):
             if getattr(card, attr) != new:
                 changes.append((name, getattr(card, attr), new))
                 setattr(card, attr, new)
-        moved_from = self.lists[card.list] if target.id != card.list else None
+        moved_from = self.lists[card.list_id] if target.id != card.list_id else None
         if moved_from is not None:
-            card.list, card.board = target.id, target.board
+            card.list_id, card.board = target.id, target.board
             if card.board != board.id:
                 card.id_short = new_board.next_short
                 new_board.next_short += 1
@@ -686,7 +687,7 @@ class TrelloSandbox(SandboxService):
         if not changes and moved_from is None and old_labels == card.labels and old_members == card.members:
             return
         card.last_activity = at
-        here = self.lists[card.list]
+        here = self.lists[card.list_id]
         for name, old, new in changes:
             self._log("updateCard", new_board, {
                 "card": {**card.ref(), name: new}, "old": {name: old}, "list": here.ref()},
@@ -700,9 +701,9 @@ class TrelloSandbox(SandboxService):
             self._log("addLabelToCard", new_board, {"card": card.ref(), "label": {
                 "id": lab.id, "name": lab.name, "color": lab.color}}, at, card=card)
         for label in set(old_labels) - set(card.labels):
-            lab = self.labels.get(label)
+            gone = self.labels.get(label)
             self._log("removeLabelFromCard", new_board, {"card": card.ref(), "label": {
-                "id": label, "name": lab.name if lab else "", "color": lab.color if lab else None}},
+                "id": label, "name": gone.name if gone else "", "color": gone.color if gone else None}},
                 at, card=card)
         for member in set(card.members) - set(old_members):
             self._log("addMemberToCard", new_board, {"card": card.ref(), "idMember": member,
@@ -716,7 +717,7 @@ class TrelloSandbox(SandboxService):
     def delete_card(self, call: Call, ref: str) -> Response:
         card = self.card(ref)
         del self.cards[card.id]
-        tlist = self.lists[card.list]
+        tlist = self.lists[card.list_id]
         self._log("deleteCard", self.boards[card.board], {
             "card": {"id": card.id, "idShort": card.id_short, "shortLink": card.short_link},
             "list": tlist.ref()}, self._stamp(), card=card, tlist=tlist)

@@ -164,7 +164,8 @@ class Card:
     name: str
     desc: str
     board: str
-    list: str
+    #: The card's list (``idList`` on the wire); not ``list``, which would shadow the builtin.
+    list_id: str
     pos: float
     id_short: int
     short_link: str
@@ -194,7 +195,7 @@ class Card:
             "checkItemStates": [], "closed": self.closed, "dueComplete": self.due_complete,
             "dateLastActivity": iso(self.last_activity), "desc": self.desc,
             "descData": {"emoji": {}}, "due": self.due, "dueReminder": None, "email": None,
-            "idBoard": self.board, "idChecklists": [], "idList": self.list,
+            "idBoard": self.board, "idChecklists": [], "idList": self.list_id,
             "idMembers": list(self.members), "idMembersVoted": [], "idShort": self.id_short,
             "idAttachmentCover": None, "idLabels": list(self.labels),
             "labels": [labels[label].to_json() for label in self.labels if label in labels],
@@ -217,7 +218,7 @@ class Action:
     data: dict[str, Any]
     #: The card the action is about (to list a card's actions after the card is gone).
     card: str | None = None
-    list: str | None = None
+    list_id: str | None = None
 
     def to_json(self, creator: Member | None, *, with_creator: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {

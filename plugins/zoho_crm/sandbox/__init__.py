@@ -5,6 +5,6 @@ records (and loads the "demo" seed); ``metadata`` declares the modules' fields; 
 COQL subset the stand-in understands.
 """
 
-from pmhub_plugins.zoho_crm.sandbox.routes import ZohoCrmSandbox
+from .routes import ZohoCrmSandbox
 
 __all__ = ["ZohoCrmSandbox"]

@@ -24,6 +24,7 @@ import json
 import secrets
 import time
 from collections.abc import Mapping
+from functools import partial
 from types import MappingProxyType
 from typing import Any, ClassVar
 
@@ -32,7 +33,7 @@ from werkzeug.wrappers import Request, Response
 from hub.sandbox.service import Call, SandboxService, json_response, route
 
 from . import coql, metadata
-from .state import CrmStore, parse_time, record_error, stamp
+from .state import CrmStore, Stored, parse_time, record_error, stamp
 
 MAX_PER_PAGE = 200
 #: Records reachable with ``page``; beyond it Zoho insists on ``page_token``.
@@ -432,7 +433,7 @@ class ZohoCrmSandbox(SandboxService):
             where = query.where
             rows = [r for r in rows if where(self.store.getter(r))]
         for name, descending in reversed(query.order_by or [("id", False)]):
-            rows.sort(key=lambda r, n=name: _coql_sort_key(self.store.getter(r)(n)), reverse=descending)
+            rows.sort(key=partial(self._coql_sort_key, name), reverse=descending)
         chunk = rows[query.offset:query.offset + query.limit]
         if not chunk:
             return _empty(204)
@@ -534,6 +535,10 @@ class ZohoCrmSandbox(SandboxService):
         failed = sum(1 for r in results if r["status"] == "error")
         status = ok_status if failed == 0 else 400 if failed == len(results) else 207
         return json_response({"data": results}, status)
+
+    def _coql_sort_key(self, field: str, record: Stored) -> tuple[int, Any]:
+        return _coql_sort_key(self.store.getter(record)(field))
+
 
 def _empty(status: int) -> Response:
     """204/304 as Zoho sends them: no body and no Content-Type (the SDK picks its parser by it)."""
