@@ -4,18 +4,29 @@ reset honoured, within a per-connection budget for the run.
 Reads and updates are retried as they are. A create is never blindly re-sent: after a transient
 failure the next attempt first looks for the record by its marker (the write may have happened
 and only the reply been lost).
+
+The waits are tenacity's: ``wait_exponential`` plus ``wait_random`` jitter, wrapped in
+``RetryAfterWait``, which uses the wait the service asked for instead when the error carries one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    retry_if_not_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
+from tenacity.wait import wait_base
 
 from hub.connector import Connector, Remote
 from hub.errors import DATA_ERRORS, BudgetExhausted, TransientError, unreadable
@@ -35,8 +46,39 @@ class RetryBudget:
     initial: float = 0.5
     cap: float = 30.0
 
+    def backoff(self) -> wait_base:
+        """``initial * 2**(attempt - 1)`` capped at ``cap``, plus up to ``initial`` of jitter."""
+        return wait_exponential(multiplier=self.initial, max=self.cap) + wait_random(0, self.initial)
+
+
+class RetryAfterWait(wait_base):
+    """The wait the service asked for, else ``otherwise``; never longer than ``longest``.
+
+    A ``TransientError`` carries ``retry_after`` when the reply said how long to wait: its
+    ``Retry-After`` header, or the time until a spent rate limit resets (``hub.errors``
+    reads both). Waiting less would only earn another refusal. A wait longer than ``longest``
+    raises ``BudgetExhausted``: the connection stops for this run instead of sleeping for it.
+    """
+
+    def __init__(self, otherwise: wait_base, *, longest: float, connection: str) -> None:
+        self.otherwise = otherwise
+        self.longest = longest
+        self.connection = connection
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        error = retry_state.outcome.exception() if retry_state.outcome is not None else None
+        hinted = error.retry_after if isinstance(error, TransientError) else None
+        wait = float(hinted) if hinted is not None else float(self.otherwise(retry_state))
+        if wait > self.longest:
+            raise BudgetExhausted(
+                f"{self.connection}: asked to wait {wait:.0f}s, more than the "
+                f"{self.longest:.0f}s a run waits", retry_after=wait)
+        return wait
+
 
 class Retrier:
+    """Retries one connection's calls, counting what the run spent against its ``RetryBudget``."""
+
     def __init__(self, connector: Connector, budget: RetryBudget | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.connector = connector
@@ -44,6 +86,8 @@ class Retrier:
         self.sleep = sleep
         self.retries = 0
         self.waited = 0.0
+        self.wait = RetryAfterWait(self.budget.backoff(), longest=self.budget.max_single_wait,
+                                     connection=connector.name)
 
     def call(self, fn: Callable[..., T], *args: object) -> T:
         """Call an idempotent operation, retrying transient failures."""
@@ -79,9 +123,10 @@ class Retrier:
 
     def _retrying(self) -> Retrying:
         return Retrying(
-            retry=retry_if_exception_type(TransientError),
+            # A spent budget is final for this run: re-raised as it is, never retried.
+            retry=retry_if_exception_type(TransientError) & retry_if_not_exception_type(BudgetExhausted),
             stop=stop_after_attempt(self.budget.attempts),
-            wait=self._wait,
+            wait=self.wait,
             sleep=self._sleep,
             reraise=True,
         )
@@ -91,27 +136,10 @@ class Retrier:
         restarted after a failed page); re-raise when attempts or the budget are spent."""
         if isinstance(error, BudgetExhausted) or attempt >= self.budget.attempts:
             raise error
-        self._sleep(self._delay(error, attempt))
-
-    def _wait(self, state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, BudgetExhausted):
-            raise error
-        return self._delay(error, state.attempt_number)
-
-    def _delay(self, error: BaseException | None, attempt: int) -> float:
-        """Retry-After (or the reset time) when the service gave one, else exponential + jitter."""
-        hinted = getattr(error, "retry_after", None)
-        if hinted is not None:
-            wait = float(hinted)
-        else:
-            wait = min(self.budget.cap, self.budget.initial * 2 ** (attempt - 1))
-            wait += random.uniform(0, self.budget.initial)
-        if wait > self.budget.max_single_wait:
-            raise BudgetExhausted(
-                f"{self.connector.name}: asked to wait {wait:.0f}s, more than the "
-                f"{self.budget.max_single_wait:.0f}s a run waits", retry_after=wait)
-        return wait
+        state = RetryCallState(self._retrying(), None, (), {})
+        state.attempt_number = attempt
+        state.set_exception((type(error), error, error.__traceback__))
+        self._sleep(self.wait(state))
 
     def _sleep(self, seconds: float) -> None:
         self.retries += 1
