@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pydantic
 import pytest
@@ -497,3 +498,37 @@ def test_a_record_must_match_its_type(store: ReferenceStore) -> None:
 
 def test_whoami_names_the_store(connector: ReferenceConnector, path: str) -> None:
     assert connector.whoami() == f"reference store {path}"
+
+
+# -- `pmhub plugins` keeps the test double out of a user's way -------------------------------------
+def _connector_rows(output: str) -> set[str]:
+    """The plugin names in the first column of the ``connectors`` table."""
+    names = set()
+    for line in output.splitlines():
+        cells = [cell.strip() for cell in line.strip("│┃|").split("│")]
+        if len(cells) > 3 and "read" in cells[3]:
+            names.add(cells[0])
+    return names
+
+
+def test_pmhub_plugins_lists_the_reference_connector_only_with_all() -> None:
+    from click.testing import CliRunner
+
+    from hub.cli import main
+
+    plain = CliRunner().invoke(main, ["plugins"])
+    assert plain.exit_code == 0, plain.output
+    assert {"github", "jira", "trello", "zoho_crm"} <= _connector_rows(plain.output)
+    assert "reference" not in _connector_rows(plain.output)
+    assert "testing connectors not shown: reference (list them with --all)" in plain.output
+
+    everything = CliRunner().invoke(main, ["plugins", "--all"])
+    assert everything.exit_code == 0, everything.output
+    assert {"github", "reference"} <= _connector_rows(everything.output)
+    assert "not shown" not in everything.output
+
+
+def test_a_config_can_still_use_the_hidden_reference_connector(pair: Any) -> None:
+    pair.a.put("proj", "issue", Issue(title="still syncs"))
+    pair.sync()
+    assert [item.title for _, item in pair.b.all("proj", "issue")] == ["still syncs"]  # type: ignore[union-attr]

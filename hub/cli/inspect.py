@@ -23,21 +23,34 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     Console(width=160).print(table)
 
 
+#: Connectors defined here are pmhub's own test doubles (the reference connector): installed, usable
+#: from a config, but no tool a user syncs, so ``pmhub plugins`` lists them only with ``--all``.
+TESTING_PACKAGE = "hub.testing."
+
+
 @click.command()
+@click.option("--all", "show_all", is_flag=True,
+              help="Also list pmhub's testing connectors (the reference connector).")
 @reports_errors
-def plugins() -> None:
+def plugins(show_all: bool) -> None:
     """List installed plugins, their connectors, record types and capabilities."""
     from hub.plugins import build_plugin_manager
 
     host = build_plugin_manager()
     rows = []
+    hidden = []
     for name, cls in sorted(host.connectors.items()):
+        if not show_all and host.connector_origin[name].startswith(TESTING_PACKAGE):
+            hidden.append(name)
+            continue
         origin = host.connector_origin[name].split(".")
         plugin = next((p for p in host.versions if p == name or p in origin), name)
         for record_type, caps in sorted(cls.record_types.items()):
             rows.append([name, host.versions.get(plugin, "builtin"), record_type, ", ".join(sorted(caps)),
                          cls.scope_help])
     _table("connectors", ["plugin", "version", "record type", "capabilities", "scope"], rows)
+    if hidden:
+        click.echo(f"testing connectors not shown: {', '.join(hidden)} (list them with --all)")
     if host.transforms:
         click.echo("transforms: " + ", ".join(sorted(host.transforms)))
     for failure in host.failures:
