@@ -65,6 +65,13 @@ class ProgressNotes(_Strict):
     side: Literal["a", "b"] = "a"
 
 
+MatchRule = Literal["marker", "link", "title"]
+
+
+def _default_match() -> list[MatchRule]:
+    return ["marker", "link"]
+
+
 class FlowConfig(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     a: FlowSide
@@ -77,7 +84,7 @@ class FlowConfig(_Strict):
     filter: FlowFilter | None = None
     schedule: str | None = None
     #: How a first run recognises records that already exist on both sides.
-    match: list[Literal["marker", "link", "title"]] = Field(default_factory=lambda: ["marker", "link"])
+    match: list[MatchRule] = Field(default_factory=_default_match)
     progress_notes: ProgressNotes | None = None
 
     @field_validator("records")
@@ -277,29 +284,15 @@ def render_config(*, state_url: str | None = None, connections: dict[str, dict[s
     """A config file's text from plain values (used by `pmhub demo` and by tests that write configs).
 
     Secrets should be given as ``{"env": ...}`` / ``{"file": ...}`` tables, never as values.
+    tomli-w does the quoting, so any string and any key round-trips through ``tomllib``.
     """
-    lines = [f"# {line}" for line in header.splitlines()]
+    import tomli_w
+
+    document: dict[str, Any] = {}
     if state_url:
-        lines += ["[state]", f"url = {toml_value(state_url)}", ""]
-    for name, table in (tables or {}).items():
-        lines += [f"[{name}]", *(f"{k} = {toml_value(v)}" for k, v in table.items()), ""]
-    for name, table in connections.items():
-        lines += [f"[connections.{name}]", *(f"{k} = {toml_value(v)}" for k, v in table.items()), ""]
-    for flow in flows:
-        lines += ["[[flows]]", *(f"{k} = {toml_value(v)}" for k, v in flow.items()), ""]
-    return "\n".join(lines)
-
-
-def toml_value(value: Any) -> str:
-    """TOML for a config value: strings, numbers, booleans, arrays and inline tables."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"no TOML spelling for {type(value).__name__}")
+        document["state"] = {"url": state_url}
+    document.update(tables or {})
+    document["connections"] = connections
+    document["flows"] = flows
+    lines = [f"# {line}" for line in header.splitlines()]
+    return "\n".join([*lines, tomli_w.dumps(document)])

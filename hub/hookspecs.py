@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from hub.connector import Connector
     from hub.mapping import Transform
+    from hub.plugins import LazyConnector
     from hub.sandbox.service import SandboxService
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -26,10 +27,12 @@ hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 
 # -- connectors ------------------------------------------------------------------------------
 @hookspec
-def register_connectors(register: Callable[[type[Connector]], None]) -> None:
+def register_connectors(register: Callable[[type[Connector] | LazyConnector], None]) -> None:
     """Contribute connector classes (subclasses of ``hub.connector.Connector``).
 
     Called once when the plugin manager is built. ``register(cls)`` may be called several times.
+    ``register(LazyConnector("name", "package.module:Class"))`` defers the import until a config
+    uses the connector, so configs that do not use it never load its client library.
     Two connectors claiming one ``plugin`` name is an error naming both plugins.
     """
 

@@ -1,16 +1,19 @@
 """Building the plugin manager: entry points, ``PMHUB_LOAD_PLUGINS``, isolation of broken plugins.
 
 There is no global manager: callers build one with ``build_plugin_manager()`` and pass it on.
+Every hook is called through pluggy's hook callers, one plugin at a time, so tracing
+(``PMHUB_TRACE_PLUGINS=1``) and argument pruning work and one broken plugin is reported, not fatal.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -32,45 +35,128 @@ class PluginFailure:
     error: str
 
 
+@dataclass(frozen=True)
+class LazyConnector:
+    """A connector registered by plugin name and import path, imported the first time it is used.
+
+    ``target`` is ``"package.module:ClassName"``. A sync imports only the connectors its config
+    names, so a plugin's client library costs nothing to configs that do not use it.
+    """
+
+    plugin: str
+    target: str
+
+    def load(self) -> type[Connector]:
+        from hub.connector import Connector
+
+        module_name, _, class_name = self.target.partition(":")
+        try:
+            cls = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError) as error:
+            raise ConfigError(f"plugin {self.plugin!r}: cannot load its connector {self.target}: "
+                              f"{error!r}") from None
+        if not (isinstance(cls, type) and issubclass(cls, Connector)) or cls.plugin != self.plugin:
+            raise ConfigError(f"plugin {self.plugin!r}: {self.target} is not a Connector subclass "
+                              f"with plugin = {self.plugin!r}")
+        return cls
+
+
+class ConnectorRegistry(Mapping[str, "type[Connector]"]):
+    """Connector classes by plugin name. Names and origins are known without importing anything;
+    a lazily registered class is imported on first look-up (``items()`` imports them all)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, type[Connector] | LazyConnector] = {}
+        #: Plugin name -> the module its connector lives in.
+        self.origin: dict[str, str] = {}
+
+    def add(self, entry: type[Connector] | LazyConnector) -> None:
+        name = entry.plugin
+        known = self._entries.get(name)
+        if known is not None and _target(known) != _target(entry):
+            raise ValueError(f"connector name {name!r} registered by both {self.origin[name]} "
+                             f"and {_target(entry).partition(':')[0]}")
+        if known is None or isinstance(known, LazyConnector):
+            self._entries[name] = entry
+        self.origin[name] = _target(entry).partition(":")[0]
+
+    def __getitem__(self, name: str) -> type[Connector]:
+        entry = self._entries[name]
+        if isinstance(entry, LazyConnector):
+            entry = self._entries[name] = entry.load()
+        return entry
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _target(entry: type[Connector] | LazyConnector) -> str:
+    """``module:Class`` of a registered connector, the same for a class and its lazy entry."""
+    if isinstance(entry, LazyConnector):
+        return entry.target
+    return f"{getattr(entry, '__module__', '?')}:{getattr(entry, '__qualname__', '?')}"
+
+
 @dataclass
 class PluginHost:
     """The plugin manager plus what the plugins registered, collected once."""
 
     manager: pluggy.PluginManager
     failures: list[PluginFailure] = field(default_factory=list)
-    connectors: dict[str, type[Connector]] = field(default_factory=dict)
-    connector_origin: dict[str, str] = field(default_factory=dict)
+    connectors: ConnectorRegistry = field(default_factory=ConnectorRegistry)
     transforms: dict[str, Transform] = field(default_factory=dict)
     mapping_dirs: list[Path] = field(default_factory=list)
     #: Plugin name -> "distribution version" for plugins loaded from entry points.
     versions: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def connector_origin(self) -> dict[str, str]:
+        return self.connectors.origin
+
     def connector(self, plugin: str) -> type[Connector]:
-        try:
-            return self.connectors[plugin]
-        except KeyError:
+        if plugin not in self.connectors:
             known = ", ".join(sorted(self.connectors)) or "none"
-            raise ConfigError(f"unknown plugin {plugin!r} (installed: {known})") from None
+            raise ConfigError(f"unknown plugin {plugin!r} (installed: {known})")
+        return self.connectors[plugin]
 
     def sandbox_services(self) -> list[SandboxService]:
         services: list[SandboxService] = []
         self._collect("register_sandbox_services", services.append)
         return services
 
-    def _collect(self, hook_name: str, register: Callable[..., None]) -> None:
-        """Call one hook plugin by plugin, so one broken plugin is reported, not fatal."""
+    def hook_callers(self, hook_name: str) -> Iterator[tuple[str, pluggy.HookCaller]]:
+        """(plugin name, a hook caller holding only that plugin's implementation), plugin by plugin.
+
+        Calling through pluggy's callers, not the implementation functions, keeps argument pruning
+        (an implementation receives only the arguments it names) and ``PMHUB_TRACE_PLUGINS``.
+        """
         hook = getattr(self.manager.hook, hook_name)
+        plugins = self.manager.get_plugins()
         for impl in hook.get_hookimpls():
+            others = [plugin for plugin in plugins if plugin is not impl.plugin]
+            yield impl.plugin_name, self.manager.subset_hook_caller(hook_name, remove_plugins=others)
+
+    def call_each(self, hook_name: str, **kwargs: Any) -> None:
+        """Call a hook plugin by plugin, so one broken plugin is reported, not fatal."""
+        for plugin, call in self.hook_callers(hook_name):
             try:
-                impl.function(register=register)
+                call(**kwargs)
             except Exception as error:  # a plugin's bug must not take the others down
-                self.failures.append(PluginFailure(impl.plugin_name, f"{hook_name}: {error!r}"))
+                self.failures.append(PluginFailure(plugin, f"{hook_name}: {error!r}"))
+
+    def _collect(self, hook_name: str, register: Callable[..., None]) -> None:
+        """Call a ``register_*(register)`` hook plugin by plugin."""
+        self.call_each(hook_name, register=register)
 
 
 def build_plugin_manager(*, load_entry_points: bool = True, extra: tuple[object, ...] = ()) -> PluginHost:
     """Create a plugin manager with the hookspecs, load plugins, and collect their registrations.
 
     ``PMHUB_LOAD_PLUGINS=a,b`` loads only those entry points (empty string: none).
+    ``PMHUB_TRACE_PLUGINS=1`` prints every hook call and its result.
     """
     manager = pluggy.PluginManager(PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
@@ -90,8 +176,8 @@ def build_plugin_manager(*, load_entry_points: bool = True, extra: tuple[object,
         manager.check_pending()
     except pluggy.PluginValidationError as error:
         host.failures.append(PluginFailure(getattr(error.plugin, "__name__", "?"), str(error)))
-    host._collect("register_connectors", lambda cls: _add_connector(host, cls))
-    host._collect("register_transforms", lambda name, fn: host.transforms.__setitem__(name, fn))
+    host._collect("register_connectors", host.connectors.add)
+    host._collect("register_transforms", host.transforms.__setitem__)
     host._collect("register_mapping_dirs", lambda path: host.mapping_dirs.append(Path(path)))
     return host
 
@@ -111,14 +197,3 @@ def _load_entry_points(host: PluginHost) -> None:
                 host.versions[ep.name] = f"{ep.dist.name} {ep.dist.version}"
         except Exception as error:  # one broken plugin is reported, the others still load
             host.failures.append(PluginFailure(ep.name, f"failed to load: {error!r}"))
-
-
-def _add_connector(host: PluginHost, cls: type[Connector]) -> None:
-    origin = getattr(cls, "__module__", "?")
-    if cls.plugin in host.connectors and host.connectors[cls.plugin] is not cls:
-        raise ValueError(
-            f"connector name {cls.plugin!r} registered by both {host.connector_origin[cls.plugin]} "
-            f"and {origin}"
-        )
-    host.connectors[cls.plugin] = cls
-    host.connector_origin[cls.plugin] = origin

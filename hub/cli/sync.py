@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -10,6 +11,9 @@ import click
 from hub.cli import EXIT_ATTENTION, EXIT_OK, config_option, reports_errors
 
 if TYPE_CHECKING:
+    from rich.progress import Progress as ProgressBar
+    from rich.progress import TaskID
+
     from hub.engine.flow import FlowResult
 
 
@@ -93,19 +97,20 @@ class _progress:
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
-        self.bar = None
-        self.tasks: dict[tuple[str, str, str], int] = {}
+        self.bar: ProgressBar | None = None
+        self.tasks: dict[tuple[str, str, str], TaskID] = {}
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self) -> Callable[[str, str, str, int], None] | None:
         if self.quiet or not sys.stderr.isatty():
             return None
         from rich.console import Console
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                            TextColumn("{task.completed} records read"), TimeElapsedColumn(),
-                            console=Console(stderr=True), transient=False)
-        self.bar.__enter__()
+        bar = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                       TextColumn("{task.completed} records read"), TimeElapsedColumn(),
+                       console=Console(stderr=True), transient=False)
+        bar.__enter__()
+        self.bar = bar
         return self.update
 
     def update(self, flow: str, side: str, record_type: str, n: int) -> None:

@@ -107,20 +107,22 @@ class StateStore:
         self.engine.dispose()
 
     def migrate(self) -> None:
-        """Bring the schema to the newest revision (no-op, and cheap, when it already is)."""
+        """Bring the schema to the newest revision (no-op, and cheap, when it already is).
+
+        Alembic and its scripts take longer to load than a no-op sync takes to run, so the
+        revision is compared first with SQLAlchemy alone and Alembic is imported only to upgrade.
+        """
+        from hub.state.revision import current_revision, head_revision
+
+        with self.engine.connect() as conn:
+            if current_revision(conn) == head_revision():
+                return
+        from alembic import command
         from alembic.config import Config as AlembicConfig
-        from alembic.runtime.migration import MigrationContext
-        from alembic.script import ScriptDirectory
 
         config = AlembicConfig()
         config.set_main_option("script_location", str(MIGRATIONS))
-        head = ScriptDirectory.from_config(config).get_current_head()
         with self.engine.begin() as conn:
-            current = MigrationContext.configure(conn).get_current_revision()
-            if current == head:
-                return
-            from alembic import command
-
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
 

@@ -10,10 +10,10 @@ from hub import hookimpl
 
 @hookimpl
 def register_connectors(register: Callable[[Any], None]) -> None:
-    # The connector module imports PyGithub only when a connection opens.
-    from pmhub_plugins.github.connector import GitHubConnector
+    from hub.plugins import LazyConnector
 
-    register(GitHubConnector)
+    # Imported only when a config uses a github connection.
+    register(LazyConnector("github", "pmhub_plugins.github.connector:GitHubConnector"))
 
 
 @hookimpl

@@ -17,7 +17,7 @@ def register_sandbox_services(register: Callable[[Any], None]) -> None:
 
 @hookimpl
 def register_connectors(register: Callable[[Any], None]) -> None:
-    # The connector module is cheap to import: it loads the `jira` library only in open().
-    from pmhub_plugins.jira.connector import JiraConnector
+    from hub.plugins import LazyConnector
 
-    register(JiraConnector)
+    # Imported only when a config uses a jira connection; the `jira` library only in open().
+    register(LazyConnector("jira", "pmhub_plugins.jira.connector:JiraConnector"))

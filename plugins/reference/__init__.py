@@ -10,6 +10,6 @@ from hub import hookimpl
 
 @hookimpl
 def register_connectors(register: Callable[[Any], None]) -> None:
-    from hub.testing.reference import ReferenceConnector
+    from hub.plugins import LazyConnector
 
-    register(ReferenceConnector)
+    register(LazyConnector("reference", "hub.testing.reference:ReferenceConnector"))

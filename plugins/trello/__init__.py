@@ -10,9 +10,10 @@ from hub import hookimpl
 
 @hookimpl
 def register_connectors(register: Callable[[Any], None]) -> None:
-    from pmhub_plugins.trello.connector import TrelloConnector
+    from hub.plugins import LazyConnector
 
-    register(TrelloConnector)
+    # Imported only when a config uses a trello connection.
+    register(LazyConnector("trello", "pmhub_plugins.trello.connector:TrelloConnector"))
 
 
 @hookimpl

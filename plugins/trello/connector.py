@@ -30,14 +30,16 @@ import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-import requests
 from pydantic import Field, SecretStr
 
 from hub.connector import Capability, ConnectionSettings, Connector, Remote
 from hub.errors import ConnectorError, PermanentError, TransientError, error_for_status
 from hub.model import CanonicalRecord, Comment, Issue, Person, StatusCategory
+
+if TYPE_CHECKING:
+    import requests
 
 #: The hidden marker is a Markdown link reference definition on a line of its own after a blank
 #: line: ``[pmhub]: # (MARKER)`` defines a link label nobody uses, so CommonMark renderers (Trello's
@@ -184,6 +186,10 @@ class TrelloConnector(Connector):
 
     # -- plumbing --------------------------------------------------------------------------
     def open(self) -> None:
+        # requests is imported here, not at module level: listing plugins and loading configs
+        # should not pay for it.
+        import requests
+
         settings = self.settings
         http = requests.Session()
         # The OAuth header keeps the token out of URLs, which end up in logs and error messages.
@@ -199,6 +205,8 @@ class TrelloConnector(Connector):
             self._http = None
 
     def _call(self, method: str, path: str, **params: Any) -> Any:
+        import requests
+
         if self._http is None:
             self.open()
         assert self._http is not None

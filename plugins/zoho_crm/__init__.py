@@ -9,11 +9,11 @@ from hub import hookimpl
 
 
 @hookimpl
-def register_connectors(register: Callable[[type[Any]], None]) -> None:
-    # The connector module imports no SDK at import time; open() does.
-    from pmhub_plugins.zoho_crm.connector import ZohoCrmConnector
+def register_connectors(register: Callable[[Any], None]) -> None:
+    from hub.plugins import LazyConnector
 
-    register(ZohoCrmConnector)
+    # Imported only when a config uses a zoho_crm connection; the SDK only in open().
+    register(LazyConnector("zoho_crm", "pmhub_plugins.zoho_crm.connector:ZohoCrmConnector"))
 
 
 @hookimpl

@@ -1,0 +1,40 @@
+"""The schema revision, checked without Alembic: a cron no-op must not pay to load the migrations.
+
+The head is read from the migration files' ``revision``/``down_revision`` lines (a text scan, no
+import); ``tests/test_startup.py`` checks it equals Alembic's own head.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sqlalchemy import Connection, inspect, text
+
+VERSIONS = Path(__file__).parent / "migrations" / "versions"
+
+_ASSIGNMENT = re.compile(r"""^(revision|down_revision)\s*(?::[^=]*)?=\s*["']([^"']+)["']""", re.MULTILINE)
+
+
+def head_revision(versions: Path = VERSIONS) -> str:
+    """The one revision no other migration revises."""
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for script in versions.glob("*.py"):
+        found = dict(_ASSIGNMENT.findall(script.read_text(encoding="utf-8")))
+        if "revision" in found:
+            revisions.add(found["revision"])
+            if "down_revision" in found:
+                revised.add(found["down_revision"])
+    heads = revisions - revised
+    if len(heads) != 1:
+        raise RuntimeError(f"migrations in {versions} have {len(heads)} heads: {sorted(heads)}")
+    return heads.pop()
+
+
+def current_revision(conn: Connection) -> str | None:
+    """The revision recorded in ``alembic_version``, or None (no table, empty, or several rows)."""
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return rows[0] if len(rows) == 1 else None
