@@ -1,13 +1,15 @@
-"""``pmhub demo``: GitHub <-> Jira both ways, and a CRM customer's requests becoming Jira work with
-progress written back to the customer, all against the in-process sandbox, with no credentials.
+"""``pmhub demo``: the runner, the ``Demo`` the steps share, and the summary; the tools' steps come
+from the plugins.
 
-The demo is a list of small steps run in order over one ``Demo`` object. A step may add connections
-and flows (before ``write_config``), run syncs, edit a tool through its real client library, or note
-what a user should look at. Adding a tool to the demo means adding steps, not editing the others::
+The demo is a list of small steps run over one ``Demo`` object in ascending ``position``. The core
+contributes the steps that need no tool (start the sandbox, write the config, the syncs); each plugin
+contributes its tool's steps through the ``register_demo_steps`` hook: add connections and flows
+(before ``Phase.WRITE_CONFIG``), edit the tool through its real client library between the syncs,
+check what arrived, or note what a user should look at. Adding a tool to the demo means registering
+steps at free positions, not editing the others.
 
-    steps = (*DEFAULT_STEPS[:2], my_connection_step, *DEFAULT_STEPS[2:], my_edit_step, ...)
-
-Client libraries are imported inside the steps: ``pmhub --help`` must not pay for them.
+The core imports no tool client library; plugins import theirs inside their steps, so ``pmhub --help``
+does not pay for them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -30,19 +33,43 @@ if TYPE_CHECKING:
 
 Echo = Callable[[str], None]
 
-GITHUB_REPO = "acme/portal"
-JIRA_PROJECT = "PORT"
-JIRA_EMAIL = "bot@acme.example"
 CONFIG_NAME = "pmhub-demo.toml"
 STATE_NAME = "pmhub-demo.db"
+#: The file, next to the config, that holds the sandbox's token: connections name it as
+#: ``{"file": TOKEN_NAME}`` so the token is never inline in the config.
 TOKEN_NAME = "sandbox-token"
-ZOHO_CLIENT_ID = "1000.PMHUBDEMO"
-CUSTOMER = "Acme Corp"
-CUSTOMER_CASE = "Login page times out"
 
 
 class DemoFailed(PmhubError):
     """A step of the demo did not do what it should (the message says which)."""
+
+
+class Phase(IntEnum):
+    """Where the core's steps sit; a plugin places its steps between them (e.g. ``Phase.EDIT + 10``)."""
+
+    #: The core starts the sandbox, seeded with "demo".
+    SANDBOX = 100
+    #: Plugins add their connections and flows to ``demo.connections`` and ``demo.flows``.
+    CONNECT = 200
+    #: The core writes the config from what the connect steps added.
+    WRITE_CONFIG = 300
+    FIRST_SYNC = 400
+    #: Plugins edit their tool through its client library, as a user would.
+    EDIT = 500
+    SECOND_SYNC = 600
+    #: Plugins check through their clients that the edits arrived; they add ``demo.outcomes`` lines.
+    CHECK = 700
+    #: The core syncs once more and expects nothing written, and every ``demo.quiet_checks`` to pass.
+    QUIET_SYNC = 800
+
+
+class QuietCheck(NamedTuple):
+    """What a run with nothing new must also not have done, beyond writing no record."""
+
+    #: Shown in the outcome line after "wrote nothing", e.g. "added no note".
+    claim: str
+    #: Returns what went wrong (for the error), or None when the claim holds.
+    problem: Callable[[Demo], str | None]
 
 
 @dataclass
@@ -68,6 +95,8 @@ class Demo:
     outcomes: list[str] = field(default_factory=list)
     #: Named values steps hand to later steps (e.g. which Jira issue the GitHub edit should reach).
     facts: dict[str, Any] = field(default_factory=dict)
+    #: Checks the quiet (third) sync runs after writing nothing; connect steps add theirs.
+    quiet_checks: list[QuietCheck] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -76,7 +105,13 @@ class Demo:
         return self.server.url
 
     def base(self, service: str) -> str:
+        """The URL of one stand-in (``demo.base("github")``), to point a connection or client at."""
         return f"{self.url}/{service}"
+
+    @property
+    def token_ref(self) -> dict[str, str]:
+        """How a connection setting names the sandbox's token: the file ``write_config`` writes."""
+        return {"file": TOKEN_NAME}
 
     @property
     def state_file(self) -> Path:
@@ -116,8 +151,15 @@ class Demo:
         return results
 
 
-class Step(NamedTuple):
-    title: str
+class DemoStep(NamedTuple):
+    """One step of ``pmhub demo``, run in ascending ``position`` (see ``Phase``) over the ``Demo``.
+
+    A step with a ``title`` is announced as ``[n/N] title``; one whose title is None continues the
+    step before it (its lines appear under that step's heading).
+    """
+
+    position: int
+    title: str | None
     run: Callable[[Demo], None]
 
 
@@ -128,40 +170,6 @@ def start_sandbox(demo: Demo) -> None:
     # Port 0: the OS picks a free port, so the demo never collides with a running `pmhub sandbox`.
     demo.server = SandboxServer(build_sandbox(token=demo.token, seed="demo"), port=0).start()
     demo.echo(f"    stand-ins for {', '.join(sorted(demo.server.app.services))} on {demo.url}")
-    demo.echo(f"    GitHub repository {GITHUB_REPO} and Jira project {JIRA_PROJECT} hold a customer's work")
-
-
-def connect_github_jira(demo: Demo) -> None:
-    token = {"file": TOKEN_NAME}
-    demo.connections["gh"] = {"plugin": "github", "base_url": demo.base("github"), "token": token,
-                              # GitHub's content-creation limits do not apply to the sandbox.
-                              "seconds_between_writes": 0}
-    demo.connections["jira"] = {"plugin": "jira", "base_url": demo.base("jira"), "email": JIRA_EMAIL,
-                                "token": token}
-    demo.flows.append({
-        "name": "portal-issues", "a": {"connection": "gh", "scope": GITHUB_REPO},
-        "b": {"connection": "jira", "scope": JIRA_PROJECT}, "records": ["issue", "comment"],
-        "direction": "both", "mapping": "github-jira", "conflict": "newest",
-        # Both sides already hold "Export invoices as CSV": the title rule links them, no duplicate.
-        "match": ["marker", "link", "title"],
-    })
-
-
-def connect_crm(demo: Demo) -> None:
-    """Zoho CRM cases become Jira work; progress goes back to the customer's account as notes."""
-    token = {"file": TOKEN_NAME}
-    demo.connections["crm"] = {"plugin": "zoho_crm", "base_url": demo.base("zoho"),
-                               "client_id": ZOHO_CLIENT_ID, "client_secret": token, "refresh_token": token,
-                               # The SDK's metadata cache stays with the demo's other files.
-                               "data_dir": str(demo.workdir / "zoho")}
-    demo.flows.append({
-        "name": "customer-requests", "a": {"connection": "crm", "scope": "Cases"},
-        "b": {"connection": "jira", "scope": JIRA_PROJECT}, "records": ["issue"],
-        "direction": "both", "mapping": "zoho-jira", "conflict": "newest",
-        "match": ["marker", "link", "title"], "progress_notes": {"side": "a"},
-        # Only work for a customer becomes a CRM case; internal Jira issues stay out of the CRM.
-        "filter": {"present": ["customer"]},
-    })
 
 
 def write_config(demo: Demo) -> None:
@@ -180,169 +188,60 @@ def first_sync(demo: Demo) -> None:
     demo.sync("first sync")
 
 
-def edit_github(demo: Demo) -> None:
-    """Rename the first GitHub issue through PyGithub."""
-    gh = _github(demo)
-    try:
-        issue = gh.get_repo(GITHUB_REPO).get_issue(1)
-        new_title = f"{issue.title} (SAML RelayState)"
-        issue.edit(title=new_title)
-    finally:
-        gh.close()
-    demo.facts["github_renamed"] = new_title
-    demo.echo(f"    GitHub #1 renamed to {new_title!r}")
-
-
-def edit_jira(demo: Demo) -> None:
-    """Move the first Jira issue to Done and comment on it, through the ``jira`` client."""
-    jira = _jira(demo)
-    try:
-        key = f"{JIRA_PROJECT}-1"
-        done = next((t["id"] for t in jira.transitions(key) if t["to"]["name"] == "Done"), None)
-        if done is None:
-            raise DemoFailed(f"the sandbox offers no transition of {key} to Done")
-        jira.transition_issue(key, done)
-        jira.add_comment(key, "Deployed the proxy fix to production; the customer confirmed it works.")
-        demo.facts["jira_done"] = (key, jira.issue(key, fields="summary").fields.summary)
-    finally:
-        jira.close()
-    demo.echo(f"    Jira {key} moved to Done, with a comment")
-
-
-def finish_customer_work(demo: Demo) -> None:
-    """The team finishes the customer's case in Jira (its twin was created by the first sync)."""
-    jira = _jira(demo)
-    try:
-        found = jira.search_issues(f"project = {JIRA_PROJECT}", fields="summary", maxResults=False)
-        twin = next((i for i in found if i.fields.summary == CUSTOMER_CASE), None)
-        if twin is None:
-            raise DemoFailed(f"the CRM case {CUSTOMER_CASE!r} did not become a Jira issue")
-        done = next((t["id"] for t in jira.transitions(twin.key) if t["to"]["name"] == "Done"), None)
-        if done is None:
-            raise DemoFailed(f"the sandbox offers no transition of {twin.key} to Done")
-        jira.transition_issue(twin.key, done)
-    finally:
-        jira.close()
-    demo.facts["customer_case"] = twin.key
-    demo.echo(f"    Jira {twin.key} ({CUSTOMER_CASE!r}, from {CUSTOMER}'s CRM case) moved to Done")
-
-
 def second_sync(demo: Demo) -> None:
     demo.sync("second sync")
 
 
-def check_edits(demo: Demo) -> None:
-    """Look at the other side through the clients: did each edit arrive?"""
-    jira, gh = _jira(demo), _github(demo)
-    try:
-        renamed = demo.facts.get("github_renamed")
-        if renamed is not None:
-            # The demo project is small: read it whole rather than rely on text search.
-            found = jira.search_issues(f"project = {JIRA_PROJECT}", fields="summary", maxResults=False)
-            twin = next((i for i in found if i.fields.summary == renamed), None)
-            if twin is None:
-                raise DemoFailed(f"the GitHub rename did not reach Jira ({renamed!r})")
-            demo.outcomes.append(f"GitHub #1 renamed -> Jira {twin.key} is now {renamed!r}")
-        done = demo.facts.get("jira_done")
-        if done is not None:
-            key, summary = done
-            repo = gh.get_repo(GITHUB_REPO)
-            twin = next((i for i in repo.get_issues(state="all") if i.title == summary), None)
-            if twin is None or twin.state != "closed":
-                raise DemoFailed(f"the Jira transition of {key} did not close its GitHub twin")
-            comments = [c.body for c in twin.get_comments()]
-            if not comments:
-                raise DemoFailed(f"the comment on {key} did not reach GitHub #{twin.number}")
-            # Shown on one line, without the hidden marker the hub keeps in the body.
-            shown = " ".join(comments[-1].split("<!--", 1)[0].split())
-            demo.outcomes.append(f"Jira {key} -> Done -> GitHub #{twin.number} closed as "
-                                 f"{twin.state_reason}, with the comment \"{shown}\"")
-    finally:
-        jira.close()
-        gh.close()
-    demo.echo(f"    {len(demo.outcomes)} of 2 edits arrived on the other side")
-
-
-def check_customer(demo: Demo) -> None:
-    """The case is closed in the CRM and one progress note is on the customer's account."""
-    crm = _zoho(demo)
-    cases = crm.get(f"{demo.base('zoho')}/crm/v8/Cases", params={"fields": "Subject,Status"}, timeout=10)
-    case = next((c for c in cases.json().get("data", []) if c.get("Subject") == CUSTOMER_CASE), None)
-    if case is None or case.get("Status") != "Closed":
-        status = case.get("Status") if case else None
-        raise DemoFailed(f"the CRM case {CUSTOMER_CASE!r} was not closed (status {status})")
-    notes = _account_notes(demo, crm)
-    if len(notes) != 1:
-        raise DemoFailed(f"expected one progress note on {CUSTOMER}, found {len(notes)}")
-    first_line = (notes[0].get("Note_Content") or "").strip().splitlines()[0]
-    demo.outcomes.append(f"Jira {demo.facts.get('customer_case')} -> Done -> CRM case {CUSTOMER_CASE!r} "
-                         f"closed; note on {CUSTOMER}: \"{first_line}\"")
-    demo.echo(f"    case closed; {len(notes)} progress note on {CUSTOMER}")
-
-
 def rerun(demo: Demo) -> None:
-    """A run with nothing new writes nothing, and no second note."""
+    """A run with nothing new writes nothing (and passes every quiet check: no second note, ...)."""
     results = demo.sync("third sync")
     writes = sum(s.created + s.updated for r in results for s in r.stats.values())
-    notes = _account_notes(demo, _zoho(demo))
-    if writes or len(notes) != 1:
-        raise DemoFailed(f"a run with nothing new wrote {writes} records and left {len(notes)} notes")
-    demo.outcomes.append("A third run with nothing new wrote nothing and added no note")
+    problems = [problem for check in demo.quiet_checks if (problem := check.problem(demo)) is not None]
+    if writes or problems:
+        raise DemoFailed("a run with nothing new " + "; ".join([f"wrote {writes} records", *problems]))
+    claims = "".join(f" and {check.claim}" for check in demo.quiet_checks)
+    demo.outcomes.append(f"A third run with nothing new wrote nothing{claims}")
 
 
-def _zoho(demo: Demo) -> Any:
-    """A plain HTTP session on the CRM stand-in, authorised the way Zoho's OAuth works."""
-    import requests
-
-    session = requests.Session()
-    reply = session.post(f"{demo.base('zoho')}/oauth/v2/token", timeout=10, data={
-        "grant_type": "refresh_token", "refresh_token": demo.token, "client_id": ZOHO_CLIENT_ID,
-        "client_secret": demo.token})
-    session.headers["Authorization"] = f"Zoho-oauthtoken {reply.json()['access_token']}"
-    return session
-
-
-def _account_notes(demo: Demo, crm: Any) -> list[dict[str, Any]]:
-    accounts = crm.get(f"{demo.base('zoho')}/crm/v8/Accounts", params={"fields": "Account_Name"}, timeout=10)
-    account = next(a for a in accounts.json()["data"] if a["Account_Name"] == CUSTOMER)
-    reply = crm.get(f"{demo.base('zoho')}/crm/v8/Accounts/{account['id']}/Notes",
-                    params={"fields": "Note_Title,Note_Content"}, timeout=10)
-    return list(reply.json().get("data", [])) if reply.status_code == 200 else []
-
-
-def _github(demo: Demo) -> Any:
-    """PyGithub as a user of the sandbox would set it up (no throttling, no hidden retries)."""
-    from github import Auth, Github
-
-    return Github(auth=Auth.Token(demo.token), base_url=demo.base("github"), retry=None, lazy=True,
-                  seconds_between_requests=None, seconds_between_writes=None, timeout=10)
-
-
-def _jira(demo: Demo) -> Any:
-    from jira import JIRA
-
-    return JIRA(server=demo.base("jira"), basic_auth=(JIRA_EMAIL, demo.token), max_retries=0, timeout=10)
-
-
-DEFAULT_STEPS: tuple[Step, ...] = (
-    Step("Starting the sandbox (in this process, seeded with a customer project)", start_sandbox),
-    Step("Connecting GitHub and Jira (flow portal-issues, mapping github-jira)", connect_github_jira),
-    Step("Connecting Zoho CRM cases to Jira (flow customer-requests, mapping zoho-jira)", connect_crm),
-    Step("Writing the config", write_config),
-    Step("First sync: every flow, both ways", first_sync),
-    Step("Editing GitHub: renaming an issue", edit_github),
-    Step("Editing Jira: Done and a comment", edit_jira),
-    Step("Finishing a customer's request in Jira", finish_customer_work),
-    Step("Second sync: only the edits travel", second_sync),
-    Step("Checking both edits arrived", check_edits),
-    Step("Checking the customer side: case closed, one progress note", check_customer),
-    Step("Third sync: nothing new, nothing written", rerun),
+#: The steps that need no tool; the plugins' steps (``register_demo_steps``) fall between them.
+CORE_STEPS: tuple[DemoStep, ...] = (
+    DemoStep(Phase.SANDBOX, "Starting the sandbox (in this process, seeded with a customer project)",
+             start_sandbox),
+    DemoStep(Phase.WRITE_CONFIG, "Writing the config", write_config),
+    DemoStep(Phase.FIRST_SYNC, "First sync: every flow, both ways", first_sync),
+    DemoStep(Phase.SECOND_SYNC, "Second sync: only the edits travel", second_sync),
+    DemoStep(Phase.QUIET_SYNC, "Third sync: nothing new, nothing written", rerun),
 )
 
 
+def default_steps() -> list[DemoStep]:
+    """The core's steps and every installed plugin's, in running order."""
+    from hub.plugins import build_plugin_manager
+
+    host = build_plugin_manager()
+    contributed: list[DemoStep] = []
+    host.call_each("register_demo_steps", register=contributed.append)
+    broken = [f for f in host.failures if "register_demo_steps" in f.error]
+    if broken:
+        raise DemoFailed("; ".join(f"plugin {f.plugin!r} could not add its demo steps: {f.error}"
+                                   for f in broken))
+    return order_steps([*CORE_STEPS, *contributed])
+
+
+def order_steps(steps: Sequence[DemoStep]) -> list[DemoStep]:
+    """``steps`` by position (equal positions keep their order); the first must have a title."""
+    ordered = sorted(steps, key=lambda step: step.position)
+    if ordered and ordered[0].title is None:
+        raise DemoFailed(f"the first demo step ({ordered[0].run.__qualname__}) needs a title")
+    return ordered
+
+
 # -- running -------------------------------------------------------------------------------------
-def run_demo(echo: Echo, *, keep_state: Path | None = None, steps: Sequence[Step] = DEFAULT_STEPS) -> Demo:
-    """Run ``steps`` against a fresh sandbox; print the summary. Raises DemoFailed when a step fails."""
+def run_demo(echo: Echo, *, keep_state: Path | None = None, steps: Sequence[DemoStep] | None = None) -> Demo:
+    """Run ``steps`` (default: ``default_steps()``) in order of position against a fresh sandbox; print
+    the summary. Raises DemoFailed when a step fails."""
+    ordered = default_steps() if steps is None else order_steps(steps)
+    titled = sum(1 for step in ordered if step.title is not None)
     if keep_state is not None:
         keep_state.mkdir(parents=True, exist_ok=True)
         if (keep_state / STATE_NAME).exists():
@@ -355,8 +254,11 @@ def run_demo(echo: Echo, *, keep_state: Path | None = None, steps: Sequence[Step
     demo = Demo(echo=echo, workdir=workdir, kept=keep_state is not None)
     started = time.perf_counter()
     try:
-        for number, step in enumerate(steps, start=1):
-            echo(f"[{number}/{len(steps)}] {step.title}")
+        number = 0
+        for step in ordered:
+            if step.title is not None:
+                number += 1
+                echo(f"[{number}/{titled}] {step.title}")
             step.run(demo)
         summary(demo, time.perf_counter() - started)
     finally:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import click
 
     from hub.connector import Connector
+    from hub.demo import DemoStep
     from hub.mapping import Transform
     from hub.plugins import LazyConnector
     from hub.sandbox.service import SandboxService
@@ -58,6 +59,20 @@ def register_sandbox_services(register: Callable[[SandboxService], None]) -> Non
     """Contribute stateful stand-ins of a tool's API for ``pmhub sandbox``, the tests and the demo.
 
     Each service is mounted under ``/<service.name>`` on the shared sandbox port.
+    """
+
+
+# -- demo ------------------------------------------------------------------------------------
+@hookspec
+def register_demo_steps(register: Callable[[DemoStep], None]) -> None:
+    """Contribute steps to ``pmhub demo``: ``register(DemoStep(position, title, run))``.
+
+    ``run(demo)`` gets the core's ``hub.demo.Demo``: the sandbox (``demo.base("jira")``), the
+    connections and flows being built, ``demo.sync(label)``, facts shared between steps and the
+    summary's outcome lines. All steps, the core's included, run in ascending ``position``; the
+    core's sit at ``hub.demo.Phase`` values (connections go between ``Phase.CONNECT`` and
+    ``Phase.WRITE_CONFIG``, edits between ``Phase.EDIT`` and ``Phase.SECOND_SYNC``). A step whose
+    ``title`` is None continues the step before it. Import client libraries inside ``run``.
     """
 
 

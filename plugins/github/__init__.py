@@ -21,3 +21,11 @@ def register_sandbox_services(register: Callable[[Any], None]) -> None:
     from pmhub_plugins.github.sandbox import GitHubSandbox
 
     register(GitHubSandbox())
+
+
+@hookimpl
+def register_demo_steps(register: Callable[[Any], None]) -> None:
+    # Only `pmhub demo` imports the steps (and, inside them, the client library).
+    from pmhub_plugins.github import demo
+
+    demo.register(register)

@@ -21,3 +21,11 @@ def register_connectors(register: Callable[[Any], None]) -> None:
 
     # Imported only when a config uses a jira connection; the `jira` library only in open().
     register(LazyConnector("jira", "pmhub_plugins.jira.connector:JiraConnector"))
+
+
+@hookimpl
+def register_demo_steps(register: Callable[[Any], None]) -> None:
+    # Only `pmhub demo` imports the steps (and, inside them, the client library).
+    from pmhub_plugins.jira import demo
+
+    demo.register(register)
