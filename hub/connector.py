@@ -8,6 +8,10 @@ and kind travels in ``Issue.raw`` and is translated by the flow's mapping, not i
 Errors: raise ``hub.errors.TransientError`` / ``PermanentError`` / ``AuthError`` (``error_for_status``
 classifies an HTTP status). Never retry inside a connector: the engine retries in one place, and
 knows that a create must be recovered by marker rather than re-sent.
+
+State between runs: before ``open`` the engine calls ``bind_state`` with a ``ConnectorState``
+(secrets, HTTP validators, the data dir) backed by pmhub's state store; a connector keeps nothing
+between runs anywhere else.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -81,6 +86,110 @@ class CallCounter:
         return sum(self.counts.values())
 
 
+class SecretStorage(Protocol):
+    """Opaque strings per key that a connection keeps between runs (e.g. OAuth tokens).
+
+    pmhub stores the values as given: a connector encrypts what it puts here itself.
+    """
+
+    def get(self, key: str) -> str | None: ...
+
+    def put(self, key: str, value: str) -> None: ...
+
+    def delete(self, key: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class HttpValidators:
+    """What a server said identifies the version of one response, to ask next time "changed since?".
+
+    ``etag`` goes back as ``If-None-Match`` and ``last_modified`` as ``If-Modified-Since``; a 304
+    reply then means the response would be the same as the one they came with. ``body`` is what the
+    connector needs to act on a 304 (e.g. the page it stands for), or None when "unchanged" alone
+    says enough; pmhub stores it as is.
+    """
+
+    etag: str | None = None
+    last_modified: str | None = None
+    body: str | None = None
+
+    def request_headers(self) -> dict[str, str]:
+        """The conditional-request headers these validators make."""
+        headers: dict[str, str] = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+
+class ValidatorStorage(Protocol):
+    """HTTP validators of one connection kept between runs, under keys the connector chooses.
+
+    A key names one request whose reply may come back unchanged: the URL with its query, or a
+    listing's identity. Keys longer than 255 characters are stored under their SHA-256. Keep the
+    number of keys bounded (one per listing, not one per ``since``): nothing expires them.
+    """
+
+    def get(self, key: str) -> HttpValidators | None: ...
+
+    def put(self, key: str, validators: HttpValidators) -> None: ...
+
+    def delete(self, key: str) -> None: ...
+
+
+class MemorySecretStorage:
+    """A ``SecretStorage`` in a dict: for tests and connectors used outside a hub."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    def get(self, key: str) -> str | None:
+        return self.values.get(key)
+
+    def put(self, key: str, value: str) -> None:
+        self.values[key] = value
+
+    def delete(self, key: str) -> None:
+        self.values.pop(key, None)
+
+
+class MemoryValidatorStorage:
+    """A ``ValidatorStorage`` in a dict: validators last as long as the object."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, HttpValidators] = {}
+
+    def get(self, key: str) -> HttpValidators | None:
+        return self.values.get(key)
+
+    def put(self, key: str, validators: HttpValidators) -> None:
+        self.values[key] = validators
+
+    def delete(self, key: str) -> None:
+        self.values.pop(key, None)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorState:
+    """What one connection may keep between runs; ``Connector.bind_state`` receives it.
+
+    ``secrets``: opaque values the connector encrypts itself (the Zoho connector's OAuth tokens).
+    ``validators``: ETag / Last-Modified per listing, so an unchanged listing costs a 304 in the
+    next run too (the GitHub connector's listings). ``data_dir``: pmhub's data directory, for
+    files a client library insists on writing (it may not exist yet; create what you need in it).
+    """
+
+    secrets: SecretStorage
+    validators: ValidatorStorage
+    data_dir: Path
+
+    @classmethod
+    def in_memory(cls, data_dir: Path) -> ConnectorState:
+        """State that lives as long as this object (tests, a connector used outside a hub)."""
+        return cls(MemorySecretStorage(), MemoryValidatorStorage(), data_dir)
+
+
 class ConnectionSettings(BaseModel):
     """Base of every connector's settings: the keys of one ``[connections.NAME]`` table.
 
@@ -115,6 +224,14 @@ class Connector(ABC):
     #: What a scope is for this tool, for help text (e.g. "owner/repo").
     scope_help: ClassVar[str] = "scope"
 
+    #: The connection's name (the ``[connections.NAME]`` key); error messages start with it.
+    name: str
+    settings: ConnectionSettings
+    #: API calls made so far, by kind; each run record reports the calls made since the last one.
+    calls: CallCounter
+    #: Updated from every reply; the engine pauses before a call while the quota is spent.
+    rate_limit: RateLimit
+
     def __init__(self, name: str, settings: ConnectionSettings) -> None:
         self.name = name
         self.settings = settings
@@ -122,8 +239,16 @@ class Connector(ABC):
         self.rate_limit = RateLimit()
 
     # -- lifecycle -------------------------------------------------------------------------
+    def bind_state(self, state: ConnectorState) -> None:  # noqa: B027 - optional hook
+        """Receive what this connection keeps between runs. Called once, before ``open``.
+
+        The engine passes state backed by pmhub's state store, scoped to this connection. Keep
+        ``state`` (or its parts) for later calls; the default ignores it. A connector used outside
+        a hub is never bound, so fall back to memory (``ConnectorState.in_memory``) until it is.
+        """
+
     def open(self) -> None:  # noqa: B027 - optional hook
-        """Connect (create clients). Called once before use; may raise AuthError."""
+        """Connect (create clients). Called once before use, after ``bind_state``; may raise AuthError."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release clients and sessions."""
@@ -212,6 +337,7 @@ def chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 
 __all__ = [
-    "CallCounter", "Capability", "ConnectionSettings", "Connector", "PermanentError", "RateLimit",
-    "Remote", "TransientError", "chunks",
+    "CallCounter", "Capability", "ConnectionSettings", "Connector", "ConnectorState", "HttpValidators",
+    "MemorySecretStorage", "MemoryValidatorStorage", "PermanentError", "RateLimit", "Remote",
+    "SecretStorage", "TransientError", "ValidatorStorage", "chunks",
 ]

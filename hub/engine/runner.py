@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from hub.config import Config, FlowConfig, load_config
-from hub.connector import Connector
+from hub.connector import Connector, ConnectorState, HttpValidators
 from hub.engine.flow import FlowResult, FlowRun, Progress, Side
 from hub.engine.retry import Retrier, RetryBudget
 from hub.errors import AuthError, ConfigError, PmhubError
@@ -43,9 +43,9 @@ class Hub:
         if name not in self.connectors:
             settings = self.config.connections[name]
             connector = self.host.connector(settings.plugin)(name, settings)
-            bind = getattr(connector, "bind_state", None)
-            if callable(bind):
-                bind(secrets=_SecretStorage(self.store, name), data_dir=data_dir(create=False))
+            connector.bind_state(ConnectorState(
+                secrets=_SecretStorage(self.store, name), validators=_ValidatorStorage(self.store, name),
+                data_dir=data_dir(create=False)))
             try:
                 connector.open()
             except AuthError as error:
@@ -196,6 +196,24 @@ class _SecretStorage:
 
     def delete(self, key: str) -> None:
         self.store.delete_secret(self.connection, key)
+
+
+class _ValidatorStorage:
+    """HTTP validators of one connection in the state store (``hub.connector.ValidatorStorage``)."""
+
+    def __init__(self, store: StateStore, connection: str) -> None:
+        self.store, self.connection = store, connection
+
+    def get(self, key: str) -> HttpValidators | None:
+        stored = self.store.get_validators(self.connection, key)
+        return HttpValidators(**stored) if stored is not None else None
+
+    def put(self, key: str, validators: HttpValidators) -> None:
+        self.store.put_validators(self.connection, key, etag=validators.etag,
+                                  last_modified=validators.last_modified, body=validators.body)
+
+    def delete(self, key: str) -> None:
+        self.store.delete_validators(self.connection, key)
 
 
 def _sqlite_file_missing(url: str) -> bool:

@@ -138,3 +138,16 @@ secrets = Table(
     Column("value", Text, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+#: HTTP validators (ETag, Last-Modified) a connector keeps per listing, so an unchanged listing
+#: costs a 304 in the next run too; ``body`` is what the connector needs to act on that 304.
+http_validators = Table(
+    "http_validators", metadata,
+    Column("connection", NAME, primary_key=True),
+    #: The connector's choice (a URL with its query, a listing's name); SHA-256 when longer.
+    Column("key", String(255), primary_key=True),
+    Column("etag", String(255)),
+    Column("last_modified", String(64)),
+    Column("body", Text),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

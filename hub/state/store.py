@@ -7,6 +7,7 @@ Methods take and return plain values; batches are the unit of work (one transact
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,7 +19,18 @@ from sqlalchemy import Connection, Engine, create_engine, delete, event, func, i
 from sqlalchemy.exc import IntegrityError
 
 from hub.errors import ConfigError
-from hub.state.schema import conflicts, cursors, intents, leases, links, parked, progress, runs, secrets
+from hub.state.schema import (
+    conflicts,
+    cursors,
+    http_validators,
+    intents,
+    leases,
+    links,
+    parked,
+    progress,
+    runs,
+    secrets,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -402,6 +414,36 @@ class StateStore:
         with self.transaction() as c:
             c.execute(delete(secrets).where(secrets.c.connection == connection, secrets.c.key == key))
 
+    # -- HTTP validators per connection and listing (conditional requests across runs) -----
+    def get_validators(self, connection: str, key: str) -> dict[str, str | None] | None:
+        """``{"etag": ..., "last_modified": ..., "body": ...}`` stored under ``key``, or None."""
+        table = http_validators
+        with self.engine.connect() as c:
+            row = c.execute(select(table.c.etag, table.c.last_modified, table.c.body).where(
+                table.c.connection == connection, table.c.key == _validator_key(key))).first()
+        return dict(row._mapping) if row else None
+
+    def put_validators(self, connection: str, key: str, *, etag: str | None,
+                       last_modified: str | None, body: str | None) -> None:
+        """Store (or replace) the validators under ``key``; committed at once."""
+        table, key = http_validators, _validator_key(key)
+        values = dict(etag=etag, last_modified=last_modified, body=body, updated_at=utcnow())
+        with self.transaction() as c:
+            updated = c.execute(update(table).where(
+                table.c.connection == connection, table.c.key == key).values(**values))
+            if updated.rowcount:
+                return
+            try:
+                with c.begin_nested():
+                    c.execute(insert(table).values(connection=connection, key=key, **values))
+            except IntegrityError:
+                pass  # another process stored this key a moment ago: its validators do as well
+
+    def delete_validators(self, connection: str, key: str) -> None:
+        with self.transaction() as c:
+            c.execute(delete(http_validators).where(http_validators.c.connection == connection,
+                                                    http_validators.c.key == _validator_key(key)))
+
     # -- helpers ---------------------------------------------------------------------------
     @contextmanager
     def _conn(self, conn: Connection | None) -> Iterator[Connection]:
@@ -410,6 +452,13 @@ class StateStore:
         else:
             with self.engine.connect() as c:
                 yield c
+
+
+def _validator_key(key: str) -> str:
+    # The column holds 255 characters; a longer key (a URL with a long query) is stored by its hash.
+    if len(key) <= 255:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

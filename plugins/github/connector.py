@@ -9,24 +9,36 @@ the engine retries in one place and recovers a lost create by its marker instead
 Markers: a create appends a hidden ``<!-- pmhub:MARKER -->`` line to the body; converting to
 canonical strips it, and updates of the body keep it.
 
-Conditional requests: the ETag of the first page of the latest listing per (scope, kind) is kept
-on the connector instance with its ``since`` and that page's records, so an identical listing later
-in the same process costs a 304 that GitHub does not count against the rate limit. Across runs the
-engine would have to persist the ETag and the page (not done yet).
+Conditional requests across runs: when a listing fits on one page, that page's ETag and JSON are
+kept in pmhub's state store (``ConnectorState.validators``, one entry per repository and kind). The
+next listing sends the ETag as ``If-None-Match``; GitHub answers 304, which costs no rate limit,
+when the page would be the same, and the stored JSON stands in for it. GitHub's ETag is a digest of
+the body, not of the URL (the same listing under two queries carries one ETag), so the entry matches
+even after the cursor, and with it ``since``, has moved on: a cron run against a quiet repository,
+whose page is the empty list or the cursor's overlap, costs only 304s.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from pydantic import Field, SecretStr
 
-from hub.connector import Capability, ConnectionSettings, Connector, Remote
+from hub.connector import (
+    Capability,
+    ConnectionSettings,
+    Connector,
+    ConnectorState,
+    HttpValidators,
+    MemoryValidatorStorage,
+    Remote,
+    ValidatorStorage,
+)
 from hub.errors import ConnectorError, PermanentError, TransientError, error_for_status
 from hub.model import CanonicalRecord, Comment, Issue, Person, StatusCategory
 
@@ -38,6 +50,9 @@ _T = TypeVar("_T")
 _RW = frozenset({Capability.READ, Capability.INCREMENTAL, Capability.WRITE})
 #: GitHub's own words for an issue's status, as carried in ``Issue.raw["status"]``.
 RAW_STATUSES = ("open", "closed:completed", "closed:not_planned", "closed:duplicate")
+#: Largest listing page kept for the next run's conditional request (characters of JSON). A quiet
+#: repository's page holds the few records of the cursor's overlap; a backfill's is not worth keeping.
+REMEMBERED_PAGE_LIMIT = 256 * 1024
 
 
 class GitHubSettings(ConnectionSettings):
@@ -50,16 +65,6 @@ class GitHubSettings(ConnectionSettings):
     seconds_between_writes: float = Field(1.0, ge=0)
     #: Seconds to wait for GitHub (PyGithub takes whole seconds).
     timeout: int = Field(30, gt=0)
-
-
-@dataclass
-class _CachedPage:
-    """The first page of the latest listing of one kind: what a 304 stands for."""
-
-    since: str
-    etag: str
-    remotes: list[Remote]
-    next_url: str | None
 
 
 def _counting_auth(token: str, on_request: Any) -> Any:
@@ -100,13 +105,16 @@ class GitHubConnector(Connector):
         super().__init__(name, settings)
         self._gh: Any = None
         self._operation = "other"
-        # Only the latest listing per (scope, kind, operation) is kept: a daemon lists with a new
-        # ``since`` every run, and an entry per ``since`` would grow without bound.
-        self._pages: dict[tuple[str, str, str], _CachedPage] = {}
+        # Until the engine binds the state store, listings are remembered for this instance only.
+        self._validators: ValidatorStorage = MemoryValidatorStorage()
         self._markers: dict[tuple[str, str, str], str] = {}
         self._milestones: dict[str, dict[str, int]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
+    def bind_state(self, state: ConnectorState) -> None:
+        """Listing pages' ETags go to ``state.validators``, so the next run can ask for a 304."""
+        self._validators = state.validators
+
     def open(self) -> None:
         from github import Github
 
@@ -221,8 +229,8 @@ class GitHubConnector(Connector):
     def _to_remote(self, record_type: str, data: dict[str, Any]) -> Remote:
         body, marker = split_marker(data.get("body") or "")
         updated = _parse_time(data["updated_at"])
-        user = data.get("user") or {}
-        author = self._person(user.get("login")) if user else None
+        login = (data.get("user") or {}).get("login")
+        author = self._person(login) if login else None
         if record_type == "comment":
             number = _ISSUE_NUMBER.search(data.get("issue_url", ""))
             item: CanonicalRecord = Comment(
@@ -323,26 +331,45 @@ class GitHubConnector(Connector):
 
     def _records(self, scope: str, record_type: str, path: str, params: dict[str, Any],
                  operation: str) -> Iterator[Remote]:
-        key, since = (scope, record_type, operation), params.get("since", "")
-        cached = self._pages.get(key)
-        if cached is not None and cached.since != since:
-            cached = None
-        headers = {"If-None-Match": cached.etag} if cached is not None else None
+        # Only the engine's listings are remembered: find_by_marker's look-back moves every second.
+        key = _listing_key(path, params) if operation == "list" else None
+        remembered = self._validators.get(key) if key is not None else None
+        if remembered is not None and remembered.body is None:
+            remembered = None  # a 304 would leave nothing to stand in for the page
+        headers = remembered.request_headers() if remembered is not None else None
         status, reply_headers, data = self._request_raw(operation, "GET", path, params, headers=headers)
-        if status == 304 and cached is not None:
-            first, next_url = cached.remotes, cached.next_url
+        if status == 304 and remembered is not None and remembered.body is not None:
+            # The page is what it was: the stored JSON stands in for it. Only a page that ended its
+            # listing is stored, so there is no next page to follow.
+            data, next_url = json.loads(remembered.body), None
         else:
-            first = [self._to_remote(record_type, d) for d in data if self._wanted(record_type, d)]
             next_url = _next_link(reply_headers)
-            if reply_headers.get("etag"):
-                self._pages[key] = _CachedPage(since, reply_headers["etag"], first, next_url)
-        yield from first
+            if key is not None:
+                self._remember_page(key, reply_headers, data, next_url, params)
+        for d in data or []:
+            if self._wanted(record_type, d):
+                yield self._to_remote(record_type, d)
         while next_url is not None:
             _, reply_headers, data = self._request_raw(operation, "GET", next_url, None)
             for d in data:
                 if self._wanted(record_type, d):
                     yield self._to_remote(record_type, d)
             next_url = _next_link(reply_headers)
+
+    def _remember_page(self, key: str, headers: dict[str, Any], data: list[Any], next_url: str | None,
+                       params: dict[str, Any]) -> None:
+        """Keep a listing's only page for the next run's ``If-None-Match``.
+
+        Only a page that is the whole listing: no next link, and not full (a full page may be
+        followed by records that arrive later while the page itself, and its ETag, stay the same).
+        """
+        etag = headers.get("etag")
+        if not etag or next_url is not None or len(data) >= int(params.get("per_page", 30)):
+            return
+        body = json.dumps(data, separators=(",", ":"))
+        if len(body) <= REMEMBERED_PAGE_LIMIT:
+            self._validators.put(key, HttpValidators(etag=etag, last_modified=headers.get("last-modified"),
+                                                     body=body))
 
     @staticmethod
     def _wanted(record_type: str, data: dict[str, Any]) -> bool:
@@ -463,6 +490,12 @@ def _whole_seconds(value: dt.datetime) -> str:
 
 def _parse_time(value: str) -> dt.datetime:
     return dt.datetime.strptime(value, _TIME_FORMAT).replace(tzinfo=dt.UTC)
+
+
+def _listing_key(path: str, params: dict[str, Any]) -> str:
+    """A listing's identity: its path and query without ``since``, which moves with the cursor."""
+    query = urlencode(sorted((k, str(v)) for k, v in params.items() if k != "since"))
+    return f"GET {path}?{query}"
 
 
 def _next_link(headers: dict[str, Any]) -> str | None:

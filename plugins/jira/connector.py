@@ -189,7 +189,7 @@ class JiraConnector(Connector):
         riding = _RidingComments(scope, since, time.monotonic())
         for raw in self._search_each_once(jql, (*ISSUE_FIELDS, "comment")):
             remote = self._issue_remote(raw)
-            riding.add(self._issue_comments(raw, fetch_more=False), raw, self)
+            riding.add(self._all_embedded_comments(raw), raw, self)
             # The JQL covered the whole floored minute; what is older than the cursor is not asked for.
             if since is None or (remote.updated is not None and remote.updated >= since):
                 yield remote
@@ -604,13 +604,21 @@ class JiraConnector(Connector):
             if not token or page.get("isLast"):
                 return
 
-    def _issue_comments(self, raw: dict[str, Any], *, fetch_more: bool = True) -> list[dict[str, Any]] | None:
-        """The issue's comments; with ``fetch_more=False``, None when Jira embedded only some."""
+    @staticmethod
+    def _embedded_comments(raw: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+        """The comments Jira embedded in an issue, and how many the issue has."""
         embedded = (raw.get("fields") or {}).get("comment") or {}
         comments = list(embedded.get("comments") or [])
-        total = embedded.get("total", len(comments))
-        if not fetch_more and len(comments) < total:
-            return None
+        return comments, int(embedded.get("total", len(comments)))
+
+    def _all_embedded_comments(self, raw: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """The issue's comments when Jira embedded all of them, else None."""
+        comments, total = self._embedded_comments(raw)
+        return comments if len(comments) >= total else None
+
+    def _issue_comments(self, raw: dict[str, Any]) -> list[dict[str, Any]]:
+        """The issue's comments, fetching those Jira did not embed."""
+        comments, total = self._embedded_comments(raw)
         while len(comments) < total:
             page = self._call("GET", f"issue/{raw['id']}/comment",
                               params={"startAt": len(comments), "maxResults": 100})

@@ -98,7 +98,7 @@ def _renderer_class() -> Any:
     """mistletoe's Jira renderer with the adjustments described above (built once, lazily)."""
     from mistletoe.contrib.jira_renderer import JIRARenderer
 
-    class PmhubJiraRenderer(JIRARenderer):  # type: ignore[misc]
+    class PmhubJiraRenderer(JIRARenderer):
         def render_raw_text(self, token: Any, escape: bool = True) -> str:
             return str(token.content)
 

@@ -41,7 +41,7 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import Field, SecretStr
 
-from hub.connector import Capability, ConnectionSettings, Connector, Remote, chunks
+from hub.connector import Capability, ConnectionSettings, Connector, ConnectorState, Remote, chunks
 from hub.errors import (
     AuthError,
     ConnectorError,
@@ -133,11 +133,12 @@ class ZohoCrmConnector(Connector):
         self._account_ids: dict[str, str | None] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
-    def bind_state(self, *, secrets: SecretStorage, data_dir: Path) -> None:
-        """Called by the engine before ``open``: pmhub's state store for tokens, its data dir."""
-        self._secrets = secrets
+    def bind_state(self, state: ConnectorState) -> None:
+        """Tokens go to ``state.secrets`` (encrypted); the SDK's metadata cache under ``state.data_dir``
+        unless the settings or the constructor named a directory."""
+        self._secrets = state.secrets
         if self._data_dir is None:
-            self._data_dir = data_dir
+            self._data_dir = state.data_dir
 
     def open(self) -> None:
         from . import transport
@@ -248,8 +249,10 @@ class ZohoCrmConnector(Connector):
             local.init = previous
 
     # -- one SDK call --------------------------------------------------------------------------
-    def _call(self, what: str, operation: Callable[[], Any]) -> Any:
-        """Run one SDK operation; classify failures; refresh the token once on a 401."""
+    def _call(self, what: str, operation: Callable[..., Any], *args: Any) -> Any:
+        """Run ``operation(*args)``, one SDK operation; classify failures; refresh the token once on a 401.
+
+        Arguments go through ``args`` rather than a closure: callers build them in loops."""
         from zohocrmsdk.src.com.zoho.crm.api.exception import SDKException
 
         refreshed = False
@@ -257,7 +260,7 @@ class ZohoCrmConnector(Connector):
             self._wire.last_status = None
             with self._active():
                 try:
-                    response = operation()
+                    response = operation(*args)
                 except SDKException as error:
                     cause = getattr(error, "cause", None)
                     if _is_transport_error(cause):
@@ -394,8 +397,8 @@ class ZohoCrmConnector(Connector):
                 params.add(GetRecordsParam.page_token, token)
             else:
                 params.add(GetRecordsParam.page, page)
-            response = self._call(f"list {module}", lambda p=params: RecordOperations(module).get_records(
-                p, _since_headers(GetRecordsHeader.if_modified_since, since)))
+            response = self._call(f"list {module}", lambda p: RecordOperations(module).get_records(
+                p, _since_headers(GetRecordsHeader.if_modified_since, since)), params)
             if response.get_status_code() in (204, 304):
                 return
             body = self._json(response)
@@ -421,9 +424,9 @@ class ZohoCrmConnector(Connector):
             params.add(GetDeletedRecordsParam.type, "all")
             params.add(GetDeletedRecordsParam.per_page, PAGE_SIZE)
             params.add(GetDeletedRecordsParam.page, page)
-            response = self._call(f"list deleted {module}", lambda p=params: RecordOperations(
+            response = self._call(f"list deleted {module}", lambda p: RecordOperations(
                 module).get_deleted_records(p, _since_headers(GetDeletedRecordsHeader.if_modified_since,
-                                                              since)))
+                                                              since)), params)
             if response.get_status_code() in (204, 304):
                 return
             body = self._json(response)
@@ -742,8 +745,8 @@ class ZohoCrmConnector(Connector):
             params.add(GetRelatedRecordsParam.page, page)
             response = self._call(
                 f"list notes of {module}/{record_id}",
-                lambda p=params: RelatedRecordsOperations("Notes", module).get_related_records(
-                    parent_id, p, HeaderMap()))
+                lambda p: RelatedRecordsOperations("Notes", module).get_related_records(
+                    parent_id, p, HeaderMap()), params)
             body = self._json(response)
             for row in body.get("data") or []:
                 notes.append(Note(id=str(row["id"]), title=row.get("Note_Title"),

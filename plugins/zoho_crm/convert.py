@@ -161,7 +161,7 @@ def case_values(item: Issue, changed: frozenset[str] | None) -> dict[str, Any]:
         values["Description"] = item.description or None
     if wanted("status"):
         raw_status = item.raw.get("status")
-        agrees = raw_status in CASE_STATUS_CATEGORY and (
+        agrees = isinstance(raw_status, str) and raw_status in CASE_STATUS_CATEGORY and (
             CASE_STATUS_CATEGORY[raw_status] == item.status
             or (item.status == StatusCategory.CANCELLED and raw_status == "Closed"))
         # A raw status from another tool, or one the category has since moved away from, is not
@@ -171,7 +171,7 @@ def case_values(item: Issue, changed: frozenset[str] | None) -> dict[str, Any]:
         values["Priority"] = PRIORITY_CASE.get(item.priority) if item.priority else None
     if wanted("kind"):
         raw_kind = item.raw.get("kind")
-        if raw_kind in CASE_TYPE_KIND and CASE_TYPE_KIND[raw_kind] == item.kind:
+        if isinstance(raw_kind, str) and raw_kind in CASE_TYPE_KIND and CASE_TYPE_KIND[raw_kind] == item.kind:
             values["Type"] = raw_kind
         elif item.kind in KIND_CASE_TYPE:
             values["Type"] = KIND_CASE_TYPE[item.kind]

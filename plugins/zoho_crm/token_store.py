@@ -3,8 +3,9 @@
 The zohocrmsdk8-0 SDK asks a ``TokenStore`` for a saved token before every call and saves each
 token it gets; its default store writes ``./sdk_tokens.txt`` in the working directory. Here the
 token is one opaque string in a ``SecretStorage`` (the engine passes one backed by pmhub's state
-store; ``MemorySecretStorage`` serves tests), Fernet-encrypted with a key derived from the client
-secret, so a copied state database alone does not hand out a working token.
+store as ``ConnectorState.secrets``; ``MemorySecretStorage`` serves tests), Fernet-encrypted with a
+key derived from the client secret, so a copied state database alone does not hand out a working
+token.
 
 Only the access token, its expiry and the SDK's user signature are saved; the refresh token and
 client credentials come from the connection's config on every run and are never written. Nothing
@@ -16,35 +17,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from typing import Any, Protocol
+from typing import Any
+
+# The storage interface is pmhub's (``ConnectorState.secrets``); re-exported for this plugin's callers.
+from hub.connector import MemorySecretStorage, SecretStorage
 
 TOKEN_KEY = "zoho_oauth_token"
 
-
-class SecretStorage(Protocol):
-    """Opaque strings per key, kept between runs (``hub.engine.runner._SecretStorage`` is one)."""
-
-    def get(self, key: str) -> str | None: ...
-
-    def put(self, key: str, value: str) -> None: ...
-
-    def delete(self, key: str) -> None: ...
-
-
-class MemorySecretStorage:
-    """A ``SecretStorage`` in a dict: for tests and one-off scripts."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-
-    def get(self, key: str) -> str | None:
-        return self.values.get(key)
-
-    def put(self, key: str, value: str) -> None:
-        self.values[key] = value
-
-    def delete(self, key: str) -> None:
-        self.values.pop(key, None)
+__all__ = ["TOKEN_KEY", "MemorySecretStorage", "SecretStorage", "make_token_store"]
 
 
 def _fernet(client_secret: str) -> Any:
@@ -64,7 +44,7 @@ def make_token_store(storage: SecretStorage, *, client_id: str, client_secret: s
 
     fernet = _fernet(client_secret)
 
-    class StateTokenStore(TokenStore):  # type: ignore[misc]
+    class StateTokenStore(TokenStore):
         """The SDK's store interface over one encrypted entry (one connection, one token).
 
         The SDK asks for the token before every request; after the first read it is answered from

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
 import requests
 from pmhub_plugins.github.connector import GitHubConnector, GitHubSettings, split_marker
 
+from hub.connector import Remote
+from hub.engine.runner import open_hub
 from hub.errors import AuthError, PermanentError, TransientError
 from hub.model import Comment, Issue, Person, StatusCategory
 from hub.sandbox.server import SandboxApp, SandboxServer
 from hub.testing.contract import ConnectorContract
 from hub.testing.sandbox_client import SandboxClient
+from tests.conftest import write_config
 
 SCOPE = "acme/portal"
 PATHS = {
@@ -288,3 +293,92 @@ class TestGitHubContract(ConnectorContract):
         retry_after = 3 if status == 429 else None
         self.sandbox.fault("github", method=method, path=path, status=status, retry_after=retry_after)
         return None if retry_after is None else float(retry_after)
+
+
+# -- conditional requests across runs -----------------------------------------------------------
+def hub_config(tmp_path: Path, sandbox: SandboxClient, *, per_page: int = 100) -> Path:
+    """A config with one GitHub connection and pmhub's own state store, as a cron run would have."""
+    return write_config(tmp_path / "pmhub.toml", state_url=f"sqlite:///{tmp_path / 'state.db'}",
+                        connections={"gh": {"plugin": "github", "base_url": sandbox.base("github"),
+                                            "token": "sandbox-token", "per_page": per_page,
+                                            "seconds_between_writes": 0, "timeout": 10}},
+                        flows=[])
+
+
+def list_in_a_new_hub(config: Path, since: dt.datetime | None) -> tuple[list[Remote], int | None]:
+    """List issues as a fresh process would: a new hub, a new connector, the same state store."""
+    with open_hub(config) as hub:
+        connector = hub.connector("gh")
+        return list(connector.list_changed(SCOPE, "issue", since)), connector.rate_limit.remaining
+
+
+def test_an_unchanged_listing_costs_a_304_in_the_next_run_even_with_a_later_since(
+        sandbox: SandboxClient, tmp_path: Path) -> None:
+    sandbox.reset("demo")
+    config = hub_config(tmp_path, sandbox)
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
+    first, _ = list_in_a_new_hub(config, since)
+    sandbox.clear_requests()
+
+    # The cursor moved on, but not past any record: the page, and so its ETag, is the same.
+    second, remaining = list_in_a_new_hub(config, since + dt.timedelta(minutes=1))
+
+    assert [(r.id, r.version, r.item) for r in second] == [(r.id, r.version, r.item) for r in first]
+    assert [r["status"] for r in sandbox.requests("github")] == [304]
+    assert remaining == 5000 - 1, "a 304 spends no rate limit (only the first run's 200 did)"
+    requests.patch(f"{sandbox.base('github')}/repos/{SCOPE}/issues/2", json={"title": "Edited"},
+                   timeout=10).raise_for_status()
+    sandbox.clear_requests()
+    third, _ = list_in_a_new_hub(config, since)
+    assert [r["status"] for r in sandbox.requests("github")] == [200]
+    assert {r.id: r.item.title for r in third}["2"] == "Edited"  # type: ignore[union-attr]
+
+
+def test_a_record_behind_a_full_page_is_not_hidden_by_a_304(sandbox: SandboxClient, tmp_path: Path) -> None:
+    sandbox.reset("demo")  # five issues and a pull request: six items fill a page of six
+    config = hub_config(tmp_path, sandbox, per_page=6)
+    first, _ = list_in_a_new_hub(config, None)
+    requests.post(f"{sandbox.base('github')}/repos/{SCOPE}/issues", json={"title": "Late"},
+                  timeout=10).raise_for_status()
+    sandbox.clear_requests()
+
+    # The first page is unchanged (the new issue sorts last), but the listing is not.
+    second, _ = list_in_a_new_hub(config, None)
+
+    assert [r.item.title for r in second] == [r.item.title for r in first] + ["Late"]  # type: ignore[union-attr]
+    assert [r["status"] for r in sandbox.requests("github")] == [200, 200]
+
+
+def test_github_etags_digest_the_body_not_the_query_and_the_stand_in_agrees(
+        sandbox: SandboxClient) -> None:
+    """What lets a listing's ETag match after ``since`` moved: recorded GitHub replies carry one ETag
+    for one body under two queries, in the form ``W/"<hex>"``; the stand-in answers the same way."""
+    import ast
+    import json
+
+    from tests.sandbox.conformance import oracles_dir
+
+    by_body: dict[str, set[tuple[str, str]]] = {}
+    for exchange in json.loads((oracles_dir() / "github" / "recorded-exchanges.json").read_text()):
+        headers = {k.lower(): v for k, v in ast.literal_eval(exchange["resp_headers"])}
+        if exchange["method"] == "GET" and str(exchange["status"]) == "200" and "etag" in headers:
+            by_body.setdefault(exchange["body"], set()).add((exchange["path"], headers["etag"]))
+    shared = [seen for seen in by_body.values() if len({path for path, _ in seen}) > 1]
+    assert shared and all(len({etag for _, etag in seen}) == 1 for seen in shared)
+    real_etag = re.compile(r'^(W/)?"[0-9a-f]{32,64}"$')
+    assert all(real_etag.match(etag) for seen in by_body.values() for _, etag in seen)
+
+    sandbox.reset("demo")
+    url = f"{sandbox.base('github')}/repos/{SCOPE}/issues"
+    month, week = (_whole(dt.datetime.now(dt.UTC) - dt.timedelta(days=d)) for d in (30, 7))
+    a = requests.get(url, params={"state": "all", "since": month}, timeout=10)
+    b = requests.get(url, params={"state": "all", "since": week}, timeout=10)
+    assert a.json() == b.json() and a.headers["ETag"] == b.headers["ETag"]
+    assert real_etag.match(a.headers["ETag"])
+    again = requests.get(url, params={"state": "all"}, headers={"If-None-Match": a.headers["ETag"]},
+                         timeout=10)
+    assert again.status_code == 304 and again.content == b""
+
+
+def _whole(value: dt.datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")

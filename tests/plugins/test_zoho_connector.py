@@ -82,6 +82,27 @@ def test_token_is_kept_encrypted_and_reused_by_the_next_run(sandbox: SandboxClie
     assert [r["path"] for r in sandbox.requests("zoho")] == ["/crm/v8/users"]  # no token refresh
 
 
+def test_a_hub_keeps_the_token_encrypted_in_its_state_store_for_the_next_process(
+        sandbox: SandboxClient, tmp_path: Path) -> None:
+    from hub.engine.runner import open_hub
+    from tests.conftest import write_config
+
+    config = write_config(tmp_path / "pmhub.toml", state_url=f"sqlite:///{tmp_path / 'state.db'}",
+                          connections={"crm": {"plugin": "zoho_crm", "base_url": sandbox.base("zoho"),
+                                               "client_id": "1000.CLIENT", "client_secret": "client-secret",
+                                               "refresh_token": REFRESH, "timeout": 10}}, flows=[])
+    with open_hub(config) as hub:
+        hub.connector("crm").whoami()
+        stored = hub.store.get_secret("crm", TOKEN_KEY)
+    sandbox.clear_requests()
+    with open_hub(config) as hub:  # a new process: the token comes from the state store
+        hub.connector("crm").whoami()
+
+    assert stored is not None and "1000." not in stored
+    assert [r["path"] for r in sandbox.requests("zoho")] == ["/crm/v8/users"]  # no token refresh
+    assert (tmp_path / "data" / "zoho" / "crm").is_dir(), "the SDK's cache lives in pmhub's data dir"
+
+
 def test_token_store_is_read_once_not_per_request(sandbox: SandboxClient, tmp_path: Path) -> None:
     class CountingStorage(MemorySecretStorage):
         reads = 0
