@@ -29,6 +29,7 @@ from hub.errors import PmhubError
 
 if TYPE_CHECKING:
     from hub.engine.flow import FlowResult
+    from hub.plugins import PluginHost
     from hub.sandbox.server import SandboxServer
 
 Echo = Callable[[str], None]
@@ -214,11 +215,12 @@ CORE_STEPS: tuple[DemoStep, ...] = (
 )
 
 
-def default_steps() -> list[DemoStep]:
-    """The core's steps and every installed plugin's, in running order."""
-    from hub.plugins import build_plugin_manager
+def default_steps(host: PluginHost | None = None) -> list[DemoStep]:
+    """The core's steps and every plugin's (of ``host``, default: the installed ones), in running order."""
+    if host is None:
+        from hub.plugins import build_plugin_manager
 
-    host = build_plugin_manager()
+        host = build_plugin_manager()
     contributed: list[DemoStep] = []
     host.call_each("register_demo_steps", register=contributed.append)
     broken = [f for f in host.failures if "register_demo_steps" in f.error]

@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -64,3 +65,80 @@ def test_cli_start_does_not_import_the_client_libraries() -> None:
     code = "import sys, hub.cli; print(sorted(m for m in ('jira', 'github') if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+# -- steps come from the plugins through register_demo_steps ---------------------------------------
+def test_the_tools_steps_come_from_their_plugins_and_run_in_position_order() -> None:
+    from hub.demo import CORE_STEPS, Phase, default_steps
+
+    steps = default_steps()
+    positions = [step.position for step in steps]
+    assert positions == sorted(positions)
+    by_module = {step.run.__module__ for step in steps if step not in CORE_STEPS}
+    assert by_module == {f"pmhub_plugins.{tool}.demo" for tool in ("github", "jira", "zoho_crm")}
+    titles = [step.title for step in steps if step.title is not None]
+    assert len(titles) == 12 and titles[0].startswith("Starting the sandbox")
+    # Connections are added before the config is written; edits fall between the first two syncs.
+    connect = [s for s in steps if s.title and s.title.startswith("Connecting")]
+    assert connect and all(Phase.SANDBOX < s.position < Phase.WRITE_CONFIG for s in connect)
+    edits = [s for s in steps if s.title and s.title.startswith(("Editing", "Finishing"))]
+    assert len(edits) == 3 and all(Phase.FIRST_SYNC < s.position < Phase.SECOND_SYNC for s in edits)
+
+
+def test_a_third_party_plugin_adds_a_step_where_its_position_says() -> None:
+    import types
+
+    from hub import hookimpl
+    from hub.demo import Demo, DemoStep, Phase, default_steps
+    from hub.plugins import build_plugin_manager
+
+    def look(demo: Demo) -> None:
+        demo.echo("looked")
+
+    extra = types.ModuleType("demo_extra")
+
+    @hookimpl
+    def register_demo_steps(register):  # type: ignore[no-untyped-def]
+        register(DemoStep(Phase.EDIT + 5, "Looking around", look))
+
+    extra.register_demo_steps = register_demo_steps  # type: ignore[attr-defined]
+    titles = [s.title for s in default_steps(build_plugin_manager(extra=(extra,))) if s.title]
+    assert titles.index("Looking around") == titles.index("Editing GitHub: renaming an issue") + 1
+
+
+def test_a_plugin_whose_demo_steps_fail_to_register_stops_the_demo_with_its_name() -> None:
+    import types
+
+    import pytest
+
+    from hub import hookimpl
+    from hub.demo import DemoFailed, default_steps
+    from hub.plugins import build_plugin_manager
+
+    broken = types.ModuleType("broken_demo")
+
+    @hookimpl
+    def register_demo_steps(register):  # type: ignore[no-untyped-def]
+        raise RuntimeError("no steps today")
+
+    broken.register_demo_steps = register_demo_steps  # type: ignore[attr-defined]
+    with pytest.raises(DemoFailed, match=r"broken_demo.*no steps today"):
+        default_steps(build_plugin_manager(extra=(broken,)))
+
+
+def test_untitled_steps_continue_the_step_before_them(tmp_path: Path) -> None:
+    import pytest
+
+    from hub.demo import Demo, DemoFailed, DemoStep, run_demo
+
+    lines: list[str] = []
+
+    def say(text: str) -> Callable[[Demo], None]:
+        return lambda demo: demo.echo(text)
+
+    run_demo(lines.append, keep_state=tmp_path / "kept",
+             steps=[DemoStep(20, None, say("more of one")), DemoStep(10, "One", say("one")),
+                    DemoStep(30, "Two", say("two"))])
+    assert lines[:5] == ["[1/2] One", "one", "more of one", "[2/2] Two", "two"]
+    with pytest.raises(DemoFailed, match="needs a title"):
+        run_demo(lines.append, steps=[DemoStep(10, None, say("orphan"))])
