@@ -20,6 +20,11 @@ def test_wheel_contains_plugins_mappings_migrations_and_entry_points(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for plugin in ("github", "jira", "trello", "zoho_crm", "reference"):
         assert f"pmhub_plugins/{plugin}/__init__.py" in names
+    for plugin in ("github", "jira", "trello", "zoho_crm"):
+        # The stand-ins are subpackages; a wheel without them could not serve `pmhub sandbox`.
+        assert f"pmhub_plugins/{plugin}/sandbox/__init__.py" in names
+        assert f"pmhub_plugins/{plugin}/sandbox/routes.py" in names
+    assert "hub/testing/reference/connector.py" in names
     assert "pmhub_mappings/github-jira.toml" in names
     assert "hub/state/migrations/versions/0001_initial_schema.py" in names
     assert "hub/state/migrations/script.py.mako" in names
