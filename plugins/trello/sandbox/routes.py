@@ -27,6 +27,7 @@ from werkzeug.wrappers import Request, Response
 
 from hub.sandbox.service import BadPayload, Call, SandboxService, json_response, route
 
+from .seed import load_demo
 from .state import (
     DEFAULT_LABEL_COLORS,
     DEFAULT_LISTS,
@@ -47,7 +48,6 @@ NOT_FOUND = "The requested resource was not found."
 #: The member every token in the sandbox belongs to.
 BOT_USERNAME = "pmhubbot"
 #: Demo data is dated at a fixed moment so its ids are the same on every reset.
-DEMO_EPOCH = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 #: Action types Trello only delivers to webhooks, never in nested action listings; an edited or
 #: deleted comment is therefore invisible to ``GET /1/boards/{id}/actions`` (Trello's TRELLO-787).
 WEBHOOK_ONLY_ACTIONS = frozenset({"updateComment", "deleteComment"})
@@ -91,7 +91,7 @@ class TrelloSandbox(SandboxService):
         self._encoded_cards: dict[str, str] = {}
         self.me = self._add_member(BOT_USERNAME, "pmhub bot", self.now())
         if seed == "demo":
-            self._seed_demo()
+            load_demo(self)
 
     # -- infrastructure ------------------------------------------------------------------
     @staticmethod
@@ -905,41 +905,3 @@ class TrelloSandbox(SandboxService):
         if moment is None:
             raise BadPayload(400, f"invalid value for {name}")
         return (lambda a: a.date >= moment) if after else (lambda a: a.date < moment)
-
-    # -- demo seed -----------------------------------------------------------------------
-    def _seed_demo(self) -> None:
-        """A customer-facing board as a new user of the demo would find it."""
-        saved = self._ids
-        self._ids = IdMaker(0)  # fixed ids: the demo's board id is the same on every reset
-        try:
-            at = DEMO_EPOCH
-            alice = self._add_member("alicecustomer", "Alice Customer", at)
-            board = self._create_board("Acme Portal (customer)",
-                                       "Requests from Acme Corp and what we are doing about them.", at)
-            board.members.append(alice.id)
-            todo, doing, done = self._lists_of(board, "open")
-            labels = {lab.color: lab for lab in self.labels.values() if lab.board == board.id}
-            for color, name in (("green", "customer"), ("red", "bug"), ("blue", "feature"),
-                                ("orange", "urgent")):
-                labels[color].name = name
-            specs = [
-                (todo, "Export invoices as PDF", "Customers want to download invoices.\n\n"
-                 "- one PDF per invoice\n- company logo in the header", ["green", "blue"], [], "2026-02-27"),
-                (todo, "Login page times out on slow networks", "Seen by two users on mobile.",
-                 ["red", "orange"], [self.me.id], "2026-01-16"),
-                (doing, "Single sign-on with Azure AD", "Acme's IT asked for SSO before rollout.",
-                 ["green", "blue"], [self.me.id, alice.id], None),
-                (done, "Update privacy policy link", "", ["green"], [], None),
-                (done, "Dark mode", "Dropped after customer review.", ["blue"], [], None),
-            ]
-            cards = []
-            for index, (tlist, name, desc, colors, members, due) in enumerate(specs):
-                when = at + dt.timedelta(minutes=5 * (index + 1))
-                cards.append(self._create_card(tlist, {
-                    "name": name, "desc": desc, "due": due,
-                    "idLabels": [labels[c].id for c in colors], "idMembers": members}, when))
-            self._comment(cards[0], "Acme would like this before the February invoicing run.",
-                          at + dt.timedelta(hours=1))
-            self._update_card(cards[4], {"closed": True}, at + dt.timedelta(hours=2))
-        finally:
-            self._ids = saved

@@ -33,6 +33,7 @@ from werkzeug.wrappers import Request, Response
 from hub.sandbox.service import Call, SandboxService, json_response, route
 
 from . import coql, metadata
+from .seed import load_demo
 from .state import CrmStore, Stored, parse_time, record_error, stamp
 
 MAX_PER_PAGE = 200
@@ -83,7 +84,7 @@ class ZohoCrmSandbox(SandboxService):
         self.store = CrmStore()
         self.token_lifetime = DEFAULT_TOKEN_LIFETIME
         if seed == "demo":
-            self.store.seed_demo()
+            load_demo(self.store)
 
     def error(self, status: int, message: str, call: Call | None = None) -> Response:
         if status == 401:
