@@ -11,14 +11,16 @@ import importlib
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from importlib.metadata import Distribution, entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from hub import PROJECT_NAME, hookspecs
-from hub.errors import ConfigError
+
+# hub.errors, hub.connector and hub.transforms are imported where needed: `pmhub --help` builds a
+# plugin host only to find plugin commands and should not pay for them.
 
 if TYPE_CHECKING:
     from hub.connector import Connector
@@ -48,6 +50,7 @@ class LazyConnector:
 
     def load(self) -> type[Connector]:
         from hub.connector import Connector
+        from hub.errors import ConfigError
 
         module_name, _, class_name = self.target.partition(":")
         try:
@@ -100,6 +103,27 @@ def _target(entry: type[Connector] | LazyConnector) -> str:
     return f"{getattr(entry, '__module__', '?')}:{getattr(entry, '__qualname__', '?')}"
 
 
+class PluginVersions(Mapping[str, str]):
+    """Plugin name -> "distribution version", read from the distribution's metadata when asked:
+    parsing it costs more than a no-op sync should spend on something only ``pmhub plugins`` shows."""
+
+    def __init__(self) -> None:
+        self._dists: dict[str, Distribution] = {}
+
+    def add(self, plugin: str, dist: Distribution) -> None:
+        self._dists[plugin] = dist
+
+    def __getitem__(self, plugin: str) -> str:
+        dist = self._dists[plugin]
+        return f"{dist.name} {dist.version}"
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dists)
+
+    def __len__(self) -> int:
+        return len(self._dists)
+
+
 @dataclass
 class PluginHost:
     """The plugin manager plus what the plugins registered, collected once."""
@@ -110,7 +134,7 @@ class PluginHost:
     transforms: dict[str, Transform] = field(default_factory=dict)
     mapping_dirs: list[Path] = field(default_factory=list)
     #: Plugin name -> "distribution version" for plugins loaded from entry points.
-    versions: dict[str, str] = field(default_factory=dict)
+    versions: PluginVersions = field(default_factory=PluginVersions)
 
     @property
     def connector_origin(self) -> dict[str, str]:
@@ -118,6 +142,8 @@ class PluginHost:
 
     def connector(self, plugin: str) -> type[Connector]:
         if plugin not in self.connectors:
+            from hub.errors import ConfigError
+
             known = ", ".join(sorted(self.connectors)) or "none"
             raise ConfigError(f"unknown plugin {plugin!r} (installed: {known})")
         return self.connectors[plugin]
@@ -152,11 +178,15 @@ class PluginHost:
         self.call_each(hook_name, register=register)
 
 
-def build_plugin_manager(*, load_entry_points: bool = True, extra: tuple[object, ...] = ()) -> PluginHost:
+def build_plugin_manager(*, load_entry_points: bool = True, extra: tuple[object, ...] = (),
+                         collect: bool = True) -> PluginHost:
     """Create a plugin manager with the hookspecs, load plugins, and collect their registrations.
 
     ``PMHUB_LOAD_PLUGINS=a,b`` loads only those entry points (empty string: none).
     ``PMHUB_TRACE_PLUGINS=1`` prints every hook call and its result.
+    ``collect=False`` only loads the plugins (what ``pmhub --help`` needs to find plugin commands):
+    no ``register_*`` hook runs and the core's transforms, which import the mapping machinery,
+    are not registered.
     """
     manager = pluggy.PluginManager(PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
@@ -166,6 +196,10 @@ def build_plugin_manager(*, load_entry_points: bool = True, extra: tuple[object,
         manager.enable_tracing()
     if load_entry_points:
         _load_entry_points(host)
+    if not collect:
+        for plugin in extra:
+            manager.register(plugin)
+        return host
     from hub import transforms
 
     # The core's own transforms register through the same hook as any plugin's.
@@ -194,6 +228,6 @@ def _load_entry_points(host: PluginHost) -> None:
             module = ep.load()
             host.manager.register(module, name=ep.name)
             if ep.dist is not None:
-                host.versions[ep.name] = f"{ep.dist.name} {ep.dist.version}"
+                host.versions.add(ep.name, ep.dist)
         except Exception as error:  # one broken plugin is reported, the others still load
             host.failures.append(PluginFailure(ep.name, f"failed to load: {error!r}"))

@@ -77,7 +77,7 @@ class PmhubGroup(click.Group):
         self._plugins_loaded = True
         from hub.plugins import build_plugin_manager
 
-        host = build_plugin_manager()
+        host = build_plugin_manager(collect=False)
         for plugin, call in host.hook_callers("register_commands"):
             self._adding_for = plugin
             try:
