@@ -3,13 +3,20 @@
 Backfill 100,000 issues, then a no-op incremental run, then a run with 1% changed. Prints records/s,
 each run's time, peak RSS, and how long `pmhub --help` takes (and that it imports no client library).
 
-    python bench/core_sync.py [--records 100000]
+Then the memory a run needs as the work grows: a backfill of 100,000 and of 300,000 issues, each in a
+fresh process (so the peaks are separate) over the reference connector's file store (so the tool's
+records live on disk, not in the measured process), followed there by a run in which every record
+changed on side b. Prints each peak RSS and the slope in KB per record.
+
+    python bench/core_sync.py [--records 100000] [--memory-sizes 100000,300000] [--skip-memory]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -25,7 +32,40 @@ from hub.testing.reference import ReferenceStore
 
 
 def peak_rss_mb() -> float:
+    """This process's peak RSS. VmHWM starts afresh at exec; ru_maxrss would begin at the parent's
+    peak, since Linux carries it over fork and exec."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def write_config(path: Path, state_db: Path, left: str, right: str) -> Path:
+    path.write_text(f"""
+[state]
+url = "sqlite:///{state_db}"
+[connections.left]
+plugin = "reference"
+path = "{left}"
+[connections.right]
+plugin = "reference"
+path = "{right}"
+[[flows]]
+name = "bench"
+a = {{ connection = "left", scope = "p" }}
+b = {{ connection = "right", scope = "p" }}
+records = ["issue"]
+""")
+    return path
+
+
+def seed(store: ReferenceStore, n: int) -> None:
+    for start in range(0, n, 10_000):
+        store.insert("p", "issue", [(Issue(title=f"issue {i}", description="body " * 10,
+                                           labels=["bench"]), None)
+                                    for i in range(start, min(n, start + 10_000))])
 
 
 def timed_run(config: Path) -> tuple[float, dict]:
@@ -38,34 +78,74 @@ def timed_run(config: Path) -> tuple[float, dict]:
                      for s in result.stats.values()}
 
 
+def measure_memory(home: Path, n: int) -> None:
+    """In this fresh process: backfill the ``n`` issues seeded in ``home``'s file stores, then a run in
+    which every record changed on side b; print one JSON line with the peak RSS and the rates."""
+    left, right = str(home / "a.sqlite"), str(home / "b.sqlite")
+    config = write_config(home / "bench.toml", home / "state.db", left, right)
+    started_mb = peak_rss_mb()
+    backfill, _ = timed_run(config)
+    backfill_mb = peak_rss_mb()
+    # Every twin changes on b (one SQL statement on the store's file rather than n edits): the run
+    # holds b's changes while it lists a, then writes them all to a.
+    with sqlite3.connect(right) as db:
+        db.execute("UPDATE records SET data = json_set(data, '$.title', 'edited ' || seq), "
+                   "updated = updated + 1000000000")
+        db.execute("UPDATE clock SET last = (SELECT max(updated) FROM records)")
+    db.close()
+    changed_b, stats = timed_run(config)
+    assert stats["left"][1] == n, stats
+    print(json.dumps({"records": n, "started_mb": started_mb, "backfill_mb": backfill_mb,
+                      "peak_mb": peak_rss_mb(), "backfill_rate": n / backfill, "changed_b_s": changed_b}))
+
+
+def memory_report(sizes: list[int]) -> None:
+    rows = []
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            with ReferenceStore(str(Path(tmp) / "a.sqlite")) as a:
+                seed(a, n)
+            out = subprocess.run([sys.executable, __file__, "--measure-memory", str(n), tmp], check=True,
+                                 capture_output=True, text=True).stdout
+        row = json.loads(out.strip().splitlines()[-1])
+        rows.append(row)
+        print(f"memory, {n} records (fresh process, file stores): peak RSS {row['peak_mb']:.0f} MB "
+              f"(at start {row['started_mb']:.0f} MB, after the backfill {row['backfill_mb']:.0f} MB); "
+              f"backfill {row['backfill_rate']:.0f} records/s; every record changed on b: "
+              f"{row['changed_b_s']:.1f} s")
+    if len(rows) >= 2:
+        first, last = rows[0], rows[-1]
+        grown = last["peak_mb"] - first["peak_mb"]
+        slope = grown * 1024 / (last["records"] - first["records"])
+        print(f"peak RSS growth {first['records']} -> {last['records']} records: {grown:.0f} MB, "
+              f"{slope:.3f} KB per record")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--memory-sizes", default="100000,300000")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--measure-memory", nargs=2, metavar=("N", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    n = args.records
+    if args.measure_memory:
+        count, home = args.measure_memory
+        measure_memory(Path(home), int(count))
+        return
+    if not args.skip_throughput:
+        throughput(args.records)
+    if not args.skip_memory:
+        memory_report([int(n) for n in args.memory_sizes.split(",")])
+
+
+def throughput(n: int) -> None:
     tag = uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory() as tmp:
         a, b = ReferenceStore(f"memory:a-{tag}"), ReferenceStore(f"memory:b-{tag}")
-        config = Path(tmp) / "bench.toml"
-        config.write_text(f"""
-[state]
-url = "sqlite:///{tmp}/state.db"
-[connections.left]
-plugin = "reference"
-path = "memory:a-{tag}"
-[connections.right]
-plugin = "reference"
-path = "memory:b-{tag}"
-[[flows]]
-name = "bench"
-a = {{ connection = "left", scope = "p" }}
-b = {{ connection = "right", scope = "p" }}
-records = ["issue"]
-""")
-        for start in range(0, n, 10_000):
-            a.insert("p", "issue", [(Issue(title=f"issue {i}", description="body " * 10,
-                                           labels=["bench"]), None)
-                                    for i in range(start, min(n, start + 10_000))])
+        config = write_config(Path(tmp) / "bench.toml", Path(tmp) / "state.db", f"memory:a-{tag}",
+                              f"memory:b-{tag}")
+        seed(a, n)
         print(f"seeded {n} issues on side a; RSS {peak_rss_mb():.0f} MB")
 
         backfill, stats = timed_run(config)

@@ -1,10 +1,13 @@
-"""Progress notes: after a flow's issues sync, tell each customer how their work is moving.
+"""Customer progress notes: after a flow's issues sync, tell each customer how their work is moving.
 
 For every customer whose linked issues changed status since the last note, one note goes to the
 customer's record on the notes side: done/total, what moved, the next milestone and its due date.
 The baseline of "what moved" is kept per customer in the state store; each note carries a marker
 derived from the statuses it reports, so a re-run (even after a crash between writing the note and
 recording it) never writes the same note twice.
+
+It runs after the flow's records through ``NotesContext``: the flow, its sides, the store, whether
+this is a dry run, and where to count a note and record it in the plan. ``RunContext`` is one.
 """
 
 from __future__ import annotations
@@ -13,11 +16,27 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
+from hub.config import FlowConfig
 from hub.connector import Capability
-from hub.engine.flow import OTHER, FlowRun
+from hub.engine.context import OTHER, Side
+from hub.engine.results import PlanEntry, SideStats
 from hub.errors import PermanentError
+from hub.state.store import StateStore
+
+
+class NotesContext(Protocol):
+    @property
+    def flow(self) -> FlowConfig: ...
+    @property
+    def sides(self) -> dict[str, Side]: ...
+    @property
+    def store(self) -> StateStore: ...
+    @property
+    def dry_run(self) -> bool: ...
+    def stats(self, side: str) -> SideStats: ...
+    def add_plan_entry(self, entry: PlanEntry) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -29,7 +48,7 @@ class Tracked:
     due_date: str | None
 
 
-def write_progress_notes(run: FlowRun) -> None:
+def write_progress_notes(run: NotesContext) -> None:
     settings = run.flow.progress_notes
     if settings is None or not settings.enabled or "issue" not in run.flow.records:
         return
@@ -63,12 +82,12 @@ def write_progress_notes(run: FlowRun) -> None:
             continue
         title, body = summarise(customer, issues, before)
         marker = progress_marker(run.flow.name, customer, statuses)
-        run.result.plan.append(_entry(customer, marker))
+        run.add_plan_entry(PlanEntry("note", "customer", "-", f"customer:{customer}", None, (), marker))
         if run.dry_run:
             continue
         if not ctx.retrier.call(ctx.connector.has_progress, ctx.scope, customer, marker):
             ctx.retrier.call(ctx.connector.post_progress, ctx.scope, customer, title, body, marker)
-            run.result.stats[notes_side].notes += 1
+            run.stats(notes_side).notes += 1
         run.store.set_progress_baseline(run.flow.name, customer, statuses)
 
 
@@ -100,9 +119,3 @@ def progress_marker(flow: str, customer: str, statuses: dict[str, str]) -> str:
 
 def _words(status: str | None) -> str:
     return (status or "new").replace("_", " ")
-
-
-def _entry(customer: str, marker: str) -> Any:
-    from hub.engine.flow import PlanEntry
-
-    return PlanEntry("note", "customer", "-", f"customer:{customer}", None, (), marker)

@@ -6,7 +6,7 @@ import datetime as dt
 import gc
 import os
 import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -128,6 +128,23 @@ def _batch_gc() -> Iterator[None]:
 
 def _sync_flow(hub: Hub, flow: FlowConfig, holder: str, *, dry_run: bool, full: bool,
                progress: Progress | None) -> FlowResult:
+    return _leased(hub, flow, holder, lambda run: run.run(), dry_run=dry_run, full=full, progress=progress)
+
+
+def sync_records(hub: Hub, flow_name: str, record_type: str, side: str,
+                 external_ids: Iterable[str]) -> FlowResult:
+    """Sync these records of one side of a flow (``FlowRun.sync_records``), under the flow's lease
+    and with a run record, as a run from the cursors would be; the cursors do not move."""
+    flow = hub.config.flow(flow_name)
+    ids = list(external_ids)
+    return _leased(hub, flow, f"{socket.gethostname()}:{os.getpid()}",
+                   lambda run: run.sync_records(record_type, side, ids))
+
+
+def _leased(hub: Hub, flow: FlowConfig, holder: str, work: Callable[[FlowRun], FlowResult], *,
+            dry_run: bool = False, full: bool = False, progress: Progress | None = None) -> FlowResult:
+    """Do ``work`` on a run of ``flow`` while holding its lease (renewed at each commit), recorded
+    as a run; another process holding the lease makes it "skipped"."""
     if not dry_run and not _take_lease(hub.store, flow.name, holder):
         return FlowResult(flow.name, status="skipped", error=(
             f"another pmhub process ({hub.store.lease_holder(flow.name)}) is syncing this flow"))
@@ -137,7 +154,7 @@ def _sync_flow(hub: Hub, flow: FlowConfig, holder: str, *, dry_run: bool, full: 
             run = hub.flow_run(flow, dry_run=dry_run, full=full, progress=progress)
             if not dry_run:
                 run.on_commit = lambda: hub.store.renew_lease(flow.name, holder, LEASE_TTL)
-            result = run.run()
+            result = work(run)
         except (AuthError, PmhubError) as error:
             result = FlowResult(flow.name, status="failed", error=str(error))
         if run_id is not None:

@@ -1,0 +1,51 @@
+"""The store writes of one page, committed together (with the side's cursor, when it may move).
+
+A page's links, versions, parked records, finished intents, link states and conflicts land in one
+transaction, so a crash leaves either all of a page's bookkeeping or none of it; the writes to the
+tools that it records were made before, and are found again by marker or as echoes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub.state.store import Link, StateStore
+
+
+@dataclass
+class Batch:
+    links: list[Link] = field(default_factory=list)
+    versions: list[Link] = field(default_factory=list)
+    #: (record_type, side, source_id, reason)
+    parks: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: (record_type, side, source_id)
+    unparks: list[tuple[str, str, str]] = field(default_factory=list)
+    #: (record_type, target side, source_id) of creates that are linked now
+    done_intents: list[tuple[str, str, str]] = field(default_factory=list)
+    #: (link_id, state)
+    link_states: list[tuple[int, str]] = field(default_factory=list)
+    #: (link_id, field, base, a_value, b_value)
+    conflicts: list[tuple[int, str, Any, Any, Any]] = field(default_factory=list)
+
+
+def commit(store: StateStore, flow: str, batch: Batch, record_type: str, cursor_side: str | None,
+           cursor: dt.datetime | None) -> None:
+    with store.transaction() as conn:
+        store.write_links(conn, batch.links + batch.versions)
+        for link_id, state in batch.link_states:
+            store.set_link_state(conn, link_id, state)
+        for rt, side, source_id, reason in batch.parks:
+            store.park(conn, flow, rt, side, source_id, reason)
+        for rt, side, source_id in batch.unparks:
+            store.unpark(conn, flow, rt, side, [source_id])
+        by_target: dict[tuple[str, str], list[str]] = {}
+        for rt, target, source_id in batch.done_intents:
+            by_target.setdefault((rt, target), []).append(source_id)
+        for (rt, target), ids in by_target.items():
+            store.drop_intents(conn, flow, rt, target, ids)
+        for link_id, name, base, a_value, b_value in batch.conflicts:
+            store.add_conflict(conn, link_id, flow, record_type, name, base, a_value, b_value)
+        if cursor_side is not None and cursor is not None:
+            store.set_cursor(conn, flow, cursor_side, record_type, cursor)

@@ -1,0 +1,142 @@
+"""What every room of the engine works with during one run of one flow.
+
+``RunContext`` holds the flow, its two sides, the state store and the mapping, and what the run has
+learnt so far (its result, which records are parked or failed, which fields wait for a person). The
+rooms (``read``, ``write``, ``match``, ``conflicts``, ``deletions``) take it instead of reaching into
+``FlowRun``; ``Seen`` is a record as they pass it between them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub.config import FlowConfig
+from hub.connector import Connector, Remote
+from hub.engine.batch import Batch, commit
+from hub.engine.policies import RecordPolicy, policies
+from hub.engine.results import ATTENTION_KEPT, FlowResult, PlanEntry, SideStats, keeps
+from hub.engine.retry import Retrier
+from hub.mapping import Mapping_
+from hub.model import RECORD_MODELS
+from hub.state.store import Link, StateStore
+
+OTHER = {"a": "b", "b": "a"}
+#: Called as records are read: (flow, side, record_type, how many more).
+Progress = Callable[[str, str, str, int], None]
+
+
+@dataclass
+class Side:
+    name: str
+    connection: str
+    connector: Connector
+    scope: str
+    retrier: Retrier
+
+
+@dataclass
+class Seen:
+    """A record read from one side, in the flow's canonical vocabulary."""
+
+    side: str
+    remote: Remote
+    link: Link | None
+    values: dict[str, Any] = field(default_factory=dict)
+    synced: dict[str, Any] = field(default_factory=dict)
+    snapshot: str = ""
+    fp: str = ""
+    #: False for an unlinked record the flow's filter leaves out: no twin is created for it, but
+    #: a first run may still recognise it as the twin of a record on the other side.
+    eligible: bool = True
+
+    @property
+    def id(self) -> str:
+        return self.remote.id
+
+
+class RunContext:
+    def __init__(self, flow: FlowConfig, sides: dict[str, Side], store: StateStore, mapping: Mapping_,
+                 *, dry_run: bool) -> None:
+        self.flow = flow
+        self.sides = sides
+        self.store = store
+        self.mapping = mapping
+        self.dry_run = dry_run
+        self.result = FlowResult(flow.name, stats={
+            name: SideStats(side.connection) for name, side in sides.items()})
+        self.parked = {(r["record_type"], r["side"], r["source_id"]) for r in store.parked_records(flow.name)}
+        self.failed_ids: dict[str, set[str]] = {}
+        #: Fields waiting for a person (manual conflicts) are not pushed either way meanwhile.
+        self.held: dict[int, set[str]] = {}
+        for conflict in store.open_conflicts(flow.name):
+            self.held.setdefault(conflict["link_id"], set()).add(conflict["field"])
+        # Looked up once: pydantic class attributes are slow to reach per record.
+        self.fields = {rt: mapping.fields(rt) for rt in RECORD_MODELS}
+        self.model_fields = {rt: frozenset(model.model_fields) for rt, model in RECORD_MODELS.items()}
+        self.policies: dict[str, RecordPolicy] = policies()
+        #: Called after each committed batch (the runner renews its lease there).
+        self.on_commit: Callable[[], None] | None = None
+
+    # -- the result ------------------------------------------------------------------------
+    def stats(self, side: str) -> SideStats:
+        return self.result.stats[side]
+
+    def plan(self, action: str, record_type: str, side: str, source: Seen | None, target: str | None,
+             fields: tuple[str, ...] = (), detail: str = "") -> None:
+        if keeps(action, dry_run=self.dry_run):  # checked first: most entries of a real run are not kept
+            origin = f"{source.side}:{source.id}" if source is not None else "-"
+            self._keep(PlanEntry(action, record_type, side, origin, target, fields, detail))
+
+    def add_plan_entry(self, entry: PlanEntry) -> None:
+        if keeps(entry.action, dry_run=self.dry_run):
+            self._keep(entry)
+
+    def _keep(self, entry: PlanEntry) -> None:
+        if self.dry_run or len(self.result.plan) < ATTENTION_KEPT:
+            self.result.plan.append(entry)
+        else:
+            self.result.plan_omitted += 1
+
+    # -- records that were not applied -------------------------------------------------------
+    def park(self, batch: Batch, record_type: str, seen: Seen, reason: str) -> None:
+        self.stats(seen.side).parked += 1
+        self.plan("park", record_type, seen.side, seen, None, (), reason)
+        batch.parks.append((record_type, seen.side, seen.id, reason))
+
+    def note_failure(self, record_type: str, seen: Seen, reason: str) -> None:
+        self.stats(seen.side).failed += 1
+        self.failed_ids.setdefault(record_type, set()).add(seen.id)
+        self.plan("retry", record_type, seen.side, seen, None, (), f"not applied, next run: {reason}")
+
+    def failed(self, record_type: str) -> set[str]:
+        return self.failed_ids.get(record_type, set())
+
+    def unpark_if_needed(self, batch: Batch, record_type: str, seen: Seen) -> None:
+        if (record_type, seen.side, seen.id) in self.parked:
+            batch.unparks.append((record_type, seen.side, seen.id))
+
+    def held_fields(self, link: Link) -> set[str]:
+        """The fields of this link that wait for a person (an open manual conflict)."""
+        return self.held.get(link.id, set()) if link.id is not None else set()
+
+    # -- the store ---------------------------------------------------------------------------
+    def transaction(self) -> AbstractContextManager[Any]:
+        """The store's transaction; nothing (a connection of None) in a dry run."""
+        return nullcontext(None) if self.dry_run else self.store.transaction()
+
+    def commit(self, batch: Batch, record_type: str, cursor_side: str | None = None,
+               cursor: dt.datetime | None = None) -> None:
+        """Commit a page's writes (nothing in a dry run), with ``cursor_side``'s cursor if given."""
+        if self.dry_run:
+            return
+        commit(self.store, self.flow.name, batch, record_type, cursor_side, cursor)
+        if self.on_commit is not None:
+            self.on_commit()
+
+    def twin_of(self, record_type: str, side: str, external_id: str) -> str | None:
+        link = self.store.links_by_ids(self.flow.name, record_type, side, [external_id]).get(external_id)
+        return link.id_on(OTHER[side]) if link else None

@@ -1,0 +1,51 @@
+"""Where a side's cursor may move after a run (or a page) of its listing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from hub.connector import Remote
+from hub.engine.context import Seen
+
+#: A side that had nothing to list gets a cursor this long before the run began: with no record
+#: to take a timestamp from, the local clock stands in, with room for clock skew and search lag.
+EMPTY_LISTING_MARGIN = dt.timedelta(minutes=10)
+
+
+class CursorTracker:
+    """The newest ``updated`` seen on a side, held back before any record that was not applied."""
+
+    def __init__(self, current: dt.datetime | None, empty_floor: dt.datetime) -> None:
+        self.current = current
+        self.empty_floor = empty_floor
+        self.newest: dt.datetime | None = None
+        self.oldest_failed: dt.datetime | None = None
+
+    def saw(self, page: Iterable[Remote]) -> None:
+        for remote in page:
+            if remote.updated is not None and (self.newest is None or remote.updated > self.newest):
+                self.newest = remote.updated
+
+    def failed(self, seen: Iterable[Seen], failed_ids: set[str]) -> None:
+        for item in seen:
+            updated = item.remote.updated
+            if item.id in failed_ids and updated is not None and (
+                    self.oldest_failed is None or updated < self.oldest_failed):
+                self.oldest_failed = updated
+
+    def value(self, *, complete: bool) -> dt.datetime | None:
+        """The cursor to store, or None to keep the current one.
+
+        ``complete``: the listing reached its end with nothing left unapplied, so nothing older than
+        the run's start (less a margin for clock skew and search lag) can still be unseen; the cursor
+        moves there even when the listing was empty. Mid-listing, only what was seen counts.
+        """
+        candidate = self.newest
+        if self.oldest_failed is not None:
+            candidate = self.oldest_failed if candidate is None else min(candidate, self.oldest_failed)
+        elif complete:
+            candidate = self.empty_floor if candidate is None else max(candidate, self.empty_floor)
+        if candidate is None or (self.current is not None and candidate <= self.current):
+            return None
+        return candidate

@@ -1,0 +1,80 @@
+"""What is particular to one record type, consulted by the generic engine.
+
+The engine moves records of every type the same way; a ``RecordPolicy`` answers the few questions
+whose answer depends on the type: which unsynced fields a target still needs to place a record, how
+a copied record is attributed, whether the flow's label filter applies, and what "closing" a twin
+whose source was deleted means. A new record type with needs of its own gets a subclass here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from hub.engine.records import attribute, strip_attribution
+from hub.errors import PermanentError
+from hub.model import RECORD_MODELS, Person
+
+#: Finds the twin, on the target side, of a record of the given type on the source side.
+TwinLookup = Callable[[str, str], "str | None"]
+
+
+class RecordPolicy:
+    """The defaults: a record that stands on its own, deleted (when the tool can) with its source."""
+
+    #: Fields not synced but that a target needs to place the record, copied from the source as read.
+    structural: ClassVar[tuple[str, ...]] = ()
+    #: Whether ``filter.labels`` decides which records of this type get a twin.
+    filtered_by_labels: ClassVar[bool] = False
+    #: The values that close a twin whose source was deleted (on_delete = "close"); None: this type
+    #: cannot be closed, so its twin is deleted when the tool can delete it.
+    closed: ClassVar[dict[str, Any] | None] = None
+
+    def inbound(self, values: dict[str, Any]) -> dict[str, Any]:
+        """A record's values as its tool gave them, before the mapping reads them."""
+        return values
+
+    def place(self, carry: dict[str, Any], source: dict[str, Any], *, flow: str, via: str,
+              twin_of: TwinLookup) -> dict[str, Any]:
+        """Values for the target, before the mapping writes them: references to other records
+        translated to the target's ids. ``source``: the record's values as read; ``via``: the
+        connection it was read from."""
+        return carry
+
+
+class IssuePolicy(RecordPolicy):
+    filtered_by_labels = True
+    closed = {"status": "cancelled"}
+
+
+class CommentPolicy(RecordPolicy):
+    """A comment belongs to an issue (its twin's parent is the issue's twin) and is written by the
+    hub's account, so its body names the person who wrote it and where."""
+
+    structural = ("issue", "author")
+
+    def inbound(self, values: dict[str, Any]) -> dict[str, Any]:
+        values["body"], who = strip_attribution(values.get("body") or "")
+        if who:
+            values["author"] = Person(display_name=who).model_dump(mode="json")
+        return values
+
+    def place(self, carry: dict[str, Any], source: dict[str, Any], *, flow: str, via: str,
+              twin_of: TwinLookup) -> dict[str, Any]:
+        parent = twin_of("issue", str(source.get("issue")))
+        if parent is None:
+            raise PermanentError(f"comment's issue {source.get('issue')} is not linked in flow {flow}")
+        carry["issue"] = parent
+        author = source.get("author") or {}
+        name = author.get("display_name") or author.get("email") or next(
+            iter((author.get("handles") or {}).values()), None)
+        carry["body"] = attribute(carry.get("body") or "", name, via)
+        return carry
+
+
+_SPECIAL: dict[str, type[RecordPolicy]] = {"issue": IssuePolicy, "comment": CommentPolicy}
+
+
+def policies() -> dict[str, RecordPolicy]:
+    """One policy per record type the engine knows."""
+    return {record_type: _SPECIAL.get(record_type, RecordPolicy)() for record_type in RECORD_MODELS}
