@@ -163,6 +163,8 @@ class PluginHost:
         plugins = self.manager.get_plugins()
         for impl in hook.get_hookimpls():
             others = [plugin for plugin in plugins if plugin is not impl.plugin]
+            # pluggy's trace names the hook, not the plugin; say which one is called.
+            self.manager.trace(f"{hook_name}: plugin {impl.plugin_name!r}")
             yield impl.plugin_name, self.manager.subset_hook_caller(hook_name, remove_plugins=others)
 
     def call_each(self, hook_name: str, **kwargs: Any) -> None:

@@ -115,6 +115,7 @@ def test_trace_plugins_prints_every_hook_call(monkeypatch):
     for hook in ("register_connectors", "register_transforms"):
         assert f"{hook} [hook]" in result.output
         assert f"finish {hook}" in result.output
+    assert "register_connectors: plugin 'reference'" in result.output
 
 
 def test_an_implementation_gets_only_the_arguments_it_names():
