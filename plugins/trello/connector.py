@@ -49,6 +49,8 @@ MARKER_LINE = "[pmhub]: # ({marker})"
 _MARKER_RE = re.compile(r"(?:\A|\n\n)\[pmhub\]: # \((?P<marker>[A-Za-z0-9._:/-]+)\)[ \t]*(?=\n|\Z)")
 _MARKER_OK = re.compile(r"^[A-Za-z0-9._:/-]+$")
 _T = TypeVar("_T")
+#: How Trello's form parameters say "no colour" for a label (its description: a colour or null).
+LABEL_NO_COLOR = "null"
 
 #: Default list for each status category, when no list has the name the mapping asked for.
 DEFAULT_LISTS: dict[StatusCategory, tuple[str, ...]] = {
@@ -354,7 +356,9 @@ class TrelloConnector(Connector):
         ids = list(keep)
         for name in names:
             if name not in by_name:
-                created = self._call("POST", "/labels", idBoard=board, name=name)
+                # ``color`` is required (a colour, or "null" for none). pmhub knows only the
+                # name, so the label is colourless until someone on the board picks one.
+                created = self._call("POST", "/labels", idBoard=board, name=name, color=LABEL_NO_COLOR)
                 by_name[name] = created["id"]
                 labels.append(created)
             ids.append(by_name[name])

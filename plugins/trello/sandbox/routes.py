@@ -576,7 +576,11 @@ class TrelloSandbox(SandboxService):
 
     # -- labels --------------------------------------------------------------------------
     def _new_label(self, board: Board, values: dict[str, Any]) -> Response:
-        color = values.get("color")
+        # Trello's description marks ``color`` required on every label create: a colour, or
+        # ``null`` for none. Absent, Trello refuses the create like any missing required value.
+        if "color" not in values:
+            raise BadPayload(400, "invalid value for color")
+        color = values["color"]
         color = None if color in (None, "", "null") else str(color)
         label = self._create_label(board, str(values.get("name") or ""), color, self._stamp())
         return json_response({**label.to_json(), "limits": {}})
