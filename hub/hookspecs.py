@@ -1,6 +1,8 @@
 """Every hook pmhub calls, in one file.
 
-Each hook is ``register_*(register)``: the plugin calls ``register`` with what it contributes.
+Most hooks are ``register_*(register)``: the plugin calls ``register`` with what it contributes
+(``register_commands(cli)`` gets the ``pmhub`` click group instead). pmhub calls every hook through
+pluggy, one plugin at a time, so one broken plugin is reported and the others still count.
 pluggy passes an implementation only the arguments it names, so new arguments never break old plugins.
 """
 
