@@ -33,13 +33,22 @@ class ConnectorError(PmhubError):
 
 
 class TransientError(ConnectorError):
-    """Worth retrying: rate limits, 5xx, timeouts, dropped connections."""
+    """Worth retrying: rate limits, 5xx, timeouts, dropped connections.
+
+    ``retry_after``: the seconds the service asked for (Retry-After, or the time until a spent quota
+    resets). ``wait_at_least``: the service refused without saying how long, but its documentation
+    gives a floor (GitHub's secondary rate limits: "wait for at least one minute", then "an
+    exponentially increasing amount of time"); the retry policy waits this long on the first
+    refusal and doubles it on each further one.
+    """
 
     def __init__(
-        self, message: str, *, status: int | None = None, retry_after: float | None = None
+        self, message: str, *, status: int | None = None, retry_after: float | None = None,
+        wait_at_least: float | None = None,
     ) -> None:
         super().__init__(message, status=status)
         self.retry_after = retry_after
+        self.wait_at_least = wait_at_least
 
 
 class PermanentError(ConnectorError):
@@ -80,16 +89,25 @@ def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) ->
 
 
 def error_for_status(
-    status: int, message: str, headers: Mapping[str, str] | None = None
+    status: int, message: str, headers: Mapping[str, str] | None = None, *,
+    rate_limited: bool = False, wait_at_least: float | None = None,
 ) -> ConnectorError:
-    """Classify an HTTP failure. GitHub's primary rate limit is a 403 with remaining 0."""
+    """Classify an HTTP failure.
+
+    A 403 is a rate limit, not refused credentials, when it says how long to wait (remaining 0,
+    Retry-After) or when the connector recognised the tool's rate-limit reply (``rate_limited``:
+    GitHub's secondary limits are a 403 whose only sign is the message). ``wait_at_least`` is the
+    documented floor to wait when the reply gives no wait of its own (see ``TransientError``).
+    """
     headers = headers or {}
     lowered = {k.lower(): v for k, v in headers.items()}
-    rate_limited = status == 429 or (
+    rate_limited = rate_limited or status == 429 or (
         status == 403 and (lowered.get("x-ratelimit-remaining") == "0" or "retry-after" in lowered)
     )
     if rate_limited or status in (408, 425) or status >= 500:
-        return TransientError(message, status=status, retry_after=retry_after_seconds(headers))
+        retry_after = retry_after_seconds(headers)
+        return TransientError(message, status=status, retry_after=retry_after,
+                              wait_at_least=wait_at_least if retry_after is None else None)
     if status in (401, 403):
         return AuthError(message, status=status)
     return PermanentError(message, status=status)

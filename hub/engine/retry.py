@@ -6,7 +6,9 @@ failure the next attempt first looks for the record by its marker (the write may
 and only the reply been lost).
 
 The waits are tenacity's: ``wait_exponential`` plus ``wait_random`` jitter, wrapped in
-``RetryAfterWait``, which uses the wait the service asked for instead when the error carries one.
+``RetryAfterWait``, which uses the wait the service asked for instead when the error carries one,
+and a documented floor doubled on each refusal when the error carries only that (GitHub's
+secondary rate limits).
 """
 
 from __future__ import annotations
@@ -56,8 +58,11 @@ class RetryAfterWait(wait_base):
 
     A ``TransientError`` carries ``retry_after`` when the reply said how long to wait: its
     ``Retry-After`` header, or the time until a spent rate limit resets (``hub.errors``
-    reads both). Waiting less would only earn another refusal. A wait longer than ``longest``
-    raises ``BudgetExhausted``: the connection stops for this run instead of sleeping for it.
+    reads both). Waiting less would only earn another refusal. Without one, an error may carry
+    ``wait_at_least``, a documented floor: the first refusal waits that long, each further refusal
+    of the same call twice the previous wait (``at_least * 2**(attempt - 1)``, or ``otherwise``
+    when that is longer). A wait longer than ``longest`` raises ``BudgetExhausted``: the
+    connection stops for this run instead of sleeping for it.
     """
 
     def __init__(self, otherwise: wait_base, *, longest: float, connection: str) -> None:
@@ -68,7 +73,14 @@ class RetryAfterWait(wait_base):
     def __call__(self, retry_state: RetryCallState) -> float:
         error = retry_state.outcome.exception() if retry_state.outcome is not None else None
         hinted = error.retry_after if isinstance(error, TransientError) else None
-        wait = float(hinted) if hinted is not None else float(self.otherwise(retry_state))
+        floor = error.wait_at_least if isinstance(error, TransientError) else None
+        if hinted is not None:
+            wait = float(hinted)
+        elif floor is not None:
+            doubled = float(floor) * 2 ** (max(1, retry_state.attempt_number) - 1)
+            wait = max(doubled, float(self.otherwise(retry_state)))
+        else:
+            wait = float(self.otherwise(retry_state))
         if wait > self.longest:
             raise BudgetExhausted(
                 f"{self.connection}: asked to wait {wait:.0f}s, more than the "

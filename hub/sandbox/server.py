@@ -33,6 +33,12 @@ class Fault:
     #: Apply the request, then fail the reply: the lost-response case.
     after_commit: bool = False
     retry_after: int | None = None
+    #: The reply's body instead of the stand-in's error envelope: a JSON object or array is sent
+    #: as JSON, a string as it is (text/plain unless ``headers`` name a Content-Type), so any
+    #: real reply can be injected (GitHub's secondary-limit 403, an HTML page with status 200).
+    body: Any = None
+    #: Headers set on the reply, over the ones the stand-in adds (e.g. ``x-ratelimit-remaining``).
+    headers: dict[str, str] | None = None
     hits: int = field(default=0)
 
     def matches(self, service: str, method: str, path: str) -> bool:
@@ -103,6 +109,13 @@ class SandboxApp:
                     return json_response({"status": "cleared"})
                 if method == "POST":
                     return self._add_faults(request)
+        # A stand-in's own controls: /_sandbox/<service>/<name> (GitHub's content-creation limit).
+        name, _, control = path.partition("/")
+        if name in self.services and control:
+            with self.lock:
+                answer = self.services[name].control(control, request)
+            if answer is not None:
+                return answer
         return json_response({"error": f"no control endpoint {method} /_sandbox/{path}"}, 404)
 
     def _add_faults(self, request: Request) -> Response:
@@ -120,6 +133,9 @@ class SandboxApp:
                 return json_response({"error": f"bad fault {spec}: {error}"}, 400)
             if fault.status is None and not fault.drop and not fault.delay:
                 return json_response({"error": "fault needs 'status', 'drop' or 'delay'"}, 400)
+            problem = _envelope_problem(fault)
+            if problem:
+                return json_response({"error": f"bad fault {spec}: {problem}"}, 400)
             added.append(fault)
         self.faults.extend(added)
         return json_response({"faults": [asdict(f) for f in added]}, 201)
@@ -168,9 +184,15 @@ class SandboxApp:
                          fault=True)
         if fault.drop or fault.status is None:
             raise _DropConnection
-        response = service.error(fault.status, "Injected fault", Call(request, base))
+        call = Call(request, base)
+        if fault.body is None:
+            response = service.error(fault.status, "Injected fault", call)
+        else:
+            response = service.decorate(call, _reply(fault.status, fault.body))
         if fault.retry_after is not None:
             response.headers["Retry-After"] = str(fault.retry_after)
+        for name, value in (fault.headers or {}).items():
+            response.headers[name] = value
         return response
 
     def _record(self, service: str, request: Request, subpath: str, status: int,
@@ -182,6 +204,25 @@ class SandboxApp:
         if fault:
             entry["fault"] = True
         self.log.append(entry)
+
+
+def _envelope_problem(fault: Fault) -> str | None:
+    """What is wrong with a fault's ``body`` / ``headers``, or None."""
+    if fault.body is not None and not isinstance(fault.body, (str, dict, list)):
+        return "'body' must be a JSON object or array, or a string"
+    if fault.body is not None and fault.status is None:
+        return "'body' needs a 'status'"
+    if fault.headers is not None and not (
+            isinstance(fault.headers, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in fault.headers.items())):
+        return "'headers' must map names to strings"
+    return None
+
+
+def _reply(status: int, body: str | dict[str, Any] | list[Any]) -> Response:
+    if isinstance(body, str):
+        return Response(body, status=status, mimetype="text/plain")
+    return json_response(body, status)
 
 
 class _QuietHandler(WSGIRequestHandler):

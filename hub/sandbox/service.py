@@ -99,6 +99,16 @@ class SandboxService(ABC):
     def authorized(self, call: Call, token: str) -> bool:
         """Does the request carry ``token`` the way this tool's clients send credentials?"""
 
+    def decorate(self, call: Call, response: Response) -> Response:
+        """Add the headers this tool puts on every reply (rate-limit counters, request ids) to a
+        reply the stand-in did not make itself (an injected fault's body). Default: none."""
+        return response
+
+    def control(self, name: str, request: Request) -> Response | None:
+        """Answer the sandbox-only control ``/_sandbox/<service>/<name>`` (e.g. switching a limit
+        on), or None when this stand-in has no control of that name. Default: none."""
+        return None
+
     def handle(self, request: Request, subpath: str, base: str, token: str | None) -> Response:
         call = Call(request, base)
         if token is not None and not self.authorized(call, token):

@@ -46,6 +46,12 @@ _MARKER = re.compile(r"[ \t]*<!--\s*pmhub:(?P<marker>[A-Za-z0-9._:-]+)\s*-->[ \t
 _LINK_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
 _ISSUE_NUMBER = re.compile(r"/issues/(\d+)$")
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+#: The wordings of GitHub's rate-limit refusals: "API rate limit exceeded for ...", "You have
+#: exceeded a secondary rate limit ...", and the older "abuse detection mechanism" / "temporarily
+#: blocked from content creation".
+_RATE_LIMIT_MESSAGE = re.compile(
+    r"rate limit exceeded|secondary rate limit|abuse detection|temporarily blocked from content creation",
+    re.IGNORECASE)
 _T = TypeVar("_T")
 _RW = frozenset({Capability.READ, Capability.INCREMENTAL, Capability.WRITE})
 #: GitHub's own words for an issue's status, as carried in ``Issue.raw["status"]``.
@@ -65,6 +71,10 @@ class GitHubSettings(ConnectionSettings):
     seconds_between_writes: float = Field(1.0, ge=0)
     #: Seconds to wait for GitHub (PyGithub takes whole seconds).
     timeout: int = Field(30, gt=0)
+    #: Seconds to wait after a secondary rate limit that gives no Retry-After (and leaves quota):
+    #: GitHub says to wait at least a minute, then exponentially longer while it keeps refusing.
+    #: The wait doubles on each refusal of one call, within the run's [retry] budget.
+    secondary_limit_wait: float = Field(60.0, gt=0)
 
 
 def _counting_auth(token: str, on_request: Any) -> Any:
@@ -404,8 +414,12 @@ class GitHubConnector(Connector):
             return status, reply_headers, data
         except GithubException as error:
             message = error.data.get("message") if isinstance(error.data, dict) else None
+            limited = _rate_limited(error.status, message, error.headers)
             raise error_for_status(error.status, f"{self.name}: {verb} {_short(url)}: HTTP {error.status} "
-                                   f"{message or ''}".rstrip(), _wait_headers(error.headers)) from error
+                                   f"{message or ''}".rstrip(), _wait_headers(error.headers),
+                                   rate_limited=limited,
+                                   wait_at_least=self.settings.secondary_limit_wait if limited else None,
+                                   ) from error
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                 requests.exceptions.RetryError) as error:
             raise TransientError(f"{self.name}: {verb} {_short(url)}: {type(error).__name__}") from error
@@ -501,6 +515,20 @@ def _listing_key(path: str, params: dict[str, Any]) -> str:
 def _next_link(headers: dict[str, Any]) -> str | None:
     found = _LINK_NEXT.search(headers.get("link", ""))
     return found.group(1) if found else None
+
+
+def _rate_limited(status: int, message: str | None, headers: dict[str, Any] | None) -> bool:
+    """Is this refusal one of GitHub's rate limits ("Rate limits for the REST API")?
+
+    Primary: 403 or 429 with ``x-ratelimit-remaining: 0``. Secondary: 403 or 429 whose message
+    says so; ``retry-after`` may be missing and quota may remain, so the message is the only sign
+    that tells it from a 403 for missing permissions.
+    """
+    if status not in (403, 429):
+        return False
+    lowered = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
+    return (status == 429 or lowered.get("x-ratelimit-remaining") == "0" or "retry-after" in lowered
+            or _RATE_LIMIT_MESSAGE.search(message or "") is not None)
 
 
 def _wait_headers(headers: dict[str, Any] | None) -> dict[str, str]:

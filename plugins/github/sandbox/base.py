@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from hub.sandbox.service import BadPayload, Call, SandboxService, json_response
 
+from .limits import SECONDARY_LIMIT_DOCS, SECONDARY_LIMIT_MESSAGE, ContentCreationLimit
 from .state import Issue, Render, Repo, User
 
 DOCS = "https://docs.github.com/rest"
@@ -54,6 +55,8 @@ class GitHubSandboxBase(SandboxService):
         self._last_stamp = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
         self.rate_used = 0
         self.rate_reset = int(time.time()) + 3600
+        #: The secondary content-creation limit; off until the control API turns it on.
+        self.content_limit: ContentCreationLimit | None = None
         for login, name, email, user_id in PEOPLE:
             self.users[login] = User(id=user_id, login=login, name=name, email=email)
         # Accounts are not data a sync moves, so every seed has the organisation the docs use.
@@ -141,11 +144,47 @@ class GitHubSandboxBase(SandboxService):
         return scheme.lower() in ("token", "bearer") and value.strip() == token
 
     def handle(self, request: Request, subpath: str, base: str, token: str | None) -> Response:
+        creating = request.method == "POST" and self.content_limit is not None
+        if creating and self.content_limit is not None:
+            wait = self.content_limit.refusal()
+            if wait is not None:
+                return self.finish(request, self.secondary_limit_reply(wait))
         try:
             response = super().handle(request, subpath, base, token)
         except Reply as reply:
             response = reply.response
+        if creating and self.content_limit is not None and response.status_code < 400:
+            self.content_limit.note_create()
         return self.finish(request, response, free=subpath.rstrip("/") == "/rate_limit")
+
+    def secondary_limit_reply(self, wait: float) -> Response:
+        """GitHub's 403 past a secondary limit: its message and documentation_url, quota left in
+        the rate-limit headers (``finish`` adds them), Retry-After only when configured."""
+        headers = self.content_limit.retry_after_header(wait) if self.content_limit is not None else {}
+        return json_response({"message": SECONDARY_LIMIT_MESSAGE, "documentation_url": SECONDARY_LIMIT_DOCS},
+                             403, headers=headers)
+
+    def decorate(self, call: Call, response: Response) -> Response:
+        return self.finish(call.request, response)
+
+    def control(self, name: str, request: Request) -> Response | None:
+        """``/_sandbox/github/content-creation-limit``: POST ``{"limit": N, "window_seconds": S,
+        "retry_after": B}`` turns the limit on (window 60 s, no Retry-After unless asked), DELETE
+        turns it off, GET shows it (null when off). A reset turns it off."""
+        if name != "content-creation-limit":
+            return None
+        if request.method == "POST":
+            try:
+                self.content_limit = ContentCreationLimit.from_json(request.get_json(silent=True))
+            except ValueError as error:
+                return json_response({"error": str(error)}, 400)
+            return json_response({"content_creation_limit": self.content_limit.to_json()}, 201)
+        if request.method == "DELETE":
+            self.content_limit = None
+        elif request.method != "GET":
+            return json_response({"error": f"{request.method} is not a method of this control"}, 405)
+        limit = self.content_limit
+        return json_response({"content_creation_limit": limit.to_json() if limit is not None else None})
 
     # -- reply decoration ------------------------------------------------------------------------
     def finish(self, request: Request | None, response: Response, *, free: bool = False) -> Response:
