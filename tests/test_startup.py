@@ -99,3 +99,13 @@ def test_head_revision_refuses_migrations_with_two_heads(tmp_path: Path):
         (tmp_path / name).write_text(f'revision = "{revision}"\ndown_revision = None\n')
     with pytest.raises(RuntimeError, match="2 heads"):
         head_revision(tmp_path)
+
+
+def test_the_pmhub_program_spares_the_interpreter_a_collection_sweep_at_exit():
+    # An exit handler registered first runs last: it sees what pmhub's own handler did.
+    code = ("import atexit, gc\n"
+            "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0))\n"
+            "from hub.cli import main\n"
+            "main(['--version'])\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().endswith("frozen at exit: True"), done.stdout

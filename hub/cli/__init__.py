@@ -3,6 +3,8 @@ so ``pmhub --help`` stays fast and never loads a tool's client library."""
 
 from __future__ import annotations
 
+import atexit
+import gc
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -51,6 +53,14 @@ class PmhubGroup(click.Group):
         self._plugins_loaded = False
         #: The plugin whose ``register_commands`` is running, while one is.
         self._adding_for: str | None = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # Only the `pmhub` program comes through here (tests' CliRunner calls main()). When the
+        # interpreter shuts down, the cyclic collector sweeps every object the imported libraries
+        # made: measured about 0.1 s of a 0.5 s cron no-op sync. Freezing them at exit skips that;
+        # what pmhub opens (state store, connectors) is closed by its context managers before.
+        atexit.register(gc.freeze)
+        return super().__call__(*args, **kwargs)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
