@@ -257,6 +257,21 @@ class Connector(ABC):
         """Check the credentials with one cheap call; return who we are. Used by ``pmhub check``."""
         return self.name
 
+    def check_scope(self, scope: str, record_type: str) -> None:
+        """Read one page of ``record_type`` records in ``scope``; raise (``PermanentError`` for a
+        scope that does not exist or cannot be read) when it fails. Used by ``pmhub check``.
+
+        The default takes the first record of a full listing and stops: ``list_changed`` pages
+        lazily, so that costs the listing's first page. Override where a cheaper call tells the same.
+        """
+        listing = self.list_changed(scope, record_type, None)
+        try:
+            next(iter(listing), None)
+        finally:
+            close = getattr(listing, "close", None)
+            if callable(close):
+                close()  # a generator's finally blocks run now, not whenever it is collected
+
     # -- reading ---------------------------------------------------------------------------
     @abstractmethod
     def list_changed(

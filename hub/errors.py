@@ -55,6 +55,22 @@ class PermanentError(ConnectorError):
     """Retrying cannot help (400, 404, 410, 422, a mapping error): the record is parked."""
 
 
+class NotJsonReply(PermanentError):
+    """A tool answered with something that is not JSON, typically an HTML page with status 200: a
+    ``base_url`` pointing at a web page (a login screen, a proxy) rather than the tool's API."""
+
+
+def not_json(connection: str, method: str, url: str, status: int, content_type: str | None, *,
+             setting: str = "base_url") -> NotJsonReply:
+    """The one message for a reply that is not JSON: the connection, the request, what came, and
+    the setting (``base_url``, or e.g. Zoho's ``accounts_url``) that most likely points wrong."""
+    kind = content_type.split(";", 1)[0].strip() if content_type else ""
+    where = url.split("?", 1)[0]  # a query may carry credentials (Trello's key and token)
+    return NotJsonReply(
+        f"{connection}: {method} {where} answered HTTP {status} with {kind or 'a body'} that is not "
+        f"JSON; is {setting} the address of the tool's API?", status=status)
+
+
 class AuthError(ConnectorError):
     """Credentials refused: the connection stops and the user is told which one."""
 

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from hub.cli import EXIT_ATTENTION, EXIT_OK, config_option, reports_errors
+from hub.cli import EXIT_ATTENTION, EXIT_OK, EXIT_USAGE, config_option, reports_errors
+
+if TYPE_CHECKING:
+    from hub.connector import Connector
+    from hub.engine.runner import Hub
 
 
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
@@ -63,26 +68,114 @@ def plugins(show_all: bool) -> None:
 @config_option
 @reports_errors
 def check(offline: bool, config_path: str | None) -> None:
-    """Validate the config and mappings, then check each connection's credentials."""
+    """Validate the config and mappings, then check each connection's credentials and read one
+    page of each flow's scopes.
+
+    One line per problem. Exit 2 for a config problem (no flows, a state directory that does not
+    exist), 1 when a connection or a scope fails, 0 when all is well.
+    """
     from hub.engine.runner import open_hub
-    from hub.errors import PmhubError
 
     with open_hub(config_path, dry_run=True) as hub:
         for flow in hub.config.flows:
             hub.mapping(flow)
-        click.echo(f"config {hub.config.path}: ok ({len(hub.config.connections)} connections, "
-                   f"{len(hub.config.flows)} flows)")
-        if offline:
-            return
-        failed = False
-        for name in hub.config.connections:
+        problems = _config_problems(hub)
+        if problems:
+            for line in problems:
+                click.echo(line, err=True)
+        else:
+            click.echo(f"config {hub.config.path}: ok ({len(hub.config.connections)} connections, "
+                       f"{len(hub.config.flows)} flows)")
+        failed = False if offline else not _connections_ok(hub)
+    sys.exit(EXIT_USAGE if problems else EXIT_ATTENTION if failed else EXIT_OK)
+
+
+def _config_problems(hub: Hub) -> list[str]:
+    """What makes the config unusable although it parses: nothing to sync, nowhere to keep state."""
+    problems = []
+    if not hub.config.flows:
+        problems.append(f"config {hub.config.path}: FAILED: no flows ([[flows]]), so a sync would "
+                        "do nothing; add a flow")
+    url = hub.config.state.url
+    missing = _missing_state_directory(url) if url else None
+    if url and missing is not None:
+        problems.append(f"state {_masked(url)}: FAILED: the directory {missing} does not exist; "
+                        "create it, or point [state] url at one that does")
+    return problems
+
+
+def _missing_state_directory(url: str) -> Path | None:
+    """The directory a SQLite state file would live in, when it does not exist (else None).
+
+    The path is the one the state store opens; this never creates anything (``check`` must not).
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None  # the state store reports a bad URL itself
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" \
+            or database.startswith("file:"):
+        return None
+    folder = Path(database).parent
+    return None if folder.is_dir() else folder
+
+
+def _masked(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unreadable url)"
+
+
+def _connections_ok(hub: Hub) -> bool:
+    """Check every connection's credentials, then one page of each flow side's scope per record
+    type; one line each. A connection that failed is not asked for its scopes."""
+    from hub.errors import DATA_ERRORS, PmhubError, unreadable
+
+    working: dict[str, Connector] = {}
+    ok = True
+    for name in hub.config.connections:
+        try:
+            connector = hub.connector(name)
+            who = connector.whoami()
+        except PmhubError as error:
+            ok = False
+            click.echo(f"connection {name}: FAILED: {error}", err=True)
+            continue
+        except DATA_ERRORS as error:  # a plugin that let a parsing error through
+            ok = False
+            click.echo(f"connection {name}: FAILED: {unreadable(name, error)}", err=True)
+            continue
+        working[name] = connector
+        click.echo(f"connection {name}: ok ({who})")
+    for flow in hub.config.flows:
+        for side_name in ("a", "b"):
+            side = getattr(flow, side_name)
+            reader = working.get(side.connection)
+            if reader is None:
+                continue
+            where = f"flow {flow.name} side {side_name}: connection {side.connection} scope {side.scope!r}"
+            current = flow.records[0]
             try:
-                who = hub.connector(name).whoami()
-                click.echo(f"connection {name}: ok ({who})")
+                for current in flow.records:
+                    reader.check_scope(side.scope, current)
             except PmhubError as error:
-                failed = True
-                click.echo(f"connection {name}: FAILED: {error}", err=True)
-    sys.exit(EXIT_ATTENTION if failed else EXIT_OK)
+                ok = False
+                click.echo(f"{where} ({current}s): FAILED: {error}", err=True)
+                continue
+            except DATA_ERRORS as error:
+                ok = False
+                click.echo(f"{where} ({current}s): FAILED: {unreadable(side.connection, error)}", err=True)
+                continue
+            click.echo(f"{where}: ok ({', '.join(flow.records)} readable)")
+    return ok
 
 
 @click.command()

@@ -39,7 +39,7 @@ from hub.connector import (
     Remote,
     ValidatorStorage,
 )
-from hub.errors import ConnectorError, PermanentError, TransientError, error_for_status
+from hub.errors import ConnectorError, PermanentError, TransientError, error_for_status, not_json
 from hub.model import CanonicalRecord, Comment, Issue, Person, StatusCategory
 
 _MARKER = re.compile(r"[ \t]*<!--\s*pmhub:(?P<marker>[A-Za-z0-9._:-]+)\s*-->[ \t]*\n?")
@@ -408,7 +408,13 @@ class GitHubConnector(Connector):
         self._operation = operation
         try:
             status, reply_headers, output = requester.requestJson(verb, url, params, headers, payload)
-            data = _json(output) if status != 304 else None
+            try:
+                data = _json(output) if status != 304 else None
+            except ValueError:
+                if status < 400:
+                    raise not_json(self.name, verb, self._full_url(url), status,
+                                   reply_headers.get("content-type")) from None
+                data = None  # an error page: the status says enough
             if status >= 400:
                 raise requester.createException(status, reply_headers, data)
             return status, reply_headers, data
@@ -426,6 +432,10 @@ class GitHubConnector(Connector):
         finally:
             self._operation = "other"
             self._note_rate_limit()
+
+    def _full_url(self, url: str) -> str:
+        # PyGithub takes paths relative to base_url and absolute next links alike.
+        return url if "://" in url else f"{self.settings.base_url.rstrip('/')}{url}"
 
     def _count(self) -> None:
         self.calls.add(self._operation)

@@ -29,7 +29,14 @@ from pmhub_plugins.jira.markup import markdown_to_wiki, wiki_to_markdown
 from pydantic import Field, SecretStr
 
 from hub.connector import Capability, ConnectionSettings, Connector, Remote, chunks
-from hub.errors import AuthError, ConnectorError, PermanentError, TransientError, error_for_status
+from hub.errors import (
+    AuthError,
+    ConnectorError,
+    PermanentError,
+    TransientError,
+    error_for_status,
+    not_json,
+)
 from hub.model import CanonicalRecord, Comment, Issue, Kind, Person, Priority, StatusCategory
 
 if TYPE_CHECKING:
@@ -652,7 +659,11 @@ class JiraConnector(Connector):
             reply = client._session.request(method, url, data=data, params=params)
         if not reply.content:
             return {}
-        return reply.json()
+        try:
+            return reply.json()
+        except ValueError:
+            raise not_json(self.name, method, url, reply.status_code,
+                           reply.headers.get("Content-Type")) from None
 
     @contextmanager
     def _errors(self, operation: str) -> Iterator[None]:
@@ -680,6 +691,11 @@ class JiraConnector(Connector):
     def _on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         method = response.request.method or "GET"
         path = response.request.path_url.split("?", 1)[0]
+        if response.ok and not _may_be_json(response):
+            # The library would parse it and raise JSONDecodeError from deep inside; every reply
+            # passes this hook first, so the clear error is raised here, for library calls too.
+            raise not_json(self.name, method, response.url, response.status_code,
+                           response.headers.get("Content-Type"))
         if "/search" in path:
             kind = "list"
         elif path.endswith("/issue/bulk"):
@@ -751,6 +767,15 @@ def _expect(item: CanonicalRecord, model: type[Any]) -> Any:
     if not isinstance(item, model):
         raise PermanentError(f"expected a {model.__name__}, got {type(item).__name__}")
     return item
+
+
+def _may_be_json(response: requests.Response) -> bool:
+    """False for a reply that is certainly not JSON (an HTML page), without parsing it: a JSON
+    content type, an empty body, or a body opening like JSON all pass."""
+    if "json" in response.headers.get("Content-Type", "").lower():
+        return True
+    start = response.content[:64].lstrip()
+    return not start or start[:1] in (b"{", b"[", b'"') or start[:1].isdigit()
 
 
 def _error_text(error: Any) -> str:

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from pydantic import Field, SecretStr
 
 from hub.connector import Capability, ConnectionSettings, Connector, Remote
-from hub.errors import ConnectorError, PermanentError, TransientError, error_for_status
+from hub.errors import ConnectorError, PermanentError, TransientError, error_for_status, not_json
 from hub.model import CanonicalRecord, Comment, Issue, Person, StatusCategory
 
 if TYPE_CHECKING:
@@ -232,8 +232,8 @@ class TrelloConnector(Connector):
         try:
             return reply.json()
         except ValueError:
-            raise TransientError(f"Trello sent a reply that is not JSON for {method} {path}",
-                                 status=reply.status_code) from None
+            raise not_json(self.name, method, url, reply.status_code,
+                           reply.headers.get("Content-Type")) from None
 
     def _failure(self, method: str, path: str, reply: requests.Response) -> ConnectorError:
         text = reply.text.strip()[:200] or reply.reason

@@ -45,9 +45,11 @@ from hub.connector import Capability, ConnectionSettings, Connector, ConnectorSt
 from hub.errors import (
     AuthError,
     ConnectorError,
+    NotJsonReply,
     PermanentError,
     TransientError,
     error_for_status,
+    not_json,
     retry_after_seconds,
 )
 from hub.model import CanonicalRecord, Customer, Issue, Project
@@ -130,6 +132,8 @@ class ZohoCrmConnector(Connector):
         self._initializer: Any = None
         self._shim: Any = None
         self._wire: Any = None
+        #: Method and URL of the latest request, for errors about its reply.
+        self._last_request: tuple[str, str] | None = None
         self._account_ids: dict[str, str | None] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -176,6 +180,23 @@ class ZohoCrmConnector(Connector):
 
     def _count(self, method: str, url: str) -> None:
         self.calls.add(method)
+        self._last_request = (method, url)
+
+    def _not_json_reply(self) -> NotJsonReply | None:
+        """The latest reply as the error to raise when it was a success that is not JSON (an HTML
+        page from a base_url or accounts_url that is no Zoho API), else None. The SDK drops such a
+        body: it says "Expecting value" at best, or hands back a reply with nothing in it."""
+        wire, request = self._wire, self._last_request
+        if wire is None or request is None or wire.last_status is None or wire.last_status >= 400:
+            return None
+        headers = {k.lower(): v for k, v in (wire.last_headers or {}).items()}
+        content_type = headers.get("content-type")
+        # Zoho labels every JSON reply so; a reply without a type (a 204) says nothing either way.
+        if not content_type or "json" in content_type.lower():
+            return None
+        token_request = request[1].split("?", 1)[0].endswith("/oauth/v2/token")
+        return not_json(self.name, request[0], request[1], wire.last_status, content_type,
+                        setting="accounts_url" if token_request else "base_url")
 
     def _initialize(self) -> None:
         from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
@@ -216,6 +237,9 @@ class ZohoCrmConnector(Connector):
         cause = getattr(error, "cause", None)
         if _is_transport_error(cause):
             return TransientError(f"Zoho accounts server unreachable: {type(cause).__name__}")
+        page = self._not_json_reply()
+        if page is not None:
+            return page
         text = f"{getattr(error, 'code', '')} {getattr(error, 'error_message', '')}".strip() or str(error)
         if any(word in text for word in _AUTH_REFUSALS):
             return AuthError(f"Zoho refused the refresh token ({text.strip()}); check client_id, "
@@ -268,14 +292,24 @@ class ZohoCrmConnector(Connector):
                     if getattr(error, "code", None) in _TOKEN_ERROR_CODES:
                         # The SDK refreshed a locally expired token before the call, and that failed.
                         raise self._token_failure(error) from None
+                    # A reply of another type reads to the SDK as a file download gone wrong.
+                    page = self._not_json_reply()
+                    if page is not None:
+                        raise page from None
                     raise PermanentError(f"Zoho {what}: the SDK refused the request: {error}") from None
             if response is None:
                 # The SDK could not read the reply (not JSON); the raw status still says what happened.
                 status = self._wire.last_status
+                page = self._not_json_reply()
+                if page is not None:
+                    raise page
                 if status is not None and status >= 400:
                     raise error_for_status(status, f"Zoho {what}: HTTP {status}",
                                            self._wire.last_headers or {})
                 raise TransientError(f"Zoho {what}: unreadable reply (HTTP {status})", status=status)
+            page = self._not_json_reply()
+            if page is not None:
+                raise page  # the SDK hands back an empty body for it, which would read as "nothing"
             status = response.get_status_code()
             if status == 401:
                 if refreshed:
