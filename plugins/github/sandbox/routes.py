@@ -9,6 +9,8 @@ Sandbox-only additions, which GitHub's REST API does not have: ``DELETE /repos/{
 deletes an issue (GitHub deletes issues only through its web UI and GraphQL), so that the 410 a
 deleted issue answers can be tested; ``POST /orgs/{org}/repos`` creates an unknown organisation
 (every seed has ``acme``; the viewer is ``octocat``, and ``hubot`` and ``monalisa`` may be assigned).
+Sandbox control: ``POST /_sandbox/github/content-creation-limit`` turns on GitHub's secondary
+content-creation limit (``limits``), answered with GitHub's 403 envelope; off by default.
 """
 
 from __future__ import annotations
