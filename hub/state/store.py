@@ -204,8 +204,9 @@ class StateStore:
         now = utcnow()
         values = {k: getattr(link, k) for k in Link.__slots__ if k != "id"}
         with self.transaction() as c:
-            result = c.execute(insert(links).values(**values, created_at=now, updated_at=now))
-            return replace(link, id=int(result.inserted_primary_key[0]))
+            new_id = c.execute(insert(links).values(**values, created_at=now, updated_at=now)
+                               .returning(links.c.id)).scalar_one()
+            return replace(link, id=int(new_id))
 
     def set_link_state(self, conn: Connection, link_id: int, state: str) -> None:
         conn.execute(update(links).where(links.c.id == link_id).values(state=state, updated_at=utcnow()))
@@ -332,9 +333,9 @@ class StateStore:
     # -- runs ------------------------------------------------------------------------------
     def start_run(self, flow: str, dry_run: bool) -> int:
         with self.transaction() as c:
-            result = c.execute(insert(runs).values(flow=flow, started_at=utcnow(), status="running",
-                                                   dry_run=dry_run))
-            return int(result.inserted_primary_key[0])
+            run_id = c.execute(insert(runs).values(flow=flow, started_at=utcnow(), status="running",
+                                                   dry_run=dry_run).returning(runs.c.id)).scalar_one()
+            return int(run_id)
 
     def finish_run(self, run_id: int, status: str, stats: dict[str, Any], error: str | None = None) -> None:
         with self.transaction() as c:
