@@ -18,7 +18,7 @@ def register_connectors(register: Callable[[Any], None]) -> None:
 
 @hookimpl
 def register_sandbox_services(register: Callable[[Any], None]) -> None:
-    from pmhub_plugins.github.sandbox import GitHubSandbox
+    from .sandbox import GitHubSandbox
 
     register(GitHubSandbox())
 
@@ -26,6 +26,6 @@ def register_sandbox_services(register: Callable[[Any], None]) -> None:
 @hookimpl
 def register_demo_steps(register: Callable[[Any], None]) -> None:
     # Only `pmhub demo` imports the steps (and, inside them, the client library).
-    from pmhub_plugins.github import demo
+    from . import demo
 
     demo.register(register)

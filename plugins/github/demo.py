@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pmhub_plugins.jira.demo import JIRA_EMAIL, JIRA_PROJECT, jira_client
+from ..jira.demo import JIRA_EMAIL, JIRA_PROJECT, jira_client
 
 from hub.demo import Demo, DemoFailed, DemoStep, Phase
 

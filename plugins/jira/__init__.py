@@ -10,7 +10,7 @@ from hub import hookimpl
 
 @hookimpl
 def register_sandbox_services(register: Callable[[Any], None]) -> None:
-    from pmhub_plugins.jira.sandbox import JiraSandbox
+    from .sandbox import JiraSandbox
 
     register(JiraSandbox())
 
@@ -26,6 +26,6 @@ def register_connectors(register: Callable[[Any], None]) -> None:
 @hookimpl
 def register_demo_steps(register: Callable[[Any], None]) -> None:
     # Only `pmhub demo` imports the steps (and, inside them, the client library).
-    from pmhub_plugins.jira import demo
+    from . import demo
 
     demo.register(register)

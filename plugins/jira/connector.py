@@ -25,7 +25,7 @@ from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
-from pmhub_plugins.jira.markup import markdown_to_wiki, wiki_to_markdown
+from .markup import markdown_to_wiki, wiki_to_markdown
 from pydantic import Field, SecretStr
 
 from hub.connector import Capability, ConnectionSettings, Connector, Remote, chunks
@@ -475,7 +475,7 @@ class JiraConnector(Connector):
 
     def _body_in(self, body: Any) -> str:
         if isinstance(body, dict):  # REST v3: an ADF document
-            from pmhub_plugins.jira.adf import adf_to_wiki
+            from .adf import adf_to_wiki
 
             body = adf_to_wiki(body)
         return wiki_to_markdown(body)
@@ -483,7 +483,7 @@ class JiraConnector(Connector):
     def _body_out(self, markdown: str) -> Any:
         wiki = markdown_to_wiki(markdown)
         if self.settings.api_version == 3:
-            from pmhub_plugins.jira.adf import wiki_to_adf
+            from .adf import wiki_to_adf
 
             return wiki_to_adf(wiki)
         return wiki

@@ -18,6 +18,6 @@ def register_connectors(register: Callable[[Any], None]) -> None:
 
 @hookimpl
 def register_sandbox_services(register: Callable[[Any], None]) -> None:
-    from pmhub_plugins.trello.sandbox import TrelloSandbox
+    from .sandbox import TrelloSandbox
 
     register(TrelloSandbox())

@@ -18,7 +18,7 @@ def register_connectors(register: Callable[[Any], None]) -> None:
 
 @hookimpl
 def register_sandbox_services(register: Callable[[Any], None]) -> None:
-    from pmhub_plugins.zoho_crm.sandbox import ZohoCrmSandbox
+    from .sandbox import ZohoCrmSandbox
 
     register(ZohoCrmSandbox())
 
@@ -26,6 +26,6 @@ def register_sandbox_services(register: Callable[[Any], None]) -> None:
 @hookimpl
 def register_demo_steps(register: Callable[[Any], None]) -> None:
     # Only `pmhub demo` imports the steps (and, inside them, the client library).
-    from pmhub_plugins.zoho_crm import demo
+    from . import demo
 
     demo.register(register)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pmhub_plugins.jira.demo import JIRA_PROJECT, jira_client, transition_to_done
+from ..jira.demo import JIRA_PROJECT, jira_client, transition_to_done
 
 from hub.demo import Demo, DemoFailed, DemoStep, Phase, QuietCheck
 
