@@ -285,6 +285,16 @@ class StateStore:
         with self.engine.connect() as c:
             return [dict(r._mapping) for r in c.execute(query)]
 
+    def parked_record(self, parked_id: int) -> dict[str, Any] | None:
+        with self.engine.connect() as c:
+            row = c.execute(select(parked).where(parked.c.id == parked_id)).first()
+        return dict(row._mapping) if row is not None else None
+
+    def drop_parked(self, parked_id: int) -> bool:
+        """Discard one parked record (a person gave up on it); False when there was none."""
+        with self.transaction() as c:
+            return bool(c.execute(delete(parked).where(parked.c.id == parked_id)).rowcount)
+
     # -- conflicts -------------------------------------------------------------------------
     def add_conflict(self, conn: Connection, link_id: int, flow: str, record_type: str, field: str,
                      base: Any, a_value: Any, b_value: Any) -> None:
