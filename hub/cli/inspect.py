@@ -250,17 +250,29 @@ def conflicts(ctx: click.Context, config_path: str | None) -> None:
 @click.pass_obj
 @reports_errors
 def resolve(config_path: str | None, conflict_id: int, take: str, own_config: str | None) -> None:
-    """Resolve conflict CONFLICT_ID by taking side a's or b's value, and write it now."""
-    from hub.engine.runner import open_hub
+    """Resolve conflict CONFLICT_ID by taking side a's or b's value, and write it now.
+
+    The write happens under the flow's lease and is recorded as a run; while another pmhub process
+    holds the lease, the choice is kept and that process's run (or the next sync) writes it.
+    """
+    from hub.engine.runner import apply_resolutions, open_hub
     from hub.errors import ConfigError
 
     with open_hub(own_config or config_path) as hub:
         conflict = hub.store.conflict(conflict_id)
         if conflict is None or conflict["status"] != "open":
             raise ConfigError(f"no open conflict with id {conflict_id} (see `pmhub conflicts`)")
+        hub.config.flow(conflict["flow"])  # a flow no longer configured is a usage error, before any write
         hub.store.resolve_conflict(conflict_id, take)
-        flow = hub.config.flow(conflict["flow"])
-        hub.flow_run(flow).apply_resolved_conflicts()
+        result = apply_resolutions(hub, conflict["flow"])
+    if result.status == "skipped":
+        click.echo(f"conflict {conflict_id}: side {take}'s {conflict['field']} chosen; not written now: "
+                   f"{result.error}; its next sync writes it")
+        return
+    if result.status == "failed":
+        click.echo(f"conflict {conflict_id}: side {take}'s {conflict['field']} chosen; writing it failed: "
+                   f"{result.error}; the next sync tries again", err=True)
+        sys.exit(EXIT_ATTENTION)
     click.echo(f"conflict {conflict_id}: took side {take}'s {conflict['field']} and wrote it")
 
 

@@ -60,10 +60,11 @@ def retry(flows: tuple[str, ...], config_path: str | None) -> None:
 @reports_errors
 def daemon(once: bool, config_path: str | None) -> None:
     """Run flows on their `schedule` (cron syntax) until stopped with Ctrl-C or SIGTERM."""
-    from hub.engine.runner import open_hub
+    from hub.engine.runner import check_mappings, open_hub
     from hub.scheduling import Scheduler
 
     with open_hub(config_path) as hub:
+        check_mappings(hub, hub.config.flows)  # a bad mapping stops the daemon at start (exit 2)
         ok = Scheduler(hub, echo=click.echo).run(once=once)
     if not ok:
         sys.exit(EXIT_ATTENTION)

@@ -70,6 +70,8 @@ class RunContext:
             name: SideStats(side.connection) for name, side in sides.items()})
         self.parked = {(r["record_type"], r["side"], r["source_id"]) for r in store.parked_records(flow.name)}
         self.failed_ids: dict[str, set[str]] = {}
+        #: (side, record type, id) of unlinked records read this run that the flow's filter leaves out.
+        self.excluded: set[tuple[str, str, str]] = set()
         #: Fields waiting for a person (manual conflicts) are not pushed either way meanwhile.
         self.held: dict[int, set[str]] = {}
         for conflict in store.open_conflicts(flow.name):
@@ -111,6 +113,12 @@ class RunContext:
         self.stats(seen.side).failed += 1
         self.failed_ids.setdefault(record_type, set()).add(seen.id)
         self.plan("retry", record_type, seen.side, seen, None, (), f"not applied, next run: {reason}")
+
+    def skip(self, batch: Batch, record_type: str, seen: Seen, reason: str) -> None:
+        """Leave a record without a twin on purpose (no park, no retry); unpark it if it was parked."""
+        self.stats(seen.side).skipped += 1
+        self.plan("skip", record_type, seen.side, seen, None, (), reason)
+        self.unpark_if_needed(batch, record_type, seen)
 
     def failed(self, record_type: str) -> set[str]:
         return self.failed_ids.get(record_type, set())

@@ -72,34 +72,31 @@ class FlowRun:
 
     # -- entry points ----------------------------------------------------------------------
     def run(self) -> FlowResult:
-        try:
+        def everything() -> None:
             self.apply_resolved_conflicts()
             for record_type in self.flow.records:
                 self._sync_type(record_type)
             if self.flow.progress_notes is not None:
                 write_progress_notes(self.ctx)
-        except AuthError as error:
-            self._fail(f"authentication failed: {error}")
-        except TransientError as error:
-            self._fail(f"stopped, will resume next run: {error}")
-        except PermanentError as error:
-            self._fail(f"stopped: {error}")
-        return self._finish()
+
+        return self._guarded(everything, resumes=True)
 
     def retry_parked(self) -> FlowResult:
         """Replay parked records: fetch each again and process it as a fresh change."""
         rows = self.store.parked_records(self.flow.name)
-        try:
+
+        def replay() -> None:
             for record_type in self.flow.records:
                 for side in ("a", "b"):
                     ids = [r["source_id"] for r in rows
                            if r["record_type"] == record_type and r["side"] == side]
-                    self._sync_by_id(record_type, side, ids)
-        except AuthError as error:
-            self._fail(f"authentication failed: {error}")
-        except TransientError as error:
-            self._fail(f"stopped: {error}")
-        return self._finish()
+                    self._sync_by_id(record_type, side, ids, replaying=True)
+
+        return self._guarded(replay)
+
+    def apply_resolutions(self) -> FlowResult:
+        """Only write the values people chose for conflicts (``pmhub conflicts resolve``)."""
+        return self._guarded(self.apply_resolved_conflicts)
 
     def sync_records(self, record_type: str, side: str, external_ids: Iterable[str]) -> FlowResult:
         """Sync the records of ``side`` with these ids (a webhook named them, a queue handed them on).
@@ -114,19 +111,23 @@ class FlowRun:
             raise ConfigError(f"flow {self.flow.name!r} does not sync {record_type}s")
         if side not in OTHER:
             raise ConfigError(f"a flow's sides are 'a' and 'b', not {side!r}")
-        try:
-            if self.flow.reads(side):
-                self._sync_by_id(record_type, side, list(dict.fromkeys(external_ids)))
-        except AuthError as error:
-            self._fail(f"authentication failed: {error}")
-        except TransientError as error:
-            self._fail(f"stopped: {error}")
-        except PermanentError as error:
-            self._fail(f"stopped: {error}")
-        return self._finish()
+        ids = list(dict.fromkeys(external_ids)) if self.flow.reads(side) else []
+        return self._guarded(lambda: self._sync_by_id(record_type, side, ids))
 
     def apply_resolved_conflicts(self) -> None:
         self.merger.apply_resolved()
+
+    def _guarded(self, work: Callable[[], None], *, resumes: bool = False) -> FlowResult:
+        """Do ``work``; a connector error ends it as this flow's failure, with what was done kept."""
+        try:
+            work()
+        except AuthError as error:
+            self._fail(f"authentication failed: {error}")
+        except TransientError as error:
+            self._fail(f"stopped, will resume next run: {error}" if resumes else f"stopped: {error}")
+        except PermanentError as error:
+            self._fail(f"stopped: {error}")
+        return self._finish()
 
     # -- one record type from its cursors ----------------------------------------------------
     def _sync_type(self, record_type: str) -> None:
@@ -175,11 +176,16 @@ class FlowRun:
     def _first_run(self, side: str, record_type: str) -> bool:
         return self.store.cursor(self.flow.name, side, record_type) is None
 
-    def _sync_by_id(self, record_type: str, side: str, ids: list[str]) -> None:
+    def _sync_by_id(self, record_type: str, side: str, ids: list[str], *, replaying: bool = False) -> None:
         for page in chunks(ids, PAGE):
             remotes = list(self.reader.fetch_all(side, record_type, page))
             seen = self.reader.classify(side, record_type, remotes)
-            self.ctx.commit(self._apply(side, record_type, seen, PendingChanges()), record_type)
+            batch = self._apply(side, record_type, seen, PendingChanges())
+            if replaying:  # a parked record its tool no longer has, and without a twin: nothing to do
+                kept = {s.id for s in seen}
+                batch.unparks += [(record_type, side, r.id) for r in remotes
+                                  if r.deleted and r.id not in kept]
+            self.ctx.commit(batch, record_type)
 
     # -- applying a page -------------------------------------------------------------------
     def _apply(self, side: str, record_type: str, page: list[Seen], pending_other: PendingChanges) -> Batch:

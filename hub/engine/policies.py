@@ -34,6 +34,10 @@ class RecordPolicy:
         """A record's values as its tool gave them, before the mapping reads them."""
         return values
 
+    def parent(self, source: dict[str, Any]) -> tuple[str, str] | None:
+        """The record this one belongs to, as (record type, id on the same side); None: none."""
+        return None
+
     def place(self, carry: dict[str, Any], source: dict[str, Any], *, flow: str, via: str,
               twin_of: TwinLookup) -> dict[str, Any]:
         """Values for the target, before the mapping writes them: references to other records
@@ -58,6 +62,9 @@ class CommentPolicy(RecordPolicy):
         if who:
             values["author"] = Person(display_name=who).model_dump(mode="json")
         return values
+
+    def parent(self, source: dict[str, Any]) -> tuple[str, str] | None:
+        return ("issue", str(source["issue"])) if source.get("issue") is not None else None
 
     def place(self, carry: dict[str, Any], source: dict[str, Any], *, flow: str, via: str,
               twin_of: TwinLookup) -> dict[str, Any]:

@@ -141,6 +141,8 @@ class Reader:
                 continue
             if link is None:
                 seen.eligible = passes_filter(run, record_type, seen)
+                if not seen.eligible:
+                    run.excluded.add((side, record_type, remote.id))
             out.append(seen)
         if versions and not run.dry_run:
             with run.store.transaction() as conn:

@@ -25,6 +25,8 @@ class SideStats:
     conflicts: int = 0
     parked: int = 0
     failed: int = 0
+    #: Records left without a twin on purpose (e.g. a comment on an issue the filter leaves out).
+    skipped: int = 0
     notes: int = 0
     api_calls: int = 0
 

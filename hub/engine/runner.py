@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
 import os
-import socket
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from hub.config import Config, FlowConfig, load_config
-from hub.connector import Connector, ConnectorState, HttpValidators
+from hub.connector import Connector, ConnectorState
+from hub.engine.connection_state import StoredSecrets, StoredValidators
 from hub.engine.flow import FlowResult, FlowRun, Progress, Side
+from hub.engine.leases import LEASE_TTL, take_lease, this_process
 from hub.engine.retry import Retrier, RetryBudget
 from hub.errors import AuthError, ConfigError, PmhubError
 from hub.mapping import Mapping_, load_mapping, mapping_search_path
@@ -21,8 +21,8 @@ from hub.paths import data_dir
 from hub.plugins import PluginHost, build_plugin_manager
 from hub.state.store import StateStore, default_state_url
 
-#: A lease outlives its holder by at most this long; a running sync renews it as it commits.
-LEASE_TTL = dt.timedelta(minutes=10)
+__all__ = ["LEASE_TTL", "Hub", "apply_resolutions", "check_mappings", "chosen_flows", "open_hub",
+           "retry_parked", "sync", "sync_records"]
 
 
 @dataclass
@@ -35,6 +35,7 @@ class Hub:
     budget: RetryBudget = field(default_factory=RetryBudget)
     connectors: dict[str, Connector] = field(default_factory=dict)
     retriers: dict[str, Retrier] = field(default_factory=dict)
+    mappings: dict[str, Mapping_] = field(default_factory=dict)
     #: API calls per connection already reported in a run record; the rest (opening the
     #: connection included) belongs to the next run that uses it.
     reported_calls: dict[str, int] = field(default_factory=dict)
@@ -44,7 +45,7 @@ class Hub:
             settings = self.config.connections[name]
             connector = self.host.connector(settings.plugin)(name, settings)
             connector.bind_state(ConnectorState(
-                secrets=_SecretStorage(self.store, name), validators=_ValidatorStorage(self.store, name),
+                secrets=StoredSecrets(self.store, name), validators=StoredValidators(self.store, name),
                 data_dir=data_dir(create=False)))
             try:
                 connector.open()
@@ -55,10 +56,14 @@ class Hub:
         return self.connectors[name]
 
     def mapping(self, flow: FlowConfig) -> Mapping_:
+        """The flow's mapping for its two connections (loaded once: ``chosen_flows`` checks it first)."""
+        if flow.name in self.mappings:
+            return self.mappings[flow.name]
         mapping = load_mapping(flow.mapping, transforms=self.host.transforms,
                                search=mapping_search_path(self.host.mapping_dirs),
                                base=self.config.path.parent)
-        return mapping.for_connections(flow.a.connection, flow.b.connection)
+        self.mappings[flow.name] = mapping.for_connections(flow.a.connection, flow.b.connection)
+        return self.mappings[flow.name]
 
     def flow_run(self, flow: FlowConfig, *, dry_run: bool = False, full: bool = False,
                  progress: Progress | None = None) -> FlowRun:
@@ -97,15 +102,32 @@ def open_hub(config_path: str | os.PathLike[str] | None, *, dry_run: bool = Fals
 def sync(hub: Hub, names: Sequence[str] = (), *, dry_run: bool = False, full: bool = False,
          progress: Progress | None = None) -> list[FlowResult]:
     """Run the named flows (all when none are named), each under its lease and with a run record."""
-    flows = [hub.config.flow(n) for n in names] if names else list(hub.config.flows)
-    if not flows:
-        raise ConfigError("no flows configured ([[flows]])", file=str(hub.config.path))
+    flows = chosen_flows(hub, names)
     results = []
-    holder = f"{socket.gethostname()}:{os.getpid()}"
+    holder = this_process()
     with _batch_gc():
         for flow in flows:
             results.append(_sync_flow(hub, flow, holder, dry_run=dry_run, full=full, progress=progress))
     return results
+
+
+def chosen_flows(hub: Hub, names: Sequence[str] = ()) -> list[FlowConfig]:
+    """The named flows (all when none are named), each with a valid mapping.
+
+    Every mapping is loaded before any flow runs: a bad one is a config error (exit 2, naming the
+    file and key) before anything is written, not one flow's failure among others that ran.
+    """
+    flows = [hub.config.flow(n) for n in names] if names else list(hub.config.flows)
+    if not flows:
+        raise ConfigError("no flows configured ([[flows]])", file=str(hub.config.path))
+    check_mappings(hub, flows)
+    return flows
+
+
+def check_mappings(hub: Hub, flows: Iterable[FlowConfig]) -> None:
+    """Load each flow's mapping: a ``ConfigError`` naming the file and key for the first bad one."""
+    for flow in flows:
+        hub.mapping(flow)
 
 
 @contextmanager
@@ -135,17 +157,16 @@ def sync_records(hub: Hub, flow_name: str, record_type: str, side: str,
                  external_ids: Iterable[str]) -> FlowResult:
     """Sync these records of one side of a flow (``FlowRun.sync_records``), under the flow's lease
     and with a run record, as a run from the cursors would be; the cursors do not move."""
-    flow = hub.config.flow(flow_name)
+    [flow] = chosen_flows(hub, [flow_name])
     ids = list(external_ids)
-    return _leased(hub, flow, f"{socket.gethostname()}:{os.getpid()}",
-                   lambda run: run.sync_records(record_type, side, ids))
+    return _leased(hub, flow, this_process(), lambda run: run.sync_records(record_type, side, ids))
 
 
 def _leased(hub: Hub, flow: FlowConfig, holder: str, work: Callable[[FlowRun], FlowResult], *,
             dry_run: bool = False, full: bool = False, progress: Progress | None = None) -> FlowResult:
     """Do ``work`` on a run of ``flow`` while holding its lease (renewed at each commit), recorded
     as a run; another process holding the lease makes it "skipped"."""
-    if not dry_run and not _take_lease(hub.store, flow.name, holder):
+    if not dry_run and not take_lease(hub.store, flow.name, holder):
         return FlowResult(flow.name, status="skipped", error=(
             f"another pmhub process ({hub.store.lease_holder(flow.name)}) is syncing this flow"))
     run_id = None if dry_run else hub.store.start_run(flow.name, dry_run)
@@ -167,70 +188,17 @@ def _leased(hub: Hub, flow: FlowConfig, holder: str, work: Callable[[FlowRun], F
 
 
 def retry_parked(hub: Hub, names: Sequence[str] = ()) -> list[FlowResult]:
-    flows = [hub.config.flow(n) for n in names] if names else list(hub.config.flows)
-    results = []
-    for flow in flows:
-        try:
-            results.append(hub.flow_run(flow).retry_parked())
-        except (AuthError, PmhubError) as error:
-            results.append(FlowResult(flow.name, status="failed", error=str(error)))
-    return results
+    """Replay the parked records of the named flows (all when none are named), each flow under its
+    lease and with a run record, like a sync."""
+    holder = this_process()
+    return [_leased(hub, flow, holder, lambda run: run.retry_parked()) for flow in chosen_flows(hub, names)]
 
 
-def _take_lease(store: StateStore, flow: str, holder: str) -> bool:
-    if store.acquire_lease(flow, holder, LEASE_TTL):
-        return True
-    # A holder on this machine whose process is gone (kill -9, power cut) cannot renew: take over.
-    current = store.lease_holder(flow)
-    host, _, pid = (current or "").rpartition(":")
-    if host == socket.gethostname() and pid.isdigit() and not _alive(int(pid)):
-        store.release_lease(flow, current or "")
-        return store.acquire_lease(flow, holder, LEASE_TTL)
-    return False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class _SecretStorage:
-    """Where a connector keeps values between runs (e.g. OAuth tokens); it encrypts them itself."""
-
-    def __init__(self, store: StateStore, connection: str) -> None:
-        self.store, self.connection = store, connection
-
-    def get(self, key: str) -> str | None:
-        return self.store.get_secret(self.connection, key)
-
-    def put(self, key: str, value: str) -> None:
-        self.store.put_secret(self.connection, key, value)
-
-    def delete(self, key: str) -> None:
-        self.store.delete_secret(self.connection, key)
-
-
-class _ValidatorStorage:
-    """HTTP validators of one connection in the state store (``hub.connector.ValidatorStorage``)."""
-
-    def __init__(self, store: StateStore, connection: str) -> None:
-        self.store, self.connection = store, connection
-
-    def get(self, key: str) -> HttpValidators | None:
-        stored = self.store.get_validators(self.connection, key)
-        return HttpValidators(**stored) if stored is not None else None
-
-    def put(self, key: str, validators: HttpValidators) -> None:
-        self.store.put_validators(self.connection, key, etag=validators.etag,
-                                  last_modified=validators.last_modified, body=validators.body)
-
-    def delete(self, key: str) -> None:
-        self.store.delete_validators(self.connection, key)
+def apply_resolutions(hub: Hub, flow_name: str) -> FlowResult:
+    """Write the values people chose for the flow's conflicts, under its lease and with a run record.
+    Skipped while another process holds the lease: its run (or the next) writes them."""
+    [flow] = chosen_flows(hub, [flow_name])
+    return _leased(hub, flow, this_process(), lambda run: run.apply_resolutions())
 
 
 def _sqlite_file_missing(url: str) -> bool:

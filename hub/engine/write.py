@@ -10,6 +10,7 @@ from hub.connector import Capability, Remote
 from hub.engine.batch import Batch
 from hub.engine.context import OTHER, RunContext, Seen
 from hub.engine.merge import changed_fields
+from hub.engine.parents import Parents
 from hub.engine.read import inbound
 from hub.engine.records import fingerprint, marker_for, snapshot_json
 from hub.errors import AuthError, BudgetExhausted, PermanentError, TransientError
@@ -23,6 +24,7 @@ Written = tuple[str | None, str, str]
 class Writer:
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
+        self.parents = Parents(ctx)
 
     # -- updates ---------------------------------------------------------------------------
     def push(self, seen: Seen, record_type: str, batch: Batch) -> None:
@@ -140,6 +142,9 @@ class Writer:
             fresh.append(seen)
         items: list[tuple[Seen, Any]] = []
         for seen in fresh:
+            if self.parents.left_out(record_type, seen):
+                run.skip(batch, record_type, seen, "its parent is left out by the flow's filter")
+                continue
             run.plan("create", record_type, other, seen, None, ())
             if run.dry_run:
                 continue
