@@ -36,6 +36,8 @@ def main() -> int:
     parser.add_argument("--no-zoho-pace", action="store_true",
                         help="edit Zoho cases without waiting a second between changes (shows the stand-in's "
                              "future Modified_Time)")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="keep config, state and logs in this (new) folder instead of a temporary one")
     parser.add_argument("--verbose", "-v", action="store_true", help="one line per round and settle")
     args = parser.parse_args()
     kinds = tuple(kind for kind in args.faults.split(",") if kind and kind != "none")
@@ -47,9 +49,11 @@ def main() -> int:
                              rounds_per_epoch=per_settle, kill_chance=args.kill_chance, fault_kinds=kinds,
                              zoho_pace=not args.no_zoho_pace, verbose=args.verbose)
     with tempfile.TemporaryDirectory(prefix="pmhub-soak-") as tmp, SandboxServer(build_sandbox()) as server:
+        workdir = args.workdir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
         sandbox = SandboxClient(server.url)
         sandbox.reset("empty")
-        report = Chaos(Path(tmp), sandbox, settings).run()
+        report = Chaos(workdir, sandbox, settings).run()
     print(report.summary())
     return 1 if report.failures else 0
 

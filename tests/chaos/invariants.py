@@ -184,7 +184,8 @@ class Checker:
             missing = [side for side, records in pair.items() if not records]
             if missing:
                 self.fail("twin-exists", f"flow {flow.name}: {entity.tag} (made on {entity.origin}) is "
-                          f"missing on side {', '.join(missing)}; found {pair}")
+                          f"missing on side {', '.join(missing)}; found {pair}; "
+                          f"history: {entity.expect.history}")
                 continue
             a, b = pair["a"][0], pair["b"][0]
             row = issue_links.get(a.ref)

@@ -254,7 +254,7 @@ class ZohoTool:
     scope = "Cases"
 
     def __init__(self, sandbox: SandboxClient, *, pace: bool = False) -> None:
-        """``pace``: never edit a case within the second of its last change (see ``_wait_past``)."""
+        """``pace``: leave the second of each create or edit before anyone writes again (``_wait_past``)."""
         self.pace = pace
         self.base = f"{sandbox.base('zoho')}/crm/v8"
         self.http = requests.Session()
@@ -265,7 +265,10 @@ class ZohoTool:
     def _insert(self, module: str, values: dict[str, Any]) -> str:
         reply = self.http.post(f"{self.base}/{module}", json={"data": [values]}, timeout=TIMEOUT)
         assert reply.status_code == 201, reply.text
-        return str(reply.json()["data"][0]["details"]["id"])
+        details = reply.json()["data"][0]["details"]
+        if self.pace:
+            _wait_past(details["Modified_Time"])
+        return str(details["id"])
 
     def create(self, title: str, description: str) -> str:
         return self._insert("Cases", {"Subject": title, "Description": description, "Status": "New",
@@ -318,7 +321,8 @@ def _wait_past(modified_time: str) -> None:
     second later than the first (plugins/zoho_crm/sandbox/state.py keeps Modified_Time strictly
     increasing), so quick edits stamp a case in the future; pmhub's cursor follows the newest
     stamp, and a case changed afterwards at the real time falls behind the cursor, never listed.
-    Real Zoho stamps the real second. Waiting here keeps the harness's own edits from doing that.
+    A write by pmhub in the same second as the harness's create or edit does the same. Real Zoho
+    stamps the real second. Waiting here keeps every write to a case in a second of its own.
     """
     stamp = dt.datetime.fromisoformat(modified_time).timestamp()
     wait = stamp + 1 - time.time()
