@@ -4,11 +4,13 @@ a record the target connector takes."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from hub.connector import Capability, Remote
 from hub.engine.batch import Batch
 from hub.engine.context import OTHER, RunContext, Seen
+from hub.engine.creating import Creator, refused
 from hub.engine.merge import changed_fields
 from hub.engine.parents import Parents
 from hub.engine.read import inbound
@@ -157,16 +159,20 @@ class Writer:
         run.store.add_intents(run.flow.name, record_type, other,
                               [(seen.id, markers[seen.id]) for seen, _ in items])
         if Capability.BULK in ctx.connector.capabilities(record_type) and len(items) > 1:
-            # A bulk create is sent once: after a transient failure, part of it may have happened,
-            # so each item is then recovered by marker (and only created if not found).
+            # A bulk create is sent once. After a failure that may have written part of it, each
+            # item is settled by marker (``creating``); an item the service refused is sent again.
+            sent_at = time.monotonic()
             try:
                 results: list[Remote | Exception] = ctx.connector.create_many(
                     ctx.scope, record_type, [(item, markers[seen.id]) for seen, item in items])
+            except BudgetExhausted:
+                raise
             except TransientError as error:
                 results = [error] * len(items)
             for (seen, item), result in zip(items, results, strict=True):
                 if isinstance(result, TransientError):
-                    result = self._create_one(other, record_type, item, markers[seen.id], recover_first=True)
+                    result = self._create_one(other, record_type, item, markers[seen.id],
+                                              sent_at=None if refused(result) else sent_at)
                 self._created(seen, record_type, result, batch)
         else:
             for seen, item in items:
@@ -174,10 +180,9 @@ class Writer:
                               batch)
 
     def _create_one(self, target: str, record_type: str, item: Any, marker: str, *,
-                    recover_first: bool = False) -> Remote | Exception:
-        ctx = self.ctx.sides[target]
+                    sent_at: float | None = None) -> Remote | Exception:
         try:
-            return ctx.retrier.create(ctx.scope, record_type, item, marker, recover_first=recover_first)
+            return Creator(self.ctx.sides[target]).create(record_type, item, marker, sent_at=sent_at)
         except BudgetExhausted:
             raise
         except (TransientError, PermanentError) as error:
