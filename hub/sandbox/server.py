@@ -13,6 +13,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from hub.sandbox.deliveries import Deliveries
 from hub.sandbox.service import Call, SandboxService, json_response
 
 SEEDS = ("empty", "demo")
@@ -64,6 +65,9 @@ class SandboxApp:
         self.lock = threading.RLock()
         self.log: list[dict[str, Any]] = []
         self.faults: list[Fault] = []
+        self.deliveries = Deliveries(self.lock)
+        for service in services:
+            service.deliveries = self.deliveries
         self.reset(seed)
 
     # -- control ---------------------------------------------------------------------------
@@ -75,6 +79,7 @@ class SandboxApp:
                 service.reset(seed)
             self.log.clear()
             self.faults.clear()
+            self.deliveries.reset()
 
     def counts(self) -> dict[str, dict[str, int]]:
         per: dict[str, Counter[str]] = {}
@@ -109,6 +114,9 @@ class SandboxApp:
                     return json_response({"status": "cleared"})
                 if method == "POST":
                     return self._add_faults(request)
+        webhooks = self.deliveries.control(path, request, set(self.services))
+        if webhooks is not None:
+            return webhooks
         # A stand-in's own controls: /_sandbox/<service>/<name> (GitHub's content-creation limit).
         name, _, control = path.partition("/")
         if name in self.services and control:
@@ -259,6 +267,7 @@ class SandboxServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+        self.app.deliveries.stop()
         if self._thread is not None:
             self._thread.join(timeout=5)
 

@@ -6,11 +6,14 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
+
+if TYPE_CHECKING:
+    from hub.sandbox.deliveries import Deliveries, Delivery
 
 Endpoint = Callable[..., Response]
 
@@ -77,6 +80,8 @@ class SandboxService(ABC):
     """
 
     name: ClassVar[str]
+    #: The sandbox's webhook delivery queue (``SandboxApp`` sets it); None: deliveries are off.
+    deliveries: Deliveries | None = None
 
     def __init__(self) -> None:
         rules = []
@@ -108,6 +113,11 @@ class SandboxService(ABC):
         """Answer the sandbox-only control ``/_sandbox/<service>/<name>`` (e.g. switching a limit
         on), or None when this stand-in has no control of that name. Default: none."""
         return None
+
+    def deliver(self, delivery: Delivery) -> None:
+        """Send ``delivery`` to its hook in the background (nothing when deliveries are off)."""
+        if self.deliveries is not None:
+            self.deliveries.send(delivery)
 
     def handle(self, request: Request, subpath: str, base: str, token: str | None) -> Response:
         call = Call(request, base)

@@ -69,7 +69,8 @@ class GitHubSandboxBase(SandboxService):
     def next_id(self, kind: str) -> int:
         # Separate, realistic-looking id ranges per kind make mixed-up ids fail loudly in tests.
         start = {"repo": 700_000_000, "issue": 2_500_000_000, "comment": 2_400_000_000,
-                 "label": 7_000_000_000, "milestone": 12_000_000, "user": 190_000_000}[kind]
+                 "label": 7_000_000_000, "milestone": 12_000_000, "user": 190_000_000,
+                 "hook": 480_000_000}[kind]
         counter = self._ids.setdefault(kind, itertools.count(start + 1))
         return next(counter)
 

@@ -30,13 +30,14 @@ from .base import (
 )
 from .labels import LabelRoutes
 from .state import Comment, Issue, Repo
+from .webhooks import HookRoutes
 
 STATE_REASONS = ("completed", "not_planned", "reopened", "duplicate")
 _REPO_NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 _MISSING = object()
 
 
-class GitHubSandbox(LabelRoutes):
+class GitHubSandbox(HookRoutes, LabelRoutes):
     """The GitHub stand-in. State lives in attributes; ``reset`` loads "empty" or "demo"."""
 
     # -- users, rate limit ---------------------------------------------------------------------
@@ -160,6 +161,7 @@ class GitHubSandbox(LabelRoutes):
         self._apply_fields(repo, issue, data)
         repo.next_number += 1
         repo.issues[issue.number] = issue
+        self.issue_event(call, repo, issue, "opened")
         body = self.render(call).issue(repo, issue)
         return json_response(body, 201, {"Location": body["url"]})
 
@@ -187,6 +189,7 @@ class GitHubSandbox(LabelRoutes):
             issue.updated_at = self.stamp(issue.updated_at)
             if issue.state == "closed" and before.state != "closed":
                 issue.closed_at = issue.updated_at
+            self.issue_event(call, repo, issue, *_issue_action(before, issue))
         return json_response(self.render(call).issue(repo, issue))
 
     @route("/repos/<owner>/<name>/issues/<int:number>", methods=("DELETE",))
@@ -194,7 +197,7 @@ class GitHubSandbox(LabelRoutes):
         """Sandbox only: GitHub's REST API cannot delete an issue. Afterwards the issue answers 410
         Gone, leaves every listing, and its comments go with it."""
         repo = self.repo(owner, name)
-        self.issue(repo, number)
+        self.issue_event(call, repo, self.issue(repo, number), "deleted")
         del repo.issues[number]
         repo.deleted.add(number)
         for comment_id in [c.id for c in repo.comments.values() if c.issue_number == number]:
@@ -321,6 +324,7 @@ class GitHubSandbox(LabelRoutes):
         issue.comments += 1
         # A new comment counts as activity on the issue, as on GitHub.
         issue.updated_at = self.stamp(issue.updated_at)
+        self.comment_event(call, repo, issue, comment, "created")
         body = self.render(call).comment(repo, comment)
         return json_response(body, 201, {"Location": body["url"]})
 
@@ -336,14 +340,18 @@ class GitHubSandbox(LabelRoutes):
             issue = repo.issues.get(comment.issue_number)
             if issue is not None:
                 issue.comments -= 1
+            self.comment_event(call, repo, issue, comment, "deleted")
             return Response(status=204)
         if call.request.method == "PATCH":
             text = self.body(call).get("body")
             if not isinstance(text, str) or not text:
                 self.invalid("IssueComment", "body", "missing_field")
             if text != comment.body:
+                changes = {"body": {"from": comment.body}}
                 comment.body = text
                 comment.updated_at = self.stamp(comment.updated_at)
+                self.comment_event(call, repo, repo.issues.get(comment.issue_number), comment,
+                                   "edited", changes)
         return json_response(self.render(call).comment(repo, comment))
 
     def _since(self, call: Call, comments: list[Comment], resource: str) -> list[Comment]:
@@ -354,3 +362,12 @@ class GitHubSandbox(LabelRoutes):
         except ValueError:
             self.invalid(resource, "since", value=call.args["since"])
         return [c for c in comments if c.updated_at >= since]
+
+
+def _issue_action(before: Issue, after: Issue) -> tuple[str, dict[str, Any] | None]:
+    """The ``issues`` action GitHub sends for an edit, and its ``changes``."""
+    if before.state != after.state:
+        return ("closed" if after.state == "closed" else "reopened"), None
+    changes = {name: {"from": getattr(before, name)} for name in ("title", "body")
+               if getattr(before, name) != getattr(after, name)}
+    return "edited", changes or None
