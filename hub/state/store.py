@@ -173,6 +173,14 @@ class StateStore:
             for row in rows:
                 yield _link(row)
 
+    def linked_ids(self, flow: str, record_type: str, side: str) -> Iterator[str]:
+        """The ids on ``side`` of every link of one record type in a flow (no snapshots loaded)."""
+        column = links.c.a_id if side == "a" else links.c.b_id
+        with self.engine.connect() as c:
+            for row in c.execute(select(column).where(links.c.flow == flow,
+                                                      links.c.record_type == record_type)):
+                yield row[0]
+
     def count_links(self, flow: str | None = None) -> int:
         query = select(func.count()).select_from(links)
         if flow is not None:
@@ -239,6 +247,14 @@ class StateStore:
                     intents.c.target_side == target_side, intents.c.source_id.in_(chunk)))
                 out.update({r.source_id: r.marker for r in rows})
         return out
+
+    def intent_with_marker(self, flow: str, record_type: str, target_side: str,
+                           marker: str) -> str | None:
+        """The source id of the pending intent whose create carries ``marker``, if there is one."""
+        with self.engine.connect() as c:
+            return c.execute(select(intents.c.source_id).where(
+                intents.c.flow == flow, intents.c.marker == marker, intents.c.record_type == record_type,
+                intents.c.target_side == target_side)).scalar()
 
     def add_intents(self, flow: str, record_type: str, target_side: str,
                     pairs: Sequence[tuple[str, str]]) -> None:
