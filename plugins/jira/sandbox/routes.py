@@ -14,7 +14,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from hub.sandbox.service import Call, SandboxService, json_response, route
+from hub.sandbox.service import Call, json_response, route
 
 from .. import adf
 from . import jql, seed
@@ -38,6 +38,7 @@ from .state import (
     update_sets,
 )
 from .views import JiraViews
+from .webhooks import JiraWebhooks
 
 API = "/rest/api/<any('2','3'):version>"
 BULK_LIMIT = 50
@@ -48,7 +49,7 @@ SEARCH_MAX_IDS_ONLY = 5000
 __all__ = ["JiraFailure", "JiraSandbox", "jira_time"]
 
 
-class JiraSandbox(SandboxService):
+class JiraSandbox(JiraWebhooks):
     """In-memory Jira Cloud site with one simplified workflow (To Do -> In Progress -> Done)."""
 
     name = "jira"
@@ -63,6 +64,7 @@ class JiraSandbox(SandboxService):
         self.next_project_id = 10000
         self.next_comment_id = 10000
         self.last_stamp = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+        self.reset_webhooks()
         if seed_name == "demo":
             self._load_demo()
 
@@ -352,6 +354,7 @@ class JiraSandbox(SandboxService):
                 issue.properties[str(prop["key"])] = prop.get("value")
         self.issues[issue.id] = issue
         self.keys[issue.key] = issue.id
+        self.issue_event("jira:issue_created", issue)
         return issue
 
     def _type_id(self, ref: Any) -> str | None:
@@ -514,6 +517,7 @@ class JiraSandbox(SandboxService):
                 changed = True
         if changed:
             self._touch(issue)
+            self.issue_event("jira:issue_updated", issue)
         if call.args.get("returnIssue") == "true":
             return json_response(self._views(call, version).issue(issue, None, set()))
         return Response(status=204)
@@ -524,9 +528,9 @@ class JiraSandbox(SandboxService):
         children = [i for i in self.issues.values() if i.parent == issue.id]
         if children and call.args.get("deleteSubtasks") != "true":
             raise JiraFailure(400, ["The issue has subtasks; set deleteSubtasks=true to delete them."])
-        for child in children:
-            self._remove_issue(child)
-        self._remove_issue(issue)
+        for gone in [*children, issue]:
+            self.issue_event("jira:issue_deleted", gone)
+            self._remove_issue(gone)
         return Response(status=204)
 
     def _remove_issue(self, issue: IssueRecord) -> None:
@@ -572,6 +576,7 @@ class JiraSandbox(SandboxService):
             if isinstance(op, dict) and isinstance(op.get("add"), dict):
                 self._add_comment(version, issue, op["add"].get("body"))
         issue.updated = now if issue.updated < now else self.now()
+        self.issue_event("jira:issue_updated", issue)
         return Response(status=204)
 
     # -- comments --------------------------------------------------------------------------
@@ -595,6 +600,7 @@ class JiraSandbox(SandboxService):
         self.next_comment_id += 1
         issue.comments.append(comment)
         issue.updated = now
+        self.comment_event("comment_created", issue, comment)
         return comment
 
     def _find_comment(self, issue: IssueRecord, comment_id: str) -> CommentRecord:
@@ -635,13 +641,16 @@ class JiraSandbox(SandboxService):
         comment.updated = self.now()
         comment.update_author = self.myself_id
         issue.updated = comment.updated
+        self.comment_event("comment_updated", issue, comment)
         return json_response(self._views(call, version).comment(issue, comment))
 
     @route(f"{API}/issue/<id_or_key>/comment/<comment_id>", methods=("DELETE",))
     def comment_delete(self, call: Call, version: str, id_or_key: str, comment_id: str) -> Response:
         issue = self._find_issue(id_or_key)
-        issue.comments.remove(self._find_comment(issue, comment_id))
+        comment = self._find_comment(issue, comment_id)
+        issue.comments.remove(comment)
         self._touch(issue)
+        self.comment_event("comment_deleted", issue, comment)
         return Response(status=204)
 
     # -- properties ------------------------------------------------------------------------
