@@ -25,7 +25,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from hub.sandbox.service import BadPayload, Call, SandboxService, json_response, route
+from hub.sandbox.service import BadPayload, Call, json_response, route
 
 from .seed import load_demo
 from .state import (
@@ -43,6 +43,7 @@ from .state import (
     parse_when,
     short_link,
 )
+from .webhooks import TrelloWebhooks
 
 NOT_FOUND = "The requested resource was not found."
 #: The member every token in the sandbox belongs to.
@@ -71,7 +72,7 @@ def _id_list(value: Any) -> list[str]:
     return [str(item).strip() for item in items if str(item).strip()]
 
 
-class TrelloSandbox(SandboxService):
+class TrelloSandbox(TrelloWebhooks):
     """Trello REST v1 stand-in. State lives in plain dicts keyed by id."""
 
     name = "trello"
@@ -90,6 +91,7 @@ class TrelloSandbox(SandboxService):
         #: Encoded card JSON by card id, for listing big boards fast; any write empties it.
         self._encoded_cards: dict[str, str] = {}
         self.me = self._add_member(BOT_USERNAME, "pmhub bot", self.now())
+        self.reset_webhooks()
         if seed == "demo":
             load_demo(self)
 
@@ -216,6 +218,7 @@ class TrelloSandbox(SandboxService):
                         card=card.id if card else None, list_id=tlist.id if tlist else None)
         self.actions[action.id] = action
         board.last_activity = at
+        self.action_event(action)
         return action
 
     def _create_board(self, name: str, desc: str, at: dt.datetime, *, lists: bool = True,
