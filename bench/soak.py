@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hub.sandbox.server import SandboxServer, build_sandbox
 from hub.testing.sandbox_client import SandboxClient
-from tests.chaos.faults import ALL_FAULT_KINDS, ENABLED_FAULT_KINDS
+from tests.chaos.faults import ALL_FAULT_KINDS, ENABLED_FAULT_KINDS, STATUS_BEFORE_TWIN
 from tests.chaos.harness import Chaos, ChaosSettings
 
 
@@ -33,6 +33,8 @@ def main() -> int:
     parser.add_argument("--kill-chance", type=float, default=ChaosSettings.kill_chance)
     parser.add_argument("--faults", default=",".join(ENABLED_FAULT_KINDS),
                         help=f"fault kinds, comma-separated, of {', '.join(ALL_FAULT_KINDS)}; none for none")
+    parser.add_argument("--status-before-twin", action="store_true", default=STATUS_BEFORE_TWIN,
+                        help="let the harness change a status before the record's twin exists")
     parser.add_argument("--no-zoho-pace", action="store_true",
                         help="edit Zoho cases without waiting a second between changes (shows the stand-in's "
                              "future Modified_Time)")
@@ -47,7 +49,8 @@ def main() -> int:
     per_settle = max(1, args.per_settle)
     settings = ChaosSettings(seed=args.seed, epochs=math.ceil(args.rounds / per_settle),
                              rounds_per_epoch=per_settle, kill_chance=args.kill_chance, fault_kinds=kinds,
-                             zoho_pace=not args.no_zoho_pace, verbose=args.verbose)
+                             zoho_pace=not args.no_zoho_pace,
+                             status_before_twin=args.status_before_twin, verbose=args.verbose)
     with tempfile.TemporaryDirectory(prefix="pmhub-soak-") as tmp, SandboxServer(build_sandbox()) as server:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)

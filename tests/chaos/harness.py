@@ -31,7 +31,14 @@ from click.testing import CliRunner
 from hub.cli import main
 from hub.config import render_config
 from hub.testing.sandbox_client import SandboxClient
-from tests.chaos.faults import ENABLED_FAULT_KINDS, SANDBOX_FAULT_KINDS, FaultPlan, delay_for, random_fault
+from tests.chaos.faults import (
+    ENABLED_FAULT_KINDS,
+    SANDBOX_FAULT_KINDS,
+    STATUS_BEFORE_TWIN,
+    FaultPlan,
+    delay_for,
+    random_fault,
+)
 from tests.chaos.invariants import Checker, Entity, Expectation
 from tests.chaos.tools import GitHubTool, JiraTool, Tool, TrelloTool, ZohoTool
 from tests.sandbox.jira_support import EMAIL
@@ -57,6 +64,8 @@ class ChaosSettings:
     #: Every connection's client timeout, seconds (GitHub's setting is a whole number).
     timeout: int = 2
     fault_kinds: tuple[str, ...] = ENABLED_FAULT_KINDS
+    #: May a record's status change before its twin exists (see tests.chaos.faults)?
+    status_before_twin: bool = STATUS_BEFORE_TWIN
     #: Quiet runs allowed at a settle before "never went quiet" is a failure.
     max_quiet_runs: int = 6
     #: Space the harness's edits of a Zoho case a second apart: the Zoho stand-in stamps quick
@@ -261,19 +270,39 @@ class Chaos:
             else:
                 entity.ids[side] = found
         tool = entity.flow.side(side).tool
-        if roll < 0.8 or not tool.has_comments:
+        if roll < 0.75 or not tool.has_comments:
             name = self.rng.choice(FIELDS)
+            early = name == "status" and not self.settings.status_before_twin
+            if early and not self._has_twin(entity, twins):
+                name = self.rng.choice(("title", "description"))
             value = self._value(entity, name)
             tool.edit(entity.ids[side], name, value)
             entity.edited(name, side, value, f"r{self.report.rounds}")
             self.report.edits[f"edit {tool.name}"] += 1
-        else:
+        elif roll < 0.9 or not entity.note_ids:
             tag = f"K{self.next_note}"
             self.next_note += 1
-            text = f"{tag} {' '.join(self.rng.sample(WORDS, 3))}"
-            tool.comment(entity.ids[side], text)
+            text = f"{tag} {self._words(3)}"
+            entity.note_ids[tag] = (side, tool.comment(entity.ids[side], text))
             entity.notes[tag] = text
             self.report.edits[f"comment {tool.name}"] += 1
+        else:
+            # Its author edits a comment, on the side where it was written.
+            tag = self.rng.choice(sorted(entity.note_ids))
+            side, note_id = entity.note_ids[tag]
+            tool = entity.flow.side(side).tool
+            text = f"{tag} {self._words(3)}"
+            tool.edit_comment(entity.ids[side], note_id, text)
+            entity.notes[tag] = text
+            self.report.edits[f"comment edit {tool.name}"] += 1
+
+    def _has_twin(self, entity: Entity, twins: dict[tuple[str, str], dict[str, str]]) -> bool:
+        other = "b" if entity.origin == "a" else "a"
+        if other not in entity.ids:
+            found = self._twins(entity.flow, other, twins).get(entity.tag)
+            if found is not None:
+                entity.ids[other] = found
+        return other in entity.ids
 
     def create(self) -> None:
         flow = self.rng.choice(self.flows)

@@ -74,8 +74,10 @@ class Entity:
     origin: str
     ids: dict[str, str]
     expect: Expectation
-    #: comment tag -> the text the harness wrote
+    #: comment tag -> the text the harness last wrote
     notes: dict[str, str] = field(default_factory=dict)
+    #: comment tag -> (side, comment id) where the harness wrote it (only its author edits it)
+    note_ids: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def edited(self, name: str, side: str, value: str, when: str) -> None:
         self.expect.edited(name, side, value, when)

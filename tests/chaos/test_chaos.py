@@ -30,7 +30,7 @@ def test_random_edits_faults_and_kills_converge_with_every_invariant_held(
     assert report.faults_hit, report.summary()
     if "kill" in SETTINGS.fault_kinds:
         assert report.kills, report.summary()
-    edited = {key.split(" ", 1)[1] for key in report.edits}
+    edited = {key.rsplit(" ", 1)[1] for key in report.edits}
     assert edited == {"github", "jira", "trello", "zoho"}, report.summary()
     assert report.checks["last-edit"] >= 60, report.summary()
     assert not report.failures, report.summary()

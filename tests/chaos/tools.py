@@ -65,7 +65,8 @@ class Tool(Protocol):
 
     def create(self, title: str, description: str) -> str: ...
     def edit(self, record_id: str, field: str, value: str) -> None: ...
-    def comment(self, record_id: str, text: str) -> None: ...
+    def comment(self, record_id: str, text: str) -> str: ...
+    def edit_comment(self, record_id: str, note_id: str, text: str) -> None: ...
     def records(self) -> list[Record]: ...
     def notes(self) -> list[Note]: ...
 
@@ -105,8 +106,11 @@ class GitHubTool:
         else:
             issue.edit(state="open", state_reason="reopened")
 
-    def comment(self, record_id: str, text: str) -> None:
-        self.repo.get_issue(int(record_id)).create_comment(text)
+    def comment(self, record_id: str, text: str) -> str:
+        return str(self.repo.get_issue(int(record_id)).create_comment(text).id)
+
+    def edit_comment(self, record_id: str, note_id: str, text: str) -> None:
+        self.repo.get_issue(int(record_id)).get_comment(int(note_id)).edit(text)
 
     def records(self) -> list[Record]:
         found = []
@@ -160,8 +164,11 @@ class JiraTool:
                 self.jira.transition_issue(record_id, transition["id"])
                 return
 
-    def comment(self, record_id: str, text: str) -> None:
-        self.jira.add_comment(record_id, text)
+    def comment(self, record_id: str, text: str) -> str:
+        return str(self.jira.add_comment(record_id, text).id)
+
+    def edit_comment(self, record_id: str, note_id: str, text: str) -> None:
+        self.jira.comment(record_id, note_id).update(body=text)
 
     def _issues(self) -> list[Any]:
         return list(self.jira.search_issues(f"project = {self.scope} ORDER BY key ASC", maxResults=False,
@@ -220,8 +227,12 @@ class TrelloTool:
             params = {"idList": self.lists[target]}
         self.http.call("PUT", f"/cards/{record_id}", params=params)
 
-    def comment(self, record_id: str, text: str) -> None:
-        self.http.call("POST", f"/cards/{record_id}/actions/comments", params={"text": text})
+    def comment(self, record_id: str, text: str) -> str:
+        made = self.http.call("POST", f"/cards/{record_id}/actions/comments", params={"text": text})
+        return str(made["id"])
+
+    def edit_comment(self, record_id: str, note_id: str, text: str) -> None:
+        self.http.call("PUT", f"/actions/{note_id}/text", params={"value": text})
 
     def records(self) -> list[Record]:
         found = []
@@ -286,7 +297,10 @@ class ZohoTool:
         if self.pace:
             _wait_past(reply.json()["data"][0]["details"]["Modified_Time"])
 
-    def comment(self, record_id: str, text: str) -> None:
+    def comment(self, record_id: str, text: str) -> str:
+        raise NotImplementedError("pmhub syncs no comment thread of a Zoho Case")
+
+    def edit_comment(self, record_id: str, note_id: str, text: str) -> None:
         raise NotImplementedError("pmhub syncs no comment thread of a Zoho Case")
 
     def records(self) -> list[Record]:
