@@ -30,11 +30,12 @@ from typing import Any, ClassVar
 
 from werkzeug.wrappers import Request, Response
 
-from hub.sandbox.service import Call, SandboxService, json_response, route
+from hub.sandbox.service import Call, json_response, route
 
 from . import coql, metadata
 from .seed import load_demo
 from .state import CrmStore, Stored, parse_time, record_error, stamp
+from .webhooks import ZohoWebhooks
 
 MAX_PER_PAGE = 200
 #: Records reachable with ``page``; beyond it Zoho insists on ``page_token``.
@@ -68,7 +69,7 @@ class ZohoError(Exception):
             self.status)
 
 
-class ZohoCrmSandbox(SandboxService):
+class ZohoCrmSandbox(ZohoWebhooks):
     name: ClassVar[str] = "zoho"
 
     def __init__(self) -> None:
@@ -83,8 +84,10 @@ class ZohoCrmSandbox(SandboxService):
     def reset(self, seed: str) -> None:
         self.store = CrmStore()
         self.token_lifetime = DEFAULT_TOKEN_LIFETIME
+        self.reset_webhooks()
         if seed == "demo":
             load_demo(self.store)
+            self.store.changes.clear()
 
     def error(self, status: int, message: str, call: Call | None = None) -> Response:
         if status == 401:

@@ -72,6 +72,9 @@ class CrmStore:
     #: Bumped on every write; invalidates ``sorted_cache``.
     version: int = 0
     sorted_cache: dict[tuple[str, str, bool], tuple[int, list[Stored]]] = field(default_factory=dict)
+    #: (module, "insert"|"update"|"delete", id) of each write since the service last took them:
+    #: the stand-in's notification channels are told about them after the request.
+    changes: list[tuple[str, str, str]] = field(default_factory=list)
 
     # -- reading -------------------------------------------------------------------------------
     def getter(self, record: Stored) -> Any:
@@ -188,6 +191,7 @@ class CrmStore:
         record = Stored(module, record_id, values, now, now)
         self.records[module][record_id] = record
         self.version += 1
+        self.changes.append((module, "insert", record_id))
         return self._success(record, "record added")
 
     def update(self, module: str, record_id: str, entry: dict[str, Any], index: int) -> dict[str, Any]:
@@ -208,6 +212,7 @@ class CrmStore:
         # edit is visible to If-Modified-Since and to sync cursors.
         record.modified = max(int(time.time()), record.modified + 1)
         self.version += 1
+        self.changes.append((module, "update", record_id))
         return self._success(record, "record updated")
 
     def delete(self, module: str, record_id: str) -> dict[str, Any]:
@@ -215,6 +220,7 @@ class CrmStore:
         if record is None:
             return record_error("INVALID_DATA", "the id given seems to be invalid", {"id": record_id})
         self.version += 1
+        self.changes.append((module, "delete", record_id))
         now = int(time.time())
         self.deleted[module].append(Tombstone(module, record_id, self.display_name(record), now))
         for note in [n for n in self.records["Notes"].values()
