@@ -183,7 +183,8 @@ def _connections_ok(hub: Hub) -> bool:
 @config_option
 @reports_errors
 def status(as_json: bool, config_path: str | None) -> None:
-    """Show each flow's last run, links, parked records and open conflicts."""
+    """Show each flow's last run, links, parked records (duplicates among them) and open conflicts."""
+    from hub.engine.marked import DUPLICATE
     from hub.engine.runner import open_hub
 
     with open_hub(config_path) as hub:
@@ -201,6 +202,9 @@ def status(as_json: bool, config_path: str | None) -> None:
                 if run and run["finished_at"] else None,
                 "stats": run["stats"] if run else {}, "error": run["error"] if run else None,
                 "parked": sum(1 for p in parked if p["flow"] == flow.name),
+                # Further copies of a linked record (issue 10): parked, and counted on their own.
+                "duplicates": sum(1 for p in parked if p["flow"] == flow.name
+                                  and p["reason"].startswith(DUPLICATE)),
                 "conflicts": sum(1 for c in conflicts if c["flow"] == flow.name),
             })
     if as_json:
@@ -212,9 +216,9 @@ def status(as_json: bool, config_path: str | None) -> None:
         calls = ", ".join(f"{s['connection']} {s['api_calls']}" for s in stats.values())
         changes = ", ".join(f"{s['connection']} +{s['created']}/~{s['updated']}" for s in stats.values())
         rows.append([item["flow"], item["status"], item["last_run"], item["duration_s"], item["links"],
-                     changes, calls, item["parked"], item["conflicts"]])
+                     changes, calls, item["parked"], item["duplicates"], item["conflicts"]])
     _table("flows", ["flow", "last status", "last run (UTC)", "seconds", "links", "created/updated",
-                     "API calls", "parked", "conflicts"], rows)
+                     "API calls", "parked", "duplicates", "conflicts"], rows)
     for item in data:
         if item["error"]:
             click.echo(f"{item['flow']}: {item['error']}")

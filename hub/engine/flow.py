@@ -27,6 +27,7 @@ from hub.engine.context import OTHER, Progress, RunContext, Seen, Side
 from hub.engine.cursor import EMPTY_LISTING_MARGIN, CursorTracker
 from hub.engine.customer_notes import write_progress_notes
 from hub.engine.deletions import Deleter
+from hub.engine.marked import MarkedRecords
 from hub.engine.match import Matcher
 from hub.engine.pending import PendingChanges
 from hub.engine.read import Reader
@@ -51,6 +52,7 @@ class FlowRun:
         self.writer = Writer(self.ctx)
         self.merger = Merger(self.ctx, self.writer)
         self.matcher = Matcher(self.ctx, self.merger)
+        self.marked = MarkedRecords(self.ctx)
         self.deleter = Deleter(self.ctx, self.writer)
         #: Calls per connection already counted in earlier runs of this process; everything since
         #: (opening the connection included) is this run's. Updated when the run finishes.
@@ -202,8 +204,8 @@ class FlowRun:
                         self.merger.merge(seen, twin, record_type, batch)
                     elif self.flow.writes(other):
                         self.writer.push(seen, record_type, batch)
-                elif self.flow.writes(other) and seen.eligible:
-                    creates.append(seen)
+                elif seen.remote.marker is not None or (self.flow.writes(other) and seen.eligible):
+                    creates.append(seen)  # a marked record may be a copy of ours: matched, never copied
             except PermanentError as error:
                 self.ctx.park(batch, record_type, seen, str(error))
             except BudgetExhausted:
@@ -212,7 +214,10 @@ class FlowRun:
                 self.ctx.note_failure(record_type, seen, str(error))
         if creates:
             matched = self.matcher.match(side, record_type, creates, pending_other, batch)
-            self.writer.create(side, record_type, [s for s in creates if s.id not in matched], batch)
+            unmatched = [s for s in creates if s.id not in matched]
+            rest = self.marked.unclaimed(side, record_type, unmatched, batch)
+            if self.flow.writes(other):
+                self.writer.create(side, record_type, [s for s in rest if s.eligible], batch)
         return batch
 
     # -- the end ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from itertools import count
 
 from hub.connector import Remote
 from hub.engine.context import Seen
+from hub.engine.records import marker_for
 from hub.state.store import Link
 
 IN_MEMORY = 5000
@@ -31,6 +32,7 @@ class PendingChanges:
         self._unlinked: dict[str, tuple[int, Seen]] = {}
         self._spill: sqlite3.Connection | None = None
         self._arrivals = count()
+        self._sources: dict[tuple[str, str, str], dict[str, str]] = {}
 
     def __len__(self) -> int:
         held = len(self._linked) + len(self._unlinked)
@@ -68,6 +70,15 @@ class PendingChanges:
     def unlinked(self) -> list[Seen]:
         """The waiting changes of records without a twin yet (candidates for first-run matching)."""
         return [seen for _, seen in self._unlinked.values() if not seen.remote.deleted]
+
+    def sources_by_marker(self, flow: str, record_type: str, copies_side: str) -> dict[str, str]:
+        """Marker -> id of each unlinked waiting change, as its copy on ``copies_side`` would carry
+        it (``records.marker_for``). Computed once: a first run asks for it page after page."""
+        key = (flow, record_type, copies_side)
+        if key not in self._sources:
+            self._sources[key] = {marker_for(flow, record_type, copies_side, external_id): external_id
+                                  for external_id in self._unlinked}
+        return self._sources[key]
 
     def remaining(self) -> Iterator[Seen]:
         """Every change still waiting, in the order read."""

@@ -1,0 +1,66 @@
+"""Records that carry one of this flow's markers but are not in the link ledger.
+
+The hub's copies carry a deterministic marker (``records.marker_for``: flow, record type, target
+side, source id). A copy that is not linked is never treated as a new record of its side, which
+would copy it back (an echo) or copy it again. It is one of:
+
+- the twin of an unlinked record read this run (a lost state store, a reply that was lost):
+  first-run matching (``match``) links the two;
+- a further copy of a source that is linked already (a create that landed twice): a duplicate,
+  parked with a reason that names both, never synced onward;
+- the copy of a source whose create is still pending (it landed after its run gave up waiting):
+  left alone, the source's next attempt finds it by marker and adopts it.
+
+A marker that names no record of this flow (another flow's copy: chains of flows) is an ordinary
+record here.
+"""
+
+from __future__ import annotations
+
+from hub.engine.batch import Batch
+from hub.engine.context import OTHER, RunContext, Seen
+from hub.engine.records import marker_for
+
+#: The start of a duplicate's parked reason (``pmhub status`` counts them by it).
+DUPLICATE = "duplicate"
+
+
+class MarkedRecords:
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        #: (record type, side of the copies) -> (links counted, marker -> source id), built on need.
+        self._ledger: dict[tuple[str, str], tuple[int, dict[str, str]]] = {}
+
+    def unclaimed(self, side: str, record_type: str, page: list[Seen], batch: Batch) -> list[Seen]:
+        """The records of ``page`` (unlinked, unmatched) that are not this flow's copies; the
+        copies are reported as duplicates or left for their pending source."""
+        run = self.ctx
+        out: list[Seen] = []
+        for seen in page:
+            marker = seen.remote.marker
+            if marker is None:
+                out.append(seen)
+                continue
+            source = self._linked_source(record_type, side, marker)
+            if source is not None:
+                twin = run.twin_of(record_type, OTHER[side], source)
+                run.park(batch, record_type, seen,
+                         f"{DUPLICATE} of {side}:{twin}: carries the marker of {OTHER[side]}:{source}, "
+                         "which is linked to it; delete this copy, then `pmhub parked drop`")
+            elif run.store.intent_with_marker(run.flow.name, record_type, side, marker) is not None:
+                run.plan("wait", record_type, side, seen, None, (), "the copy of a create still pending")
+            else:
+                out.append(seen)
+        return out
+
+    def _linked_source(self, record_type: str, side: str, marker: str) -> str | None:
+        """The linked record of the other side whose copy on ``side`` would carry ``marker``."""
+        run = self.ctx
+        key = (record_type, side)
+        count = run.store.count_links(run.flow.name)
+        if key not in self._ledger or self._ledger[key][0] != count:
+            other = OTHER[side]
+            self._ledger[key] = (count, {
+                marker_for(run.flow.name, record_type, side, source): source
+                for source in run.store.linked_ids(run.flow.name, record_type, other)})
+        return self._ledger[key][1].get(marker)
