@@ -69,7 +69,9 @@ MatchRule = Literal["marker", "link", "title"]
 
 
 def _default_match() -> list[MatchRule]:
-    return ["marker", "link"]
+    # Title too: a first run between two sides that already hold the same work must link it, not
+    # copy it (issue 10); only a title unique on both sides links, a shared one is parked.
+    return ["marker", "link", "title"]
 
 
 class FlowConfig(_Strict):
