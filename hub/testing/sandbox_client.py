@@ -43,3 +43,13 @@ class SandboxClient:
 
     def clear_requests(self) -> None:
         self._call("DELETE", "requests")
+
+    def webhook_fault(self, service: str, mode: str, **spec: Any) -> None:
+        """Make the next deliveries of ``service`` fail: ``mode`` is drop, duplicate, delay,
+        reorder or bad_signature (``times``, ``delay``; see ``hub.sandbox.deliveries``)."""
+        self._call("POST", "webhook-faults", json={"service": service, "mode": mode, **spec})
+
+    def webhook_deliveries(self, service: str | None = None) -> list[dict[str, Any]]:
+        """The webhook deliveries attempted so far (service, event, url, status, fault)."""
+        log = self._call("GET", "webhook-deliveries")["deliveries"]
+        return [d for d in log if service is None or d["service"] == service]

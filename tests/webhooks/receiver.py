@@ -18,9 +18,10 @@ class Received:
 
 
 class Receiver:
-    """``with Receiver() as hooks: hooks.url`` ... ``hooks.wait(1)``; answers every request 200."""
+    """``with Receiver() as hooks: hooks.url`` ... ``hooks.wait(1)``; answers every request 200
+    (after ``answer_after`` seconds)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, answer_after: float = 0.0) -> None:
         self.received: list[Received] = []
         self.lock = threading.Lock()
         owner = self
@@ -32,11 +33,12 @@ class Receiver:
                 with owner.lock:
                     owner.received.append(Received(self.command, self.path, dict(self.headers.items()),
                                                    body))
+                time.sleep(answer_after)  # a slow receiver
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            do_POST = do_HEAD = do_PUT = _keep  # noqa: N815 - http.server's naming
+            do_POST = do_HEAD = do_PUT = _keep
 
             def log_message(self, *args: Any) -> None:
                 pass
