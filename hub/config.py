@@ -29,7 +29,8 @@ class _Strict(BaseModel):
 
 
 class StateConfig(_Strict):
-    #: SQLAlchemy URL; None means a SQLite file in the user's data dir.
+    #: SQLAlchemy URL; None means a SQLite file in the user's data dir. A relative SQLite path is
+    #: relative to the config file's folder (``Config.state.url`` holds it made absolute).
     url: str | None = None
 
 
@@ -187,6 +188,9 @@ def load_config(path: str | os.PathLike[str] | None, host: PluginHost) -> Config
         raise ConfigError(f"not valid TOML: {error}", file=where) from None
     except OSError as error:
         raise ConfigError(f"cannot read: {error.strerror}", file=where) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"not UTF-8 text (the byte at offset {error.start} cannot be decoded); "
+                          "save it as UTF-8", file=where) from None
     try:
         raw = _RawConfig.model_validate(data)
     except ValidationError as error:
@@ -229,8 +233,18 @@ def load_config(path: str | os.PathLike[str] | None, host: PluginHost) -> Config
             if Capability.NOTES not in host.connector(conn.plugin).capabilities("customer"):
                 raise ConfigError(f"plugin {conn.plugin!r} cannot keep progress notes",
                                   file=where, key=f"flows[{index}].progress_notes.side")
-    return Config(path=file, state=raw.state, connections=connections, flows=raw.flows,
-                  daemon=raw.daemon, retry=raw.retry)
+    return Config(path=file, state=_anchored_state(raw.state, file.parent), connections=connections,
+                  flows=raw.flows, daemon=raw.daemon, retry=raw.retry)
+
+
+def _anchored_state(state: StateConfig, base: Path) -> StateConfig:
+    """A relative SQLite path is the config folder's, like a ``{ file = ... }`` secret: a run from
+    another directory (cron starts in ``$HOME``) must not open a fresh, empty state there."""
+    if state.url is None:
+        return state
+    from hub.state.location import anchored
+
+    return state.model_copy(update={"url": anchored(state.url, base)})
 
 
 def resolve_secrets(table: dict[str, Any], *, file: str, key: str, base: Path) -> dict[str, Any]:
@@ -247,10 +261,17 @@ def resolve_secrets(table: dict[str, Any], *, file: str, key: str, base: Path) -
             else:
                 secret_path = base / Path(value["file"]).expanduser()
                 try:
-                    resolved = secret_path.read_text(encoding="utf-8").strip()
+                    # utf-8-sig: a byte-order mark (Windows editors) is not part of the secret.
+                    resolved = secret_path.read_text(encoding="utf-8-sig").strip()
                 except OSError as error:
                     raise ConfigError(f"cannot read secret file {secret_path}: {error.strerror}",
                                       file=file, key=here) from None
+                except UnicodeDecodeError as error:
+                    # Never the offending bytes: they are part of the secret.
+                    raise ConfigError(
+                        f"secret file {secret_path} is not UTF-8 text (the byte at offset "
+                        f"{error.start} cannot be decoded); save it as UTF-8", file=file,
+                        key=here) from None
             out[name] = resolved
         elif isinstance(value, dict) and ("env" in value or "file" in value):
             raise ConfigError("a secret is { env = \"NAME\" } or { file = \"path\" }, nothing else",

@@ -24,6 +24,16 @@ class ConfigError(PmhubError):
         super().__init__(f"{where}: {problem}" if where else problem)
 
 
+class StateStoreError(PmhubError):
+    """The state store cannot be used (missing, damaged, read-only, full, a schema this pmhub does
+    not know): one line naming the store (password masked), what is wrong and what to do. Not a
+    flow's failure: every flow shares the store, so the command stops (exit 2)."""
+
+    def __init__(self, location: str, problem: str, remedy: str) -> None:
+        self.location, self.problem, self.remedy = location, problem, remedy
+        super().__init__(f"state {location}: {problem}; {remedy}")
+
+
 class ConnectorError(PmhubError):
     """A failure talking to a tool. ``status`` is the HTTP status where there was one."""
 

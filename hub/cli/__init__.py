@@ -26,11 +26,11 @@ def reports_errors(fn: F) -> F:
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from hub.errors import ConfigError, PmhubError
+        from hub.errors import ConfigError, PmhubError, StateStoreError
 
         try:
             return fn(*args, **kwargs)
-        except ConfigError as error:
+        except (ConfigError, StateStoreError) as error:
             click.echo(f"error: {error}", err=True)
             sys.exit(EXIT_USAGE)
         except PmhubError as error:

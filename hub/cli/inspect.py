@@ -75,6 +75,7 @@ def check(offline: bool, config_path: str | None) -> None:
     exist), 1 when a connection or a scope fails, 0 when all is well.
     """
     from hub.engine.runner import open_hub
+    from hub.state.location import described
 
     with open_hub(config_path, dry_run=True) as hub:
         for flow in hub.config.flows:
@@ -86,6 +87,7 @@ def check(offline: bool, config_path: str | None) -> None:
         else:
             click.echo(f"config {hub.config.path}: ok ({len(hub.config.connections)} connections, "
                        f"{len(hub.config.flows)} flows)")
+        click.echo(described(hub.config.state.url))
         failed = False if offline else not _connections_ok(hub)
     sys.exit(EXIT_USAGE if problems else EXIT_ATTENTION if failed else EXIT_OK)
 
@@ -186,8 +188,10 @@ def status(as_json: bool, config_path: str | None) -> None:
     """Show each flow's last run, links, parked records (duplicates among them) and open conflicts."""
     from hub.engine.marked import DUPLICATE
     from hub.engine.runner import open_hub
+    from hub.state.location import described
 
     with open_hub(config_path) as hub:
+        location = described(hub.store.engine.url)
         runs = {r["flow"]: r for r in hub.store.last_runs()}
         parked = hub.store.parked_records()
         conflicts = hub.store.open_conflicts()
@@ -210,6 +214,7 @@ def status(as_json: bool, config_path: str | None) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
+    click.echo(location)
     rows = []
     for item in data:
         stats = item["stats"]

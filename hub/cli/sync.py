@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 def sync(flows: tuple[str, ...], dry_run: bool, full: bool, quiet: bool, config_path: str | None) -> None:
     """Sync FLOWS (all flows when none are named). Safe to interrupt and re-run.
 
-    Exit code 0 when everything was applied, 1 when something was parked, is in conflict or failed,
-    2 for a config or usage error.
+    Exit code 0 when everything was applied (a flow another pmhub process is syncing at the moment
+    is skipped with a note), 1 when something was parked, is in conflict or failed, 2 for a config
+    or usage error or a state store that cannot be used.
     """
     from hub.engine.runner import open_hub
     from hub.engine.runner import sync as run_sync
@@ -78,6 +79,11 @@ def report(results: list[FlowResult], *, dry_run: bool) -> int:
             click.echo(f"plan for flow {result.flow} ({len(result.plan)} actions):")
             for entry in result.plan:
                 click.echo(f"  {entry.describe()}")
+        if result.status == "skipped":
+            # Another process is syncing the flow right now (an overlapping cron run, a daemon):
+            # nothing is wrong and that run does the work, so a note and no failing exit code.
+            click.echo(f"flow {result.flow} skipped: {result.error}")
+            continue
         counts = "; ".join(
             f"{s.connection}: {s.created} created, {s.updated} updated, {s.unchanged} unchanged, "
             f"{s.deleted} deleted, {s.conflicts} conflicts, {s.parked} parked, {s.api_calls} API calls"

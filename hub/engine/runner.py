@@ -15,7 +15,7 @@ from hub.engine.connection_state import StoredSecrets, StoredValidators
 from hub.engine.flow import FlowResult, FlowRun, Progress, Side
 from hub.engine.leases import LEASE_TTL, take_lease, this_process
 from hub.engine.retry import Retrier, RetryBudget
-from hub.errors import AuthError, ConfigError, PmhubError
+from hub.errors import AuthError, ConfigError, PmhubError, StateStoreError
 from hub.mapping import Mapping_, load_mapping, mapping_search_path
 from hub.paths import data_dir
 from hub.plugins import PluginHost, build_plugin_manager
@@ -176,6 +176,8 @@ def _leased(hub: Hub, flow: FlowConfig, holder: str, work: Callable[[FlowRun], F
             if not dry_run:
                 run.on_commit = lambda: hub.store.renew_lease(flow.name, holder, LEASE_TTL)
             result = work(run)
+        except StateStoreError:
+            raise  # not this flow's failure: no flow can run on the store, and it cannot record one
         except (AuthError, PmhubError) as error:
             result = FlowResult(flow.name, status="failed", error=str(error))
         if run_id is not None:

@@ -16,17 +16,20 @@ VERSIONS = Path(__file__).parent / "migrations" / "versions"
 _ASSIGNMENT = re.compile(r"""^(revision|down_revision)\s*(?::[^=]*)?=\s*["']([^"']+)["']""", re.MULTILINE)
 
 
-def head_revision(versions: Path = VERSIONS) -> str:
-    """The one revision no other migration revises."""
-    revisions: set[str] = set()
-    revised: set[str] = set()
+def known_revisions(versions: Path = VERSIONS) -> dict[str, str | None]:
+    """Every revision the migration files define -> the revision it revises (None for the first)."""
+    known: dict[str, str | None] = {}
     for script in versions.glob("*.py"):
         found = dict(_ASSIGNMENT.findall(script.read_text(encoding="utf-8")))
         if "revision" in found:
-            revisions.add(found["revision"])
-            if "down_revision" in found:
-                revised.add(found["down_revision"])
-    heads = revisions - revised
+            known[found["revision"]] = found.get("down_revision")
+    return known
+
+
+def head_revision(versions: Path = VERSIONS) -> str:
+    """The one revision no other migration revises."""
+    known = known_revisions(versions)
+    heads = set(known) - set(known.values())
     if len(heads) != 1:
         raise RuntimeError(f"migrations in {versions} have {len(heads)} heads: {sorted(heads)}")
     return heads.pop()

@@ -19,6 +19,8 @@ from sqlalchemy import Connection, Engine, create_engine, delete, event, func, i
 from sqlalchemy.exc import IntegrityError
 
 from hub.errors import ConfigError
+from hub.state.failures import translate_failures
+from hub.state.migrating import migrate as migrate_schema
 from hub.state.schema import (
     conflicts,
     cursors,
@@ -35,10 +37,11 @@ from hub.state.schema import (
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def default_state_url() -> str:
+def default_state_url(*, create: bool = True) -> str:
+    """The SQLite file in the data dir; ``create=False`` for a caller that only shows it."""
     from hub.paths import data_dir
 
-    return f"sqlite:///{data_dir() / 'pmhub.db'}"
+    return f"sqlite:///{data_dir(create=create) / 'pmhub.db'}"
 
 
 def utcnow() -> dt.datetime:
@@ -110,6 +113,7 @@ class StateStore:
             raise ConfigError(f"cannot use state url: {error}", key="state.url") from None
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+        translate_failures(engine)
         store = cls(engine)
         if migrate:
             store.migrate()
@@ -119,24 +123,9 @@ class StateStore:
         self.engine.dispose()
 
     def migrate(self) -> None:
-        """Bring the schema to the newest revision (no-op, and cheap, when it already is).
-
-        Alembic and its scripts take longer to load than a no-op sync takes to run, so the
-        revision is compared first with SQLAlchemy alone and Alembic is imported only to upgrade.
-        """
-        from hub.state.revision import current_revision, head_revision
-
-        with self.engine.connect() as conn:
-            if current_revision(conn) == head_revision():
-                return
-        from alembic import command
-        from alembic.config import Config as AlembicConfig
-
-        config = AlembicConfig()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+        """Bring the schema to the newest revision (cheap when it already is; one process at a
+        time when it is not: see ``hub.state.migrating``)."""
+        migrate_schema(self.engine)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -497,8 +486,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets `pmhub status` read while a sync writes; NORMAL is durable at each commit under WAL
     # except on power loss, which loses at most the last batch: the intents make that batch safe.
+    # The busy timeout first: switching a fresh file to WAL waits for a process migrating it.
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
