@@ -7,11 +7,19 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from hub.errors import ConfigError
 from hub.model import RECORD_MODELS
@@ -134,12 +142,39 @@ class DaemonConfig(_Strict):
     tick: float = Field(default=30.0, gt=0)
 
 
+class ServerConfig(_Strict):
+    """``pmhub serve``: webhooks, the schedules, the status page and metrics in one process."""
+
+    #: Address to bind; anything but loopback needs ``token`` (the page and metrics ask for it).
+    host: str = "127.0.0.1"
+    port: int = Field(default=8470, ge=0, le=65535)
+    #: Bearer token for ``/`` and ``/metrics`` (``{ env }`` / ``{ file }``, like every secret).
+    token: SecretStr | None = None
+    #: The address the tools call, e.g. "https://hub.example.com" behind a reverse proxy: Trello
+    #: signs the callback URL, so it must be the one registered. None: the request's own URL.
+    public_url: str | None = None
+    #: Largest request body accepted (bytes); a bigger delivery gets 413.
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    #: A record's sync waits until its deliveries pause this long (seconds), so a burst of edits
+    #: costs one sync...
+    debounce_seconds: float = Field(default=0.25, ge=0)
+    #: ...but never longer than this after its first delivery, however busy the record is.
+    max_delay_seconds: float = Field(default=2.0, gt=0)
+    #: How long delivery ids are remembered to recognise a replay (hours).
+    replay_window_hours: float = Field(default=72.0, gt=0)
+    #: Seconds an idle keep-alive connection stays open.
+    keep_alive_seconds: int = Field(default=5, ge=1)
+    #: Connections served at once; more get 503 rather than piling up.
+    max_connections: int = Field(default=100, ge=1)
+
+
 class _RawConfig(_Strict):
     state: StateConfig = Field(default_factory=StateConfig)
     connections: dict[str, dict[str, Any]] = Field(default_factory=dict)
     flows: list[FlowConfig] = Field(default_factory=list)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
     retry: RetryConfig = Field(default_factory=RetryConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)
 
     @model_validator(mode="after")
     def _flows_reference_connections(self) -> _RawConfig:
@@ -160,6 +195,7 @@ class Config:
     flows: list[FlowConfig]
     daemon: DaemonConfig
     retry: RetryConfig
+    server: ServerConfig = field(default_factory=ServerConfig)
 
     def flow(self, name: str) -> FlowConfig:
         for flow in self.flows:
@@ -191,6 +227,8 @@ def load_config(path: str | os.PathLike[str] | None, host: PluginHost) -> Config
     except UnicodeDecodeError as error:
         raise ConfigError(f"not UTF-8 text (the byte at offset {error.start} cannot be decoded); "
                           "save it as UTF-8", file=where) from None
+    if isinstance(data.get("server"), dict):  # its token is a secret like a connection's
+        data["server"] = resolve_secrets(data["server"], file=where, key="server", base=file.parent)
     try:
         raw = _RawConfig.model_validate(data)
     except ValidationError as error:
@@ -234,7 +272,7 @@ def load_config(path: str | os.PathLike[str] | None, host: PluginHost) -> Config
                 raise ConfigError(f"plugin {conn.plugin!r} cannot keep progress notes",
                                   file=where, key=f"flows[{index}].progress_notes.side")
     return Config(path=file, state=_anchored_state(raw.state, file.parent), connections=connections,
-                  flows=raw.flows, daemon=raw.daemon, retry=raw.retry)
+                  flows=raw.flows, daemon=raw.daemon, retry=raw.retry, server=raw.server)
 
 
 def _anchored_state(state: StateConfig, base: Path) -> StateConfig:

@@ -189,6 +189,27 @@ class ConnectorState:
         """State that lives as long as this object (tests, a connector used outside a hub)."""
         return cls(MemorySecretStorage(), MemoryValidatorStorage(), data_dir)
 
+@dataclass(frozen=True, slots=True)
+class WebhookRegistration:
+    """One hook a tool holds (a GitHub repository hook, a Jira admin webhook, a Trello webhook, a
+    Zoho notification channel), as ``pmhub webhooks install|list|remove`` report it."""
+
+    #: The scope(s) it covers, as the flows name them (a Jira webhook covers several projects).
+    scope: str
+    #: Where the tool delivers.
+    url: str
+    #: The tool's id for it.
+    id: str
+    #: What this call did: "created", "updated", "removed", "renewed", or "" when only listed.
+    action: str = ""
+    active: bool = True
+    #: What the tool tells about its latest delivery (GitHub's ``last_response``, Trello's failure
+    #: count), or None when it tells nothing.
+    last_delivery: str | None = None
+    #: When the tool stops delivering unless renewed (Zoho's ``channel_expiry``), else None.
+    expires: dt.datetime | None = None
+
+
 
 class ConnectionSettings(BaseModel):
     """Base of every connector's settings: the keys of one ``[connections.NAME]`` table.
@@ -271,6 +292,41 @@ class Connector(ABC):
             close = getattr(listing, "close", None)
             if callable(close):
                 close()  # a generator's finally blocks run now, not whenever it is collected
+
+    # -- registering webhooks (``pmhub webhooks``) ----------------------------------------------
+    # A connector that registers hooks names the module of its package that does it, imported
+    # only when a command needs it; the module provides ``install``, ``listed`` and ``remove`` (and
+    # ``renew`` when its hooks expire), each taking the connector first, like the methods below.
+    webhook_admin: ClassVar[str | None] = None
+
+    def install_webhooks(self, scopes: Sequence[str], url: str, secret: str) -> list[WebhookRegistration]:
+        """Register, for every scope, the hook that delivers its changes to ``url`` signed with
+        ``secret`` (the connection's ``webhook_secret``). Idempotent: a hook already delivering to
+        ``url`` is updated (secret, events, active), never registered twice."""
+        return list(self._webhook_admin().install(self, scopes, url, secret))
+
+    def list_webhooks(self, scopes: Sequence[str], url: str | None) -> list[WebhookRegistration]:
+        """The hooks registered for ``scopes`` that deliver to ``url`` (every one when None)."""
+        return list(self._webhook_admin().listed(self, scopes, url))
+
+    def remove_webhooks(self, scopes: Sequence[str], url: str) -> list[WebhookRegistration]:
+        """Remove the hooks of ``scopes`` that deliver to ``url``; return what was removed."""
+        return list(self._webhook_admin().remove(self, scopes, url))
+
+    def renew_webhooks(self, scopes: Sequence[str], secret: str, *,
+                       within: dt.timedelta) -> list[WebhookRegistration]:
+        """Renew the hooks of ``scopes`` that expire within ``within`` (Zoho's channels), without
+        an API call for those that do not. Hooks that never expire: nothing to do."""
+        renew = getattr(self._webhook_admin(), "renew", None)
+        return list(renew(self, scopes, secret, within=within)) if renew is not None else []
+
+    def _webhook_admin(self) -> Any:
+        if self.webhook_admin is None:
+            raise PermanentError(f"{self.plugin} cannot register webhooks")
+        import importlib
+
+        package = type(self).__module__.rpartition(".")[0]
+        return importlib.import_module(self.webhook_admin, package=package or None)
 
     # -- reading ---------------------------------------------------------------------------
     @abstractmethod

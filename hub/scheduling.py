@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from hub.engine.flow import FlowResult
 from hub.engine.runner import Hub, sync
 
 #: Wait after a flow's first failure in a row; doubled per further failure, up to the cap.
@@ -60,10 +61,13 @@ def next_cron_time(cron: str, now: dt.datetime) -> dt.datetime:
 
 
 class Scheduler:
-    def __init__(self, hub: Hub, echo: Callable[[str], Any] = print, *, clock: Clock = _utc_now) -> None:
+    def __init__(self, hub: Hub, echo: Callable[[str], Any] = print, *, clock: Clock = _utc_now,
+                 on_result: Callable[[FlowResult], Any] | None = None) -> None:
         self.hub = hub
         self.echo = echo
         self.clock = clock
+        #: Told every flow result as it comes (``pmhub serve`` counts them in its metrics).
+        self.on_result = on_result
         self.stopping = threading.Event()
         now = clock()
         self.flows = {flow.name: FlowSchedule(flow.name, flow.schedule, next_cron_time(flow.schedule, now))
@@ -126,6 +130,8 @@ class Scheduler:
             return False
         ok = True
         for result in results:
+            if self.on_result is not None:
+                self.on_result(result)
             self.echo(f"{stamp} flow {result.flow}: {result.status}"
                       + (f" ({result.error})" if result.error else ""))
             ok = ok and result.status != "failed"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from hub.config import FlowConfig, RetryConfig, StateConfig, _RawConfig
+from hub.config import FlowConfig, RetryConfig, ServerConfig, StateConfig, _RawConfig
 from hub.plugins import build_plugin_manager
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
@@ -22,6 +22,9 @@ def test_example_documents_every_key():
     assert set(data) == _keys(_RawConfig)
     assert set(data["state"]) == _keys(StateConfig)
     assert set(data["retry"]) == _keys(RetryConfig)
+    server = EXAMPLE.read_text().split("[server]")[1].split("\n[")[0]
+    for key in ServerConfig.model_fields:
+        assert f"{key} =" in server, f"server.{key} is not documented"
     flow_keys = set().union(*(set(flow) for flow in data["flows"]))
     assert flow_keys == _keys(FlowConfig)
     host = build_plugin_manager()

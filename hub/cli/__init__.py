@@ -106,9 +106,9 @@ def build_cli() -> PmhubGroup:
     def main() -> None:
         """pmhub keeps Jira, GitHub, Trello, Zoho CRM and your own tools in step."""
 
-    from hub.cli import demo, inspect, parked, sandbox, sync
+    from hub.cli import demo, inspect, parked, sandbox, sync, webhooks
 
-    for module in (sync, inspect, parked, sandbox, demo):
+    for module in (sync, inspect, parked, sandbox, demo, webhooks):
         for command in module.COMMANDS:
             main.add_command(command)
     return main

@@ -68,7 +68,11 @@ class RunContext:
         self.dry_run = dry_run
         self.result = FlowResult(flow.name, stats={
             name: SideStats(side.connection) for name, side in sides.items()})
-        self.parked = {(r["record_type"], r["side"], r["source_id"]) for r in store.parked_records(flow.name)}
+        #: (record type, side, id) -> why it is parked, as the run started.
+        self.parked = {(r["record_type"], r["side"], r["source_id"]): r["reason"]
+                       for r in store.parked_records(flow.name)}
+        #: True while parked records are replayed (``pmhub retry``): a person asked to try them again.
+        self.replaying = False
         self.failed_ids: dict[str, set[str]] = {}
         #: (side, record type, id) of unlinked records read this run that the flow's filter leaves out.
         self.excluded: set[tuple[str, str, str]] = set()
@@ -119,6 +123,10 @@ class RunContext:
         self.stats(seen.side).skipped += 1
         self.plan("skip", record_type, seen.side, seen, None, (), reason)
         self.unpark_if_needed(batch, record_type, seen)
+
+    def parked_as(self, record_type: str, seen: Seen, reason_start: str) -> bool:
+        """Whether ``seen`` was parked (before this run) for a reason that starts so."""
+        return self.parked.get((record_type, seen.side, seen.id), "").startswith(reason_start)
 
     def failed(self, record_type: str) -> set[str]:
         return self.failed_ids.get(record_type, set())

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from hub.config import FlowConfig
 from hub.connector import chunks
 from hub.engine.batch import Batch
+from hub.engine.by_id import ById
 from hub.engine.conflicts import Merger
 from hub.engine.context import OTHER, Progress, RunContext, Seen, Side
 from hub.engine.cursor import EMPTY_LISTING_MARGIN, CursorTracker
@@ -53,6 +54,7 @@ class FlowRun:
         self.merger = Merger(self.ctx, self.writer)
         self.matcher = Matcher(self.ctx, self.merger)
         self.marked = MarkedRecords(self.ctx)
+        self.by_id = ById(self.ctx, self.reader, self._apply)
         self.deleter = Deleter(self.ctx, self.writer)
         #: Calls per connection already counted in earlier runs of this process; everything since
         #: (opening the connection included) is this run's. Updated when the run finishes.
@@ -86,15 +88,8 @@ class FlowRun:
     def retry_parked(self) -> FlowResult:
         """Replay parked records: fetch each again and process it as a fresh change."""
         rows = self.store.parked_records(self.flow.name)
-
-        def replay() -> None:
-            for record_type in self.flow.records:
-                for side in ("a", "b"):
-                    ids = [r["source_id"] for r in rows
-                           if r["record_type"] == record_type and r["side"] == side]
-                    self._sync_by_id(record_type, side, ids, replaying=True)
-
-        return self._guarded(replay)
+        self.ctx.replaying = True
+        return self._guarded(lambda: self.by_id.replay(rows))
 
     def apply_resolutions(self) -> FlowResult:
         """Only write the values people chose for conflicts (``pmhub conflicts resolve``)."""
@@ -114,7 +109,7 @@ class FlowRun:
         if side not in OTHER:
             raise ConfigError(f"a flow's sides are 'a' and 'b', not {side!r}")
         ids = list(dict.fromkeys(external_ids)) if self.flow.reads(side) else []
-        return self._guarded(lambda: self._sync_by_id(record_type, side, ids))
+        return self._guarded(lambda: self.by_id.sync(record_type, side, ids))
 
     def apply_resolved_conflicts(self) -> None:
         self.merger.apply_resolved()
@@ -178,17 +173,6 @@ class FlowRun:
     def _first_run(self, side: str, record_type: str) -> bool:
         return self.store.cursor(self.flow.name, side, record_type) is None
 
-    def _sync_by_id(self, record_type: str, side: str, ids: list[str], *, replaying: bool = False) -> None:
-        for page in chunks(ids, PAGE):
-            remotes = list(self.reader.fetch_all(side, record_type, page))
-            seen = self.reader.classify(side, record_type, remotes)
-            batch = self._apply(side, record_type, seen, PendingChanges())
-            if replaying:  # a parked record its tool no longer has, and without a twin: nothing to do
-                kept = {s.id for s in seen}
-                batch.unparks += [(record_type, side, r.id) for r in remotes
-                                  if r.deleted and r.id not in kept]
-            self.ctx.commit(batch, record_type)
-
     # -- applying a page -------------------------------------------------------------------
     def _apply(self, side: str, record_type: str, page: list[Seen], pending_other: PendingChanges) -> Batch:
         batch = Batch()
@@ -214,6 +198,7 @@ class FlowRun:
                 self.ctx.note_failure(record_type, seen, str(error))
         if creates:
             matched = self.matcher.match(side, record_type, creates, pending_other, batch)
+            matched |= {s.id for s in self.matcher.held(record_type, creates)}
             unmatched = [s for s in creates if s.id not in matched]
             rest = self.marked.unclaimed(side, record_type, unmatched, batch)
             if self.flow.writes(other):

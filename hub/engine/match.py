@@ -26,6 +26,9 @@ from hub.engine.records import marker_for, urls_in
 from hub.errors import PermanentError
 from hub.state.store import Link
 
+#: The start of an ambiguous match's parked reason.
+AMBIGUOUS = "ambiguous title"
+
 
 def title_of(seen: Seen) -> str:
     return str(seen.values.get("title") or seen.values.get("name") or "")
@@ -69,7 +72,7 @@ class Matcher:
             if twin is None and "title" in rules and seen.eligible and title_of(seen):
                 same = by_title.get(title_of(seen), [])
                 if len(same) > 1 or (same and here[title_of(seen)] > 1):
-                    self._ambiguous(batch, record_type, seen, same)
+                    self._ambiguous(batch, record_type, seen, same, pending_other)
                     matched.add(seen.id)
                     continue
                 twin = same[0] if same else None
@@ -78,6 +81,14 @@ class Matcher:
             matched.add(seen.id)
             self._link(seen, twin, record_type, batch)
         return matched | self._recover(side, record_type, page, matched, candidates, pending_other, batch)
+
+    def held(self, record_type: str, page: list[Seen]) -> list[Seen]:
+        """The records of ``page`` parked as ambiguous that stay so (their title unchanged): they are
+        created only when a person replays them (``pmhub retry``), not when a run reads them again."""
+        run = self.ctx
+        if run.replaying:
+            return []
+        return [seen for seen in page if run.parked_as(record_type, seen, f"{AMBIGUOUS} {title_of(seen)!r},")]
 
     def _link(self, seen: Seen, twin: Seen, record_type: str, batch: Batch) -> None:
         run, side, other = self.ctx, seen.side, OTHER[seen.side]
@@ -91,14 +102,20 @@ class Matcher:
         seen.link = twin.link = link
         self.merger.merge(seen, twin, record_type, batch)
         run.unpark_if_needed(batch, record_type, seen)
+        run.unpark_if_needed(batch, record_type, twin)
 
-    def _ambiguous(self, batch: Batch, record_type: str, seen: Seen, same: list[Seen]) -> None:
+    def _ambiguous(self, batch: Batch, record_type: str, seen: Seen, same: list[Seen],
+                   pending_other: PendingChanges) -> None:
+        """Park ``seen`` and the candidates sharing its title: neither side copies any of them."""
         other = OTHER[seen.side]
-        names = ", ".join(f"{other}:{v.id}" for v in same[:5]) or "none"
-        self.ctx.park(batch, record_type, seen, (
-            f"ambiguous title {title_of(seen)!r}: shared by several unlinked records (on the other side: "
-            f"{names}); neither linked nor copied. Make it unique here (the next run matches it), "
-            "`pmhub retry` to copy it anyway, or `pmhub parked drop ID`"))
+        names = ", ".join([f"{seen.side}:{seen.id}", *(f"{other}:{v.id}" for v in same[:5])])
+        reason = (f"{AMBIGUOUS} {title_of(seen)!r}, shared by unlinked records {names}: neither "
+                  "linked nor copied. Make the titles unique, or leave one record out with "
+                  "`pmhub parked drop ID`, then `pmhub retry` links or copies the rest")
+        self.ctx.park(batch, record_type, seen, reason)
+        for candidate in same:
+            if pending_other.pop(candidate.id) is not None:
+                self.ctx.park(batch, record_type, candidate, reason)
 
     def _recover(self, side: str, record_type: str, page: list[Seen], matched: set[str],
                  candidates: list[Seen], pending_other: PendingChanges, batch: Batch) -> set[str]:

@@ -151,3 +151,15 @@ http_validators = Table(
     Column("body", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+#: Webhook deliveries already received, per connection: a replay (the same delivery id again) is
+#: acknowledged and ignored, after a restart too. Rows expire (``[server] replay_window_hours``).
+webhook_deliveries = Table(
+    "webhook_deliveries", metadata,
+    Column("connection", NAME, primary_key=True),
+    #: The tool's delivery or event id, or a hash of the body where it sends none.
+    Column("delivery_id", String(255), primary_key=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_webhook_deliveries_expiry", "expires_at"),
+)

@@ -32,6 +32,7 @@ from hub.state.schema import (
     progress,
     runs,
     secrets,
+    webhook_deliveries,
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -459,6 +460,41 @@ class StateStore:
         with self.transaction() as c:
             c.execute(delete(http_validators).where(http_validators.c.connection == connection,
                                                     http_validators.c.key == _validator_key(key)))
+
+    # -- webhook deliveries (replays are recognised, after a restart too) -------------------
+    def remember_delivery(self, connection: str, delivery_id: str, keep: dt.timedelta) -> bool:
+        """Record a delivery; False when it was already recorded (and has not expired): a replay."""
+        table, now = webhook_deliveries, utcnow()
+        delivery_id = _validator_key(delivery_id)
+        with self.transaction() as c:
+            seen = c.execute(select(table.c.expires_at).where(
+                table.c.connection == connection, table.c.delivery_id == delivery_id)).first()
+            if seen is not None and _aware(seen.expires_at) > now:  # type: ignore[operator]
+                return False
+            if seen is not None:  # expired: this is a new delivery that happens to reuse the id
+                c.execute(delete(table).where(table.c.connection == connection,
+                                              table.c.delivery_id == delivery_id))
+            try:
+                with c.begin_nested():
+                    c.execute(insert(table).values(connection=connection, delivery_id=delivery_id,
+                                                   received_at=now, expires_at=now + keep))
+            except IntegrityError:
+                return False  # the same delivery arriving twice at once: the other one counts
+        return True
+
+    def last_deliveries(self) -> dict[str, dt.datetime]:
+        """connection -> when its latest remembered delivery arrived."""
+        table = webhook_deliveries
+        with self.engine.connect() as c:
+            rows = c.execute(select(table.c.connection, func.max(table.c.received_at))
+                             .group_by(table.c.connection))
+            return {row[0]: _aware(row[1]) for row in rows if row[1] is not None}  # type: ignore[misc]
+
+    def forget_expired_deliveries(self) -> int:
+        """Delete deliveries past their expiry; return how many."""
+        with self.transaction() as c:
+            gone = c.execute(delete(webhook_deliveries).where(webhook_deliveries.c.expires_at < utcnow()))
+            return int(gone.rowcount or 0)
 
     # -- helpers ---------------------------------------------------------------------------
     @contextmanager

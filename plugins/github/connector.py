@@ -106,6 +106,8 @@ class GitHubConnector(Connector):
     cursor_overlap: ClassVar[dt.timedelta] = dt.timedelta(seconds=5)
     sorted_by_updated: ClassVar[bool] = True
     scope_help: ClassVar[str] = "owner/repo"
+    #: ``pmhub webhooks`` registers repository hooks through this module of the plugin.
+    webhook_admin: ClassVar[str | None] = ".webhook_admin"
     #: How far back ``find_by_marker`` looks (see there).
     marker_window: ClassVar[dt.timedelta] = dt.timedelta(hours=1)
 

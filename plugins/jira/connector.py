@@ -104,6 +104,8 @@ class JiraConnector(Connector):
     cursor_overlap = dt.timedelta(minutes=2)
     sorted_by_updated = True
     scope_help = "Jira project key, e.g. PORT"
+    #: ``pmhub webhooks`` registers an admin webhook per connection through this module of the plugin.
+    webhook_admin: ClassVar[str | None] = ".webhook_admin"
 
     settings: JiraSettings
 

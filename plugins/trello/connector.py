@@ -167,6 +167,8 @@ class TrelloConnector(Connector):
     cursor_overlap: ClassVar[dt.timedelta] = dt.timedelta(seconds=5)
     sorted_by_updated: ClassVar[bool] = True
     scope_help: ClassVar[str] = "Trello board id (24 hex digits, or its 8-character short link)"
+    #: ``pmhub webhooks`` registers a webhook per board through this module of the plugin.
+    webhook_admin: ClassVar[str | None] = ".webhook_admin"
 
     #: Requests per window per token, and the window (Trello's published limits).
     TOKEN_LIMIT: ClassVar[int] = 100

@@ -122,6 +122,8 @@ class ZohoCrmConnector(Connector):
     #: A customer's time is the newest of its account and its contacts, so customers arrive out of order.
     sorted_by_updated: ClassVar[bool] = False
     scope_help: ClassVar[str] = "Zoho module: Accounts (customer), Deals (project) or Cases (issue)"
+    #: ``pmhub webhooks`` registers notification channels, renewed through this module of the plugin.
+    webhook_admin: ClassVar[str | None] = ".webhook_admin"
 
     def __init__(self, name: str, settings: ConnectionSettings, *, secrets: SecretStorage | None = None,
                  data_dir: Path | str | None = None) -> None:

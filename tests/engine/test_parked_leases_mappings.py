@@ -173,3 +173,32 @@ def test_a_bad_mapping_stops_sync_retry_and_daemon_with_exit_2_before_any_flow_r
         assert str(bad) in result.output and "issue.a.status_out.done" in result.output, result.output
         assert "Traceback" not in result.output
     assert pair.b.count("proj", "issue") == 0, "no flow ran, not even the good one"
+
+
+# -- item 8 (the engine's part): a first run between two populated sides ---------------------------
+def test_a_first_run_links_unique_titles_and_parks_ambiguous_ones_until_they_are_made_unique(
+        make_pair) -> None:
+    pair = make_pair(records=["issue"])  # the default match: marker, link, title
+    pair.a.put("proj", "issue", Issue(title="Export invoices as CSV"))
+    pair.b.put("proj", "issue", Issue(title="Export invoices as CSV"))
+    first = pair.a.put("proj", "issue", Issue(title="Bug"))
+    second = pair.a.put("proj", "issue", Issue(title="Bug"))
+    pair.b.put("proj", "issue", Issue(title="Bug"))
+
+    out = pair.sync(expect=1)
+    assert "ambiguous title 'Bug'" in out.output
+    assert sorted(t.title for _, t in pair.a.all("proj", "issue")) == ["Bug", "Bug", "Export invoices as CSV"]
+    assert sorted(t.title for _, t in pair.b.all("proj", "issue")) == ["Bug", "Export invoices as CSV"], \
+        "the unique title was linked, the ambiguous one neither linked nor copied"
+    assert len(pair.store("a").all("proj", "issue")) == 3
+
+    pair.a.edit("proj", "issue", second, title="Bug in the export")
+    pair.sync()  # the renamed record is copied; the other two stay parked, even when read again...
+    retried = pair.cli("retry")  # ...until a retry matches them, now that the title is unique
+    assert retried.exit_code == 0, retried.output
+    assert "3 before, 0 after" in retried.output or "2 before, 0 after" in retried.output
+    assert sorted(t.title for _, t in pair.b.all("proj", "issue")) == [
+        "Bug", "Bug in the export", "Export invoices as CSV"]
+    assert pair.a.get("proj", "issue", first).title == "Bug"
+    assert pair.a.count("proj", "issue") == 3
+    pair.sync()

@@ -101,7 +101,9 @@ class ZohoWebhooks(SandboxService):
                     if (wanted_id is None or str(c.channel_id) == wanted_id)
                     and (module is None or module in c.modules())]
         if not channels:
-            return Response(status=204)
+            empty = Response(status=204)
+            empty.headers.remove("Content-Type")  # as Zoho sends it: the SDK picks its parser by it
+            return empty
         per_page = max(1, min(200, int(call.args.get("per_page", 200))))
         page = max(1, int(call.args.get("page", 1)))
         chunk = channels[(page - 1) * per_page: page * per_page]

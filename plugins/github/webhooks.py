@@ -1,0 +1,53 @@
+"""Receiving GitHub repository webhooks: verify a delivery, name the records it is about.
+
+GitHub signs the raw body with the hook's secret: ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256>``.
+``X-GitHub-Delivery`` is a GUID per delivery that a redelivery reuses, so it recognises replays.
+``issues`` events name an issue by number, ``issue_comment`` events a comment by id; pull requests
+(an ``issue`` with a ``pull_request`` key) are not synced, so their events name nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from hub.connector import WebhookEvent
+
+
+def verify(secret: str | None, headers: Mapping[str, str], body: bytes) -> bool:
+    if not secret:
+        return False
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    given = headers.get("x-hub-signature-256") or ""
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def delivery_id(headers: Mapping[str, str], body: bytes) -> str:
+    given = headers.get("x-github-delivery")
+    return f"delivery:{given}" if given else "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def events(headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
+    kind = headers.get("x-github-event") or ""
+    payload = json.loads(body)
+    if not isinstance(payload, dict) or kind not in ("issues", "issue_comment"):
+        return []  # ping, and events about what pmhub does not sync
+    repository = (payload.get("repository") or {}).get("full_name")
+    issue = payload.get("issue") or {}
+    if not repository or "pull_request" in issue:
+        return []
+    scopes = frozenset({str(repository)})
+    if kind == "issues":
+        return [WebhookEvent("issue", str(issue["number"]), scopes, _time(issue.get("updated_at")))]
+    comment = payload.get("comment") or {}
+    return [WebhookEvent("comment", str(comment["id"]), scopes, _time(comment.get("updated_at")))]
+
+
+def _time(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
