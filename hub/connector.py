@@ -17,14 +17,15 @@ between runs anywhere else.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr
 
 from hub.errors import PermanentError, TransientError
 from hub.model import CanonicalRecord
@@ -70,6 +71,23 @@ class RateLimit:
     remaining: int | None = None
     limit: int | None = None
     reset_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    """A record a verified webhook delivery names: a hint to sync it now, never its content.
+
+    ``scopes`` are the names the tool gives the record's scope in the payload (a Trello board's id
+    and short link, a Jira project's key and id); a flow side whose scope is one of them takes the
+    event. ``updated`` is the edit's time as the payload tells it, for the edit-to-twin latency.
+    The record is fetched fresh before anything is written, so a deletion needs no flag: the fetch
+    finds it gone and the flow's ``on_delete`` applies.
+    """
+
+    record_type: str
+    external_id: str
+    scopes: frozenset[str]
+    updated: dt.datetime | None = None
 
 
 @dataclass(slots=True)
@@ -221,6 +239,11 @@ class ConnectionSettings(BaseModel):
 
     plugin: str
     base_url: str | None = None
+    #: What proves a webhook delivery came from the tool (`pmhub serve`): the hook's HMAC secret
+    #: (GitHub, Jira), the app secret (Trello), the channel token (Zoho CRM). None: deliveries are
+    #: refused, never accepted unsigned.
+    webhook_secret: SecretStr | None = None
+
 
 
 class Connector(ABC):
@@ -381,6 +404,39 @@ class Connector(ABC):
         """Attach a progress note (Markdown ``body``) carrying ``marker`` to the customer's record."""
         raise PermanentError(f"{self.plugin} cannot keep progress notes")
 
+    # -- webhooks (capability "webhooks"; `pmhub serve` receives them) --------------------------
+    # Called on an instance that was never opened, from the server's request threads: no I/O.
+    @classmethod
+    def takes_webhooks(cls) -> bool:
+        """Does any record type of this connector declare the ``webhooks`` capability?"""
+        return any(Capability.WEBHOOKS in caps for caps in cls.record_types.values())
+
+    def webhook_secret(self) -> str | None:
+        """The connection's ``webhook_secret``, for ``verify_webhook``; None when not configured."""
+        secret = self.settings.webhook_secret
+        return secret.get_secret_value() if secret is not None else None
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes, url: str) -> bool:
+        """Did the tool send this delivery? Checked against ``settings.webhook_secret`` in constant
+        time before anything else looks at the body. ``headers`` are case-insensitive; ``url`` is
+        the callback URL the delivery was sent to (Trello signs it). Default: no webhooks."""
+        return False
+
+    def webhook_delivery_id(self, headers: Mapping[str, str], body: bytes) -> str:
+        """What identifies this delivery, the same when the tool sends it again (replays are
+        acknowledged and ignored). Default: the body's SHA-256."""
+        return "sha256:" + hashlib.sha256(body).hexdigest()
+
+    def webhook_events(self, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
+        """The records a verified delivery names (none for an event pmhub does not sync)."""
+        return []
+
+    def webhook_in_scope(self, scope: str, event: WebhookEvent) -> bool:
+        """Does ``event`` belong to a flow side whose scope is ``scope``? Default: ``scope`` is one
+        of the event's scope names, ignoring case."""
+        wanted = scope.strip().lower()
+        return any(wanted == name.lower() for name in event.scopes)
+
     # -- helpers for subclasses ----------------------------------------------------------------
     @classmethod
     def capabilities(cls, record_type: str) -> frozenset[Capability]:
@@ -410,5 +466,5 @@ def chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 __all__ = [
     "CallCounter", "Capability", "ConnectionSettings", "Connector", "ConnectorState", "HttpValidators",
     "MemorySecretStorage", "MemoryValidatorStorage", "PermanentError", "RateLimit", "Remote",
-    "SecretStorage", "TransientError", "ValidatorStorage", "chunks",
+    "SecretStorage", "TransientError", "ValidatorStorage", "WebhookEvent", "chunks",
 ]

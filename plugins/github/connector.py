@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote, urlencode
 
@@ -38,9 +38,12 @@ from hub.connector import (
     MemoryValidatorStorage,
     Remote,
     ValidatorStorage,
+    WebhookEvent,
 )
 from hub.errors import ConnectorError, PermanentError, TransientError, error_for_status, not_json
 from hub.model import CanonicalRecord, Comment, Issue, Person, StatusCategory
+
+from . import webhooks
 
 _MARKER = re.compile(r"[ \t]*<!--\s*pmhub:(?P<marker>[A-Za-z0-9._:-]+)\s*-->[ \t]*\n?")
 _LINK_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
@@ -98,7 +101,8 @@ class GitHubConnector(Connector):
     """Issues (pull requests left out) and their comments in one GitHub repository."""
 
     plugin: ClassVar[str] = "github"
-    record_types: ClassVar[dict[str, frozenset[Capability]]] = {"issue": _RW, "comment": _RW}
+    record_types: ClassVar[dict[str, frozenset[Capability]]] = {"issue": _RW | {Capability.WEBHOOKS},
+                                                                "comment": _RW | {Capability.WEBHOOKS}}
     settings_model: ClassVar[type[ConnectionSettings]] = GitHubSettings
     # ``since`` is inclusive at whole seconds, so precision needs no overlap; a few seconds cover
     # a write that reaches GitHub's listing a moment after a later one (replication lag). Records
@@ -145,6 +149,16 @@ class GitHubConnector(Connector):
 
     def whoami(self) -> str:
         return str(self._request("whoami", "GET", "/user")["login"])
+
+    # -- webhooks (`pmhub serve`; see webhooks.py) -------------------------------------------
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes, url: str) -> bool:
+        return webhooks.verify(self.webhook_secret(), headers, body)
+
+    def webhook_delivery_id(self, headers: Mapping[str, str], body: bytes) -> str:
+        return webhooks.delivery_id(headers, body)
+
+    def webhook_events(self, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
+        return webhooks.events(headers, body)
 
     # -- reading -------------------------------------------------------------------------------
     def list_changed(self, scope: str, record_type: str, since: dt.datetime | None) -> Iterator[Remote]:

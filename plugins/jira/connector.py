@@ -20,15 +20,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
+from . import webhooks
 from .markup import markdown_to_wiki, wiki_to_markdown
 from pydantic import Field, SecretStr
 
-from hub.connector import Capability, ConnectionSettings, Connector, Remote, chunks
+from hub.connector import Capability, ConnectionSettings, Connector, Remote, WebhookEvent, chunks
 from hub.errors import (
     AuthError,
     ConnectorError,
@@ -92,9 +93,9 @@ class JiraConnector(Connector):
     plugin = "jira"
     record_types: ClassVar[dict[str, frozenset[Capability]]] = {
         "issue": frozenset({Capability.READ, Capability.INCREMENTAL, Capability.WRITE,
-                            Capability.DELETE, Capability.BULK}),
+                            Capability.DELETE, Capability.BULK, Capability.WEBHOOKS}),
         "comment": frozenset({Capability.READ, Capability.INCREMENTAL, Capability.WRITE,
-                              Capability.DELETE}),
+                              Capability.DELETE, Capability.WEBHOOKS}),
     }
     settings_model = JiraSettings
     # Flooring to the minute already covers JQL's precision; the two minutes on top cover the search
@@ -160,6 +161,16 @@ class JiraConnector(Connector):
         if self._client is None:
             raise ConnectorError(f"{self.name}: connector used before open()")
         return self._client
+
+    # -- webhooks (`pmhub serve`; see webhooks.py) -------------------------------------------
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes, url: str) -> bool:
+        return webhooks.verify(self.webhook_secret(), headers, body)
+
+    def webhook_delivery_id(self, headers: Mapping[str, str], body: bytes) -> str:
+        return webhooks.delivery_id(headers, body)
+
+    def webhook_events(self, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
+        return webhooks.events(headers, body)
 
     # -- reading ---------------------------------------------------------------------------
     def list_changed(self, scope: str, record_type: str, since: dt.datetime | None) -> Iterator[Remote]:

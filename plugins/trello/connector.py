@@ -29,14 +29,16 @@ import datetime as dt
 import re
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import Field, SecretStr
 
-from hub.connector import Capability, ConnectionSettings, Connector, Remote
+from hub.connector import Capability, ConnectionSettings, Connector, Remote, WebhookEvent
 from hub.errors import ConnectorError, PermanentError, TransientError, error_for_status, not_json
 from hub.model import CanonicalRecord, Comment, Issue, Person, StatusCategory
+
+from . import webhooks
 
 if TYPE_CHECKING:
     import requests
@@ -159,8 +161,10 @@ class TrelloConnector(Connector):
     plugin: ClassVar[str] = "trello"
     settings_model: ClassVar[type[ConnectionSettings]] = TrelloSettings
     record_types: ClassVar[dict[str, frozenset[Capability]]] = {
-        "issue": frozenset({Capability.READ, Capability.INCREMENTAL, Capability.WRITE, Capability.DELETE}),
-        "comment": frozenset({Capability.READ, Capability.INCREMENTAL, Capability.WRITE, Capability.DELETE}),
+        "issue": frozenset({Capability.READ, Capability.INCREMENTAL, Capability.WRITE, Capability.DELETE,
+                            Capability.WEBHOOKS}),
+        "comment": frozenset({Capability.READ, Capability.INCREMENTAL, Capability.WRITE, Capability.DELETE,
+                              Capability.WEBHOOKS}),
     }
     #: dateLastActivity and action dates have millisecond precision and come from Trello's clock
     #: alone, so a small overlap only covers writes landing while a listing is in flight.
@@ -422,6 +426,16 @@ class TrelloConnector(Connector):
                        if card.get("shortLink") else None)
         return Remote(id=action["id"], updated=updated, item=item, url=item.url, marker=marker,
                       version=data.get("dateLastEdited") or action.get("date"))
+
+    # -- webhooks (`pmhub serve`; see webhooks.py) -------------------------------------------
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes, url: str) -> bool:
+        return webhooks.verify(self.webhook_secret(), headers, body, url)
+
+    def webhook_delivery_id(self, headers: Mapping[str, str], body: bytes) -> str:
+        return webhooks.delivery_id(headers, body)
+
+    def webhook_events(self, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
+        return webhooks.events(headers, body)
 
     # -- the contract ----------------------------------------------------------------------
     def list_changed(self, scope: str, record_type: str, since: dt.datetime | None) -> Iterator[Remote]:

@@ -33,7 +33,7 @@ The SDK never retries; neither does this connector (the engine retries in one pl
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +41,15 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import Field, SecretStr
 
-from hub.connector import Capability, ConnectionSettings, Connector, ConnectorState, Remote, chunks
+from hub.connector import (
+    Capability,
+    ConnectionSettings,
+    Connector,
+    ConnectorState,
+    Remote,
+    WebhookEvent,
+    chunks,
+)
 from hub.errors import (
     AuthError,
     ConnectorError,
@@ -54,7 +62,7 @@ from hub.errors import (
 )
 from hub.model import CanonicalRecord, Customer, Issue, Project
 
-from . import convert
+from . import convert, webhooks
 from .convert import MARKER_FIELD, RECORD_MODULES
 from .token_store import TOKEN_KEY, MemorySecretStorage, SecretStorage, make_token_store
 
@@ -113,6 +121,7 @@ class ZohoCrmConnector(Connector):
     record_types: ClassVar[dict[str, frozenset[Capability]]] = {
         record_type: frozenset({Capability.READ, Capability.INCREMENTAL, Capability.WRITE,
                                 Capability.DELETE, Capability.BULK}
+                               | {Capability.WEBHOOKS}
                                | ({Capability.NOTES} if record_type == "customer" else set()))
         for record_type in RECORD_MODULES
     }
@@ -366,6 +375,13 @@ class ZohoCrmConnector(Connector):
         text = f"{entry.get('code')}: {entry.get('message')} {entry.get('details')}"
         return ZohoApiError(_with_setup_hint(f"Zoho {what}: {text}", entry.get("code")),
                             status=status if status and status >= 400 else 400, code=entry.get("code"))
+
+    # -- webhooks (`pmhub serve`; see webhooks.py; a delivery id is the body's hash, the default) --
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes, url: str) -> bool:
+        return webhooks.verify(self.webhook_secret(), self.name, body)
+
+    def webhook_events(self, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
+        return webhooks.events(body)
 
     # -- reading -----------------------------------------------------------------------------------
     def list_changed(self, scope: str, record_type: str, since: dt.datetime | None) -> Iterator[Remote]:
