@@ -28,21 +28,23 @@ DUPLICATE = "duplicate"
 class MarkedRecords:
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
-        #: (record type, side of the copies) -> (links counted, marker -> source id), built on need.
-        self._ledger: dict[tuple[str, str], tuple[int, dict[str, str]]] = {}
+        #: (record type, side of the copies) -> marker -> linked source id, and the last link id read.
+        self._ledger: dict[tuple[str, str], dict[str, str]] = {}
+        self._read_up_to: dict[tuple[str, str], int] = {}
 
     def unclaimed(self, side: str, record_type: str, page: list[Seen], batch: Batch) -> list[Seen]:
         """The records of ``page`` (unlinked, unmatched) that are not this flow's copies; the
         copies are reported as duplicates or left for their pending source."""
         run = self.ctx
+        if any(seen.remote.marker for seen in page):
+            self._catch_up(record_type, side)
         out: list[Seen] = []
         for seen in page:
             marker = seen.remote.marker
+            source = self._ledger.get((record_type, side), {}).get(marker) if marker else None
             if marker is None:
                 out.append(seen)
-                continue
-            source = self._linked_source(record_type, side, marker)
-            if source is not None:
+            elif source is not None:
                 twin = run.twin_of(record_type, OTHER[side], source)
                 run.park(batch, record_type, seen,
                          f"{DUPLICATE} of {side}:{twin}: carries the marker of {OTHER[side]}:{source}, "
@@ -53,14 +55,13 @@ class MarkedRecords:
                 out.append(seen)
         return out
 
-    def _linked_source(self, record_type: str, side: str, marker: str) -> str | None:
-        """The linked record of the other side whose copy on ``side`` would carry ``marker``."""
-        run = self.ctx
-        key = (record_type, side)
-        count = run.store.count_links(run.flow.name)
-        if key not in self._ledger or self._ledger[key][0] != count:
-            other = OTHER[side]
-            self._ledger[key] = (count, {
-                marker_for(run.flow.name, record_type, side, source): source
-                for source in run.store.linked_ids(run.flow.name, record_type, other)})
-        return self._ledger[key][1].get(marker)
+    def _catch_up(self, record_type: str, side: str) -> None:
+        """Add the links made since the last look (by this run too) to the marker -> source map:
+        the ledger is read once per run, then only its new rows."""
+        run, key = self.ctx, (record_type, side)
+        known = self._ledger.setdefault(key, {})
+        last = self._read_up_to.get(key, 0)
+        for link_id, source in run.store.linked_ids(run.flow.name, record_type, OTHER[side], after=last):
+            known[marker_for(run.flow.name, record_type, side, source)] = source
+            last = link_id
+        self._read_up_to[key] = last

@@ -163,13 +163,16 @@ class StateStore:
             for row in rows:
                 yield _link(row)
 
-    def linked_ids(self, flow: str, record_type: str, side: str) -> Iterator[str]:
-        """The ids on ``side`` of every link of one record type in a flow (no snapshots loaded)."""
+    def linked_ids(self, flow: str, record_type: str, side: str, *,
+                   after: int = 0) -> Iterator[tuple[int, str]]:
+        """(link id, id on ``side``) of the links of one record type in a flow whose link id is
+        above ``after``, in link id order (no snapshots loaded)."""
         column = links.c.a_id if side == "a" else links.c.b_id
         with self.engine.connect() as c:
-            for row in c.execute(select(column).where(links.c.flow == flow,
-                                                      links.c.record_type == record_type)):
-                yield row[0]
+            for row in c.execute(select(links.c.id, column).where(
+                    links.c.flow == flow, links.c.record_type == record_type, links.c.id > after)
+                    .order_by(links.c.id)):
+                yield int(row[0]), row[1]
 
     def count_links(self, flow: str | None = None) -> int:
         query = select(func.count()).select_from(links)
