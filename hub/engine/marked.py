@@ -44,6 +44,8 @@ class MarkedRecords:
             source = self._ledger.get((record_type, side), {}).get(marker) if marker else None
             if marker is None:
                 out.append(seen)
+            elif source is not None and run.parked_as(record_type, seen, DUPLICATE):
+                continue  # reported when first seen; `pmhub status` and `pmhub parked` still show it
             elif source is not None:
                 twin = run.twin_of(record_type, OTHER[side], source)
                 run.park(batch, record_type, seen,
