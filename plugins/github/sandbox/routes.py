@@ -2,8 +2,8 @@
 
 Mounted under ``/github``: point PyGithub at it with ``base_url="http://127.0.0.1:8400/github"``.
 Plumbing (clock, ETags, rate-limit headers, errors, pagination) is in ``base``; label and
-milestone routes in ``labels``; the JSON shapes in ``state``; the demo data in
-``seed``.
+milestone routes in ``labels``; repository hooks and their deliveries in ``webhooks``; the JSON
+shapes in ``state``; the demo data in ``seed``.
 
 Sandbox-only additions, which GitHub's REST API does not have: ``DELETE /repos/{o}/{r}/issues/{n}``
 deletes an issue (GitHub deletes issues only through its web UI and GraphQL), so that the 410 a
