@@ -2,8 +2,8 @@
 
 Zoho signs nothing: the body echoes the ``token`` and ``channel_id`` the channel was registered with.
 The token is the connection's ``webhook_secret`` (compared in constant time); the channel id must be
-one of this connection's, which ``channel_id`` derives from the connection and module so the
-installer and the receiver agree without storing anything. A notification carries no id of its
+one of this connection's, which ``webhook_admin.channel_id`` derives from the connection and module,
+so the installer and the receiver agree without storing anything. A notification carries no id of its
 own: the body's hash recognises a replay (``server_time`` and ``ids`` make real ones differ).
 Contacts' notifications are not taken: a customer is its account, and a contact's change shows
 up at the next poll.
@@ -12,7 +12,6 @@ up at the next poll.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import json
 from typing import Any
@@ -20,15 +19,10 @@ from typing import Any
 from hub.connector import WebhookEvent
 
 from .convert import RECORD_MODULES
+from .webhook_admin import channel_id
 
 #: Module -> record type, for the modules whose notifications name pmhub records.
 MODULE_RECORDS = {module: record_type for record_type, module in RECORD_MODULES.items()}
-
-
-def channel_id(connection: str, module: str) -> int:
-    """The channel id this connection registers for ``module`` (Zoho takes a long), stable."""
-    digest = hashlib.sha256(f"pmhub:{connection}:{module}".encode()).hexdigest()
-    return 10**12 + int(digest[:12], 16) % 10**15
 
 
 def verify(secret: str | None, connection: str, body: bytes) -> bool:

@@ -123,7 +123,7 @@ def test_trello_actions_name_the_card_or_the_comment(action: dict[str, Any],
 
 # -- Zoho CRM --------------------------------------------------------------------------------
 def zoho_body(connection: str, *, token: str = SECRET, module: str = "Cases", **extra: Any) -> bytes:
-    from pmhub_plugins.zoho_crm.webhooks import channel_id
+    from pmhub_plugins.zoho_crm.webhook_admin import channel_id
 
     return json.dumps({"server_time": 1764579605000, "query_params": {}, "module": module,
                        "resource_uri": f"https://www.zohoapis.com/crm/v8/{module}",
