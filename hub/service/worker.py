@@ -12,6 +12,7 @@ and the next poll after a restart reads every change anyway.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
 import threading
 import time
@@ -35,6 +36,9 @@ RETRY_ATTEMPTS = 5
 LONGEST_SLEEP = 5.0
 #: Expired delivery ids are deleted this often (seconds).
 FORGET_EVERY = 3600.0
+#: Hooks that expire (Zoho's channels) are looked at this often (seconds); renewing costs no API
+#: call until one is close to its expiry (``hub.webhook_admin.renew_expiring``).
+RENEW_EVERY = 600.0
 
 
 class SyncWorker:
@@ -47,6 +51,7 @@ class SyncWorker:
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="pmhub-sync", daemon=True)
         self._forgot_at = 0.0
+        self._renewed_at: float | None = None
 
     def start(self) -> None:
         self.thread.start()
@@ -77,6 +82,7 @@ class SyncWorker:
                     with self._doing("scheduled poll"):
                         self.scheduler.tick()
                 self._forget_expired_deliveries()
+                self._renew_expiring_hooks()
             except Exception as error:  # the worker outlives anything one round raises
                 log.error("sync worker: %s", self.redact(f"{type(error).__name__}: {error}"))
                 self.stopping.wait(1.0)
@@ -142,6 +148,17 @@ class SyncWorker:
             self._forgot_at = now
             self.hub.store.forget_expired_deliveries()
 
+    def _renew_expiring_hooks(self) -> None:
+        now = time.monotonic()
+        if self._renewed_at is None or now - self._renewed_at >= RENEW_EVERY:
+            self._renewed_at = now
+            if not any(_hooks_expire(self.hub, name) for name in self.hub.config.connections):
+                return  # opening connections only to learn that nothing expires is not worth it
+            from hub.webhook_admin import renew_expiring
+
+            with self._doing("renewing expiring webhooks"):
+                renew_expiring(self.hub)  # logs what it renewed and what failed, never raises
+
     @contextmanager
     def _doing(self, what: str) -> Iterator[None]:
         self.activity.running = what
@@ -149,6 +166,16 @@ class SyncWorker:
             yield
         finally:
             self.activity.running = None
+
+
+def _hooks_expire(hub: Hub, connection: str) -> bool:
+    """Can this connection's hooks expire (its plugin's webhook_admin module renews them)?"""
+    settings = hub.config.connections[connection]
+    cls = hub.host.connector(settings.plugin)
+    if cls.webhook_admin is None or settings.webhook_secret is None:
+        return False
+    admin = importlib.import_module(cls.webhook_admin, package=cls.__module__.rpartition(".")[0] or None)
+    return hasattr(admin, "renew")
 
 
 def _wrote(result: FlowResult) -> bool:
