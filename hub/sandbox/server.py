@@ -267,7 +267,10 @@ class SandboxServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
-        self.app.deliveries.stop()
+        # Tests may serve a wrapper of the app (a request recorder), which has no deliveries.
+        deliveries = getattr(self.app, "deliveries", None)
+        if deliveries is not None:
+            deliveries.stop()
         if self._thread is not None:
             self._thread.join(timeout=5)
 
