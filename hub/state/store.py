@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, create_engine, delete, event, func, i
 from sqlalchemy.exc import IntegrityError
 
 from hub.errors import ConfigError
+from hub.state import history
 from hub.state.failures import translate_failures
 from hub.state.migrating import migrate as migrate_schema
 from hub.state.schema import (
@@ -181,8 +182,13 @@ class StateStore:
         with self.engine.connect() as c:
             return int(c.execute(query).scalar_one())
 
-    def write_links(self, conn: Connection, rows: Iterable[Link]) -> None:
-        now = utcnow()
+    def write_links(self, conn: Connection, rows: Iterable[Link], *, at: dt.datetime | None = None) -> None:
+        """Insert new links (``id`` None), update the others, and append their issue history
+        (``hub.state.history``); ``at`` stands for now (tests replaying weeks of history)."""
+        now = at or utcnow()
+        rows = list(rows)
+        before = history.statuses_before(conn, [r.id for r in rows if r.id is not None
+                                                and r.record_type == history.TRACKED_TYPE])
         new, changed = [], []
         for row in rows:
             values = {k: getattr(row, k) for k in Link.__slots__ if k != "id"}
@@ -199,6 +205,7 @@ class StateStore:
             stmt = update(links).where(links.c.id == bindparam("link_id")).values(
                 {k: bindparam(k) for k in changed[0] if k != "link_id"})
             conn.execute(stmt, changed)
+        history.record_links(conn, rows, before, now)
 
     def insert_link(self, link: Link) -> Link:
         """Store a new link now and return it with its id (conflicts need one to refer to)."""
@@ -207,10 +214,12 @@ class StateStore:
         with self.transaction() as c:
             new_id = c.execute(insert(links).values(**values, created_at=now, updated_at=now)
                                .returning(links.c.id)).scalar_one()
+            history.record_inserted(c, link, int(new_id), now)
             return replace(link, id=int(new_id))
 
     def set_link_state(self, conn: Connection, link_id: int, state: str) -> None:
         conn.execute(update(links).where(links.c.id == link_id).values(state=state, updated_at=utcnow()))
+        history.record_removed(conn, link_id, state, utcnow())
 
     # -- cursors ---------------------------------------------------------------------------
     def cursor(self, flow: str, side: str, record_type: str) -> dt.datetime | None:
