@@ -11,6 +11,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect, text
 
 from hub.model import Issue
@@ -51,6 +52,7 @@ def race(tmp_path: Path, config: Path, n: int) -> list[subprocess.CompletedProce
     return finished
 
 
+@pytest.mark.slow
 def test_first_runs_at_the_same_moment_migrate_the_fresh_store_once(tmp_path: Path, state_url: str) -> None:
     pair = Pair(tmp_path, state_url, file_backed=True, records=["issue"])
     pair.a.put("proj", "issue", Issue(title="one twin only"))
