@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -35,7 +35,7 @@ def only_error_line(result: Result, location: str) -> str:
 
 
 def issue_titles(pair: Pair) -> list[str]:
-    return sorted(item.title for _, item in pair.b.all("proj", "issue"))
+    return sorted(item.title for _, item in pair.b.all("proj", "issue") if isinstance(item, Issue))
 
 
 @pytest.fixture
@@ -69,8 +69,8 @@ def test_a_missing_directory_names_it_and_a_run_after_creating_it_syncs(tmp_path
     (lambda db: db.write_bytes(b"not a database at all " * 500), "is not an SQLite database"),
     (lambda db: db.write_bytes(db.read_bytes()[:8192]), "is damaged"),
 ], ids=["garbage", "truncated"])
-def test_a_damaged_file_is_one_line_and_a_restored_backup_converges(synced: Pair, tmp_path: Path,
-                                                                     damage, says) -> None:
+def test_a_damaged_file_is_one_line_and_a_restored_backup_converges(
+        synced: Pair, tmp_path: Path, damage: Callable[[Path], object], says: str) -> None:
     db = tmp_path / "state.db"
     damage(db)
     synced.a.edit("proj", "issue", "1", title="issue 0 (edited while the store was broken)")
