@@ -13,24 +13,20 @@ ALL_FAULT_KINDS = ("429", "5xx", "drop", "delay", "after_commit", "kill")
 #: The kinds the sandbox injects (all but "kill").
 SANDBOX_FAULT_KINDS = tuple(kind for kind in ALL_FAULT_KINDS if kind != "kill")
 
-#: The kinds a run injects unless told otherwise: the ones that hold on main today. The others wait:
-#: - "delay" (a write slower than the client's timeout) for issue 10 item 1, first rule: the create
-#:   is re-sent blind and two copies carry one marker;
-#: - "kill" (SIGKILL between a create and the commit of its link) for issue 10 item 1, second rule,
-#:   and item 2: the copy, found on side a before its source on side b, is taken for a new record,
-#:   copied back to b, and every later run crashes (UNIQUE constraint failed: links.a_id);
-#: - "after_commit" (a lost reply) for the same rule when the retries run out, and for the
-#:   half-made twin: a create that takes two writes (GitHub: POST open, then PATCH closed; Jira:
-#:   POST, then a transition) is adopted by marker after its first reply is lost, and the second
-#:   write is never made (the found twin's state is stored as synced).
-#: Add each back here once its fix lands (the soak: ``--faults 429,5xx,drop,delay,after_commit,kill``).
-ENABLED_FAULT_KINDS: tuple[str, ...] = ("429", "5xx", "drop")
+#: The kinds a run injects unless told otherwise: every one holds on main since issue 10 items 1
+#: and 2 landed (an ambiguous create settled by marker, never re-sent blind; a copy carrying a
+#: marker adopted both ways). Before them "delay" left two copies with one marker, and "kill" or an
+#: unrecovered "after_commit" got a copy on side a copied back to side b, after which every run
+#: crashed (UNIQUE constraint failed: links.a_id). Should a kind fail again, take it out here and
+#: name the issue item that blocks it.
+ENABLED_FAULT_KINDS: tuple[str, ...] = ALL_FAULT_KINDS
 
 #: Whether the harness may change a record's status before its twin exists. Off until the
-#: half-made twin is fixed: a twin created with a status other than the tool's initial one takes a
-#: second write (GitHub: PATCH it closed; Jira: a transition); any fault on that second write
-#: (5xx, 429, a dropped connection, as much as a lost reply) makes the engine look for the twin by
-#: marker, adopt it half made, and store its state as synced, so it never gets the status.
+#: half-made twin is fixed (soak: ``--status-before-twin``): a twin created with a status other
+#: than the tool's initial one takes a second write (GitHub: PATCH it closed; Jira: a transition);
+#: any fault on that second write (5xx, 429, a dropped connection, as much as a lost reply) makes
+#: the engine look for the twin by marker, adopt it half made, and store its state as synced, so
+#: it never gets the status.
 STATUS_BEFORE_TWIN = False
 
 #: (method, path pattern) of pmhub's requests per service and operation; paths are the sandbox's,
