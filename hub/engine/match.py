@@ -8,9 +8,9 @@ title. A title links only when it is unique: exactly one unlinked record with it
 title shared by several is ambiguous: the record is parked with the candidates named, neither
 linked nor copied (a guess either way could be a duplicate or a wrong merge).
 
-When the other side is read for the first time and some of its unlinked records came without a
-marker (a listing that does not show them, e.g. Jira's comment properties), a record that would be
-created is first looked for by marker there, so a copy made before a lost state store is adopted.
+When the other side is read for the first time and none of its unlinked records came with a marker
+(a listing that may not show them, e.g. Jira's comment properties), a record that would be created
+is first looked for by marker there, so a copy made before a lost state store is adopted.
 """
 
 from __future__ import annotations
@@ -123,8 +123,9 @@ class Matcher:
         by marker there (first read of that side only, one lookup per record that is left)."""
         run = self.ctx
         other = OTHER[side]
+        # A marker on any candidate shows that the listing shows markers: nothing is hidden.
         if (run.store.cursor(run.flow.name, other, record_type) is not None
-                or all(v.remote.marker for v in candidates)):
+                or any(v.remote.marker for v in candidates)):
             return set()
         target = run.sides[other]
         found_ids: set[str] = set()
