@@ -35,7 +35,6 @@ class Hub:
     budget: RetryBudget = field(default_factory=RetryBudget)
     connectors: dict[str, Connector] = field(default_factory=dict)
     retriers: dict[str, Retrier] = field(default_factory=dict)
-    mappings: dict[str, Mapping_] = field(default_factory=dict)
     #: API calls per connection already reported in a run record; the rest (opening the
     #: connection included) belongs to the next run that uses it.
     reported_calls: dict[str, int] = field(default_factory=dict)
@@ -56,14 +55,12 @@ class Hub:
         return self.connectors[name]
 
     def mapping(self, flow: FlowConfig) -> Mapping_:
-        """The flow's mapping for its two connections (loaded once: ``chosen_flows`` checks it first)."""
-        if flow.name in self.mappings:
-            return self.mappings[flow.name]
+        """The flow's mapping for its two connections, read from its file each time (a daemon
+        picks up an edited mapping at the flow's next run)."""
         mapping = load_mapping(flow.mapping, transforms=self.host.transforms,
                                search=mapping_search_path(self.host.mapping_dirs),
                                base=self.config.path.parent)
-        self.mappings[flow.name] = mapping.for_connections(flow.a.connection, flow.b.connection)
-        return self.mappings[flow.name]
+        return mapping.for_connections(flow.a.connection, flow.b.connection)
 
     def flow_run(self, flow: FlowConfig, *, dry_run: bool = False, full: bool = False,
                  progress: Progress | None = None) -> FlowRun:
