@@ -8,10 +8,13 @@ The order of work, and why:
    three-way; the rest go one way. Every page ends in one commit (links, snapshots, cursor).
 3. What is left of b's changes goes b -> a, again page by page.
 Creates are preceded by committed intents and carry a deterministic marker, so a crash, a timeout
-or a lost reply is recovered by finding the marker rather than by creating again.
+or a lost reply is recovered by finding the marker rather than by creating again (``creating``).
+An unlinked record that carries this flow's marker is never created anywhere: it is matched to
+its source (``match``), or reported as a duplicate (``marked``).
 
-Besides a run from the cursors (``run``) there are two targeted ways in, which move no cursor:
-``retry_parked`` and ``sync_records`` (records named by id, e.g. by a webhook).
+Besides a run from the cursors (``run``) there are targeted ways in, which move no cursor:
+``retry_parked`` and ``sync_records`` (records named by id, e.g. by a webhook; ``by_id``) and
+``apply_resolutions`` (``pmhub conflicts resolve``).
 """
 
 from __future__ import annotations
