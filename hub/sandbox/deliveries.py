@@ -21,6 +21,7 @@ Control API (under ``/_sandbox``):
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import ipaddress
 import queue
 import threading
@@ -96,7 +97,6 @@ class Deliveries:
         self._thread: threading.Thread | None = None
         self._held: Delivery | None = None
         self._in_flight = 0
-        self._session: Any = None
 
     # -- what stand-ins call ---------------------------------------------------------------
     def send(self, delivery: Delivery) -> None:
@@ -212,17 +212,12 @@ class Deliveries:
         if not is_loopback(delivery.url):
             self._note(delivery, None, "skipped: not a loopback URL", fault=fault, done=done)
             return
-        import requests
-
-        if self._session is None:
-            self._session = requests.Session()
         try:
-            reply = self._session.request(delivery.method, delivery.url, data=delivery.body,
-                                          headers=delivery.headers, timeout=SEND_TIMEOUT)
-        except requests.RequestException as error:
+            status, reason = _request(delivery)
+        except (OSError, http.client.HTTPException) as error:
             self._note(delivery, None, type(error).__name__, fault=fault, done=done)
             return
-        self._note(delivery, reply.status_code, reply.reason or "", fault=fault, done=done)
+        self._note(delivery, status, reason, fault=fault, done=done)
 
     def _note(self, delivery: Delivery, status: int | None, reason: str, *, fault: str | None,
               done: bool = True) -> None:
@@ -238,3 +233,19 @@ class Deliveries:
                 self._in_flight -= 1
             if delivery.on_result is not None and fault != "drop":
                 delivery.on_result(status, reason)
+
+
+def _request(delivery: Delivery) -> tuple[int, str]:
+    """Send one delivery with the standard library (the core imports no HTTP client library);
+    no proxy ever sits between the sandbox and a loopback receiver."""
+    parts = urlsplit(delivery.url)
+    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = connection_class(parts.hostname or "127.0.0.1", parts.port, timeout=SEND_TIMEOUT)
+    try:
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        connection.request(delivery.method, target, body=delivery.body, headers=delivery.headers)
+        reply = connection.getresponse()
+        reply.read()
+        return reply.status, reply.reason
+    finally:
+        connection.close()
