@@ -48,6 +48,8 @@ class Creator:
     def __init__(self, side: Side, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.side = side
         self.clock = clock
+        #: Whether the record came from a marker search rather than the create's reply.
+        self.settled = False
 
     def create(self, record_type: str, item: Any, marker: str, *, sent_at: float | None = None) -> Remote:
         """Create, retrying refusals; an ambiguous failure is settled by marker (``settle``).
@@ -85,6 +87,7 @@ class Creator:
         while True:
             found = retrier.call(side.connector.find_by_marker, side.scope, record_type, marker)
             if found is not None:
+                self.settled = True
                 return found
             left = deadline - self.clock()
             if left <= 0:

@@ -27,6 +27,8 @@ class Writer:
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
         self.parents = Parents(ctx)
+        #: Ids of twins a create found by marker after an ambiguous failure (maybe half made).
+        self._found: set[str] = set()
 
     # -- updates ---------------------------------------------------------------------------
     def push(self, seen: Seen, record_type: str, batch: Batch) -> None:
@@ -181,8 +183,12 @@ class Writer:
 
     def _create_one(self, target: str, record_type: str, item: Any, marker: str, *,
                     sent_at: float | None = None) -> Remote | Exception:
+        creator = Creator(self.ctx.sides[target])
         try:
-            return Creator(self.ctx.sides[target]).create(record_type, item, marker, sent_at=sent_at)
+            created = creator.create(record_type, item, marker, sent_at=sent_at)
+            if creator.settled:
+                self._found.add(created.id)
+            return created
         except BudgetExhausted:
             raise
         except (TransientError, PermanentError) as error:
@@ -213,7 +219,15 @@ class Writer:
             version, snap, fp = twin.version, mirror.snapshot, mirror.fp
         else:
             version, snap, fp = None, seen.snapshot, seen.fp
-        batch.links.append(new_link(self.ctx.flow.name, record_type, seen, twin.id, version, fp, snap))
+        link = new_link(self.ctx.flow.name, record_type, seen, twin.id, version, fp, snap)
+        if twin.item is not None and (action == "adopt" or twin.id in self._found):
+            # Found by marker, not from the create's reply: a create of several requests (GitHub
+            # closes a new issue with a second one) may have stopped half way. Write what it lacks.
+            lacking = {k: v for k, v in seen.synced.items() if mirror.synced.get(k) != v}
+            written = self.update(other, record_type, link, lacking, seen, mirror.synced) if lacking else None
+            if written is not None:
+                link = link.with_side(other, version=written[0], fp=written[2], snapshot=written[1])
+        batch.links.append(link)
         batch.done_intents.append((record_type, other, seen.id))
         self.ctx.unpark_if_needed(batch, record_type, seen)
 

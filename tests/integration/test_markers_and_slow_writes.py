@@ -130,3 +130,17 @@ def test_after_the_state_store_is_lost_a_sync_rebuilds_every_link_and_creates_no
     sandbox.clear_requests()
     hub.sync()
     assert hub.writes() == [], "a quiet run afterwards writes nothing"
+
+
+def test_a_create_that_stopped_half_way_is_completed_when_found_by_marker(
+        hub: GitHubJira, sandbox: SandboxClient) -> None:
+    born = hub.jira.create_issue(project=PROJECT, summary="Finished in Jira", issuetype={"name": "Task"})
+    done = next(t["id"] for t in hub.jira.transitions(born) if t["to"]["name"] == "Done")
+    hub.jira.transition_issue(born, done)
+    # GitHub creates an issue open; closing it is a second request, and that one fails.
+    sandbox.fault("github", method="PATCH", path=r"^/repos/[^/]+/[^/]+/issues/\d+$", status=502, times=1)
+    hub.sync(expect=None)
+    hub.sync()
+    [issue] = list(hub.repo.get_issues(state="all"))
+    assert (issue.title, issue.state) == ("Finished in Jira", "closed")
+    assert [i.fields.status.name for i in hub.jira_issues()] == ["Done"]
