@@ -22,15 +22,16 @@ COLORS = {"scope": "#5b6b7f", "done": "#2e8b57", "bar": "#4a7bd0", "late": "#c03
           "finished": "#8fbc8f", "today": "#d35400"}
 
 
-def _pyplot() -> Any:
-    import matplotlib
+def _figure(width: float, height: float) -> tuple[Any, Any]:
+    """A figure on the SVG canvas, without pyplot: no GUI backend, no global figure registry."""
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
     # A CJK font with one weight makes the font manager warn on every chart; the glyphs are fine.
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
-    import matplotlib.pyplot as plt
-
-    return plt
+    fig = Figure(figsize=(width, height))
+    FigureCanvasSVG(fig)
+    return fig, fig.subplots()
 
 
 def _svg(fig: Any, salt: str) -> str:
@@ -39,7 +40,6 @@ def _svg(fig: Any, salt: str) -> str:
     out = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": salt, "svg.fonttype": "none"}):
         fig.savefig(out, format="svg", bbox_inches="tight", metadata={"Date": None})
-    _pyplot().close(fig)
     text = out.getvalue()
     return text[text.index("<svg"):]  # inline: no XML prolog or doctype
 
@@ -55,9 +55,8 @@ def _style(lang: Language) -> Any:  # matplotlib types rcParams keys as literals
 def burnup_svg(figures: Figures, lang: Language) -> str:
     import matplotlib
 
-    plt = _pyplot()
     with matplotlib.rc_context(_style(lang)):
-        fig, ax = plt.subplots(figsize=(7.5, 3.0))
+        fig, ax = _figure(7.5, 3.0)
         days = [day for day, _, _ in figures.burnup]
         ax.plot(days, [scope for _, scope, _ in figures.burnup], color=COLORS["scope"],
                 label=lang.gettext("Scope"), linewidth=2, drawstyle="steps-post")
@@ -78,10 +77,9 @@ def timeline_svg(figures: Figures, lang: Language) -> str:
     import matplotlib
     import matplotlib.dates as mdates
 
-    plt = _pyplot()
     rows = _timeline_rows(figures, lang)
     with matplotlib.rc_context(_style(lang)):
-        fig, ax = plt.subplots(figsize=(7.5, 0.9 + 0.28 * max(len(rows), 1)))
+        fig, ax = _figure(7.5, 0.9 + 0.28 * max(len(rows), 1))
         for index, (_label, start, end, color, hatch) in enumerate(rows):
             begin = mdates.date2num(start)
             width = max(mdates.date2num(end) - begin, 1.0)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from hub.report.build import Report
 from hub.report.i18n import Language
 from hub.report.items import Item
+from hub.report.limits import GROUP_LIMIT, LIST_LIMIT
 from hub.report.words import HEALTH, STATUS, reason_text, word
 
 
@@ -33,14 +34,18 @@ def render_markdown(report: Report, lang: Language, *, brief: bool = False) -> s
                          f"{lang.day(m.forecast)} | {variance} | {word(HEALTH, m.state, lang)} |")
     days = {i.link_id: d for i, d in f.blocked}
 
-    def section(title: str, items: Sequence[Item], extra: Callable[[Item], str] | None = None) -> None:
+    def section(title: str, items: Sequence[Item], extra: Callable[[Item], str] | None = None,
+                limit: int = LIST_LIMIT) -> None:
         lines.extend(["", f"### {title}", ""])
-        for item in items:
+        for item in items[:limit]:
             due = f" · {_('Due')} {lang.day(item.due_date)}" if item.due_date else ""
             more = extra(item) if extra else ""
             lines.append(f"- {_link(item)} · {word(STATUS, item.status, lang)}{due}{more}")
         if not items:
             lines.append(f"- {_('Nothing here.')}")
+        elif len(items) > limit:
+            more = _("… and %(count)s more (every item is in the JSON report).")
+            lines.append(f"- {more % {'count': len(items) - limit}}")
 
     section(_("Done in the period"), f.done_in_period)
     if not brief:
@@ -49,7 +54,7 @@ def render_markdown(report: Report, lang: Language, *, brief: bool = False) -> s
             lambda i: f" · {_('Days blocked')}: {days[i.link_id]}")
     if not brief:
         for name, group in f.open_by_milestone.items():
-            section(f"{_('Still open')}: {name or _('No milestone')}", group)
+            section(f"{_('Still open')}: {name or _('No milestone')}", group, limit=GROUP_LIMIT)
         section(_("Change requests"), f.change_requests)
         section(_("Customer feedback"), f.feedback)
     section(_("Open risks"), f.open_risks)

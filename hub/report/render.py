@@ -15,6 +15,7 @@ from typing import Any
 from hub.report.build import Report
 from hub.report.data import report_data
 from hub.report.i18n import Language
+from hub.report.limits import GROUP_LIMIT, LIST_LIMIT
 from hub.report.markdown import render_markdown
 from hub.report.words import HEALTH, PRIORITY, STATUS, reason_text, word
 
@@ -42,6 +43,7 @@ def _context(report: Report, lang: Language) -> dict[str, Any]:
         "percent": lambda v: format_percent(v / 100, format="#,##0.0%", locale=lang.locale),
         "late": lambda i: bool(i.due_date and i.status not in ("done", "cancelled") and i.due_date < f.as_of),
         "blocked_items": [i for i, _ in f.blocked], "blocked_days": {i.link_id: d for i, d in f.blocked},
+        "list_limit": LIST_LIMIT, "group_limit": GROUP_LIMIT,
     }
 
 
