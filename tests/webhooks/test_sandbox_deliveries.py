@@ -73,6 +73,21 @@ def test_github_delivers_issues_and_issue_comment_events_signed_with_the_hook_se
     assert hook.last_response.code == 200
 
 
+def test_github_delivers_labeled_and_assigned_through_their_own_routes(
+        sandbox: SandboxClient, receiver: Receiver) -> None:
+    repo = github_repo_with_hook(sandbox, receiver)
+    repo.create_label("bug", "d73a4a")
+    issue = repo.create_issue("Checkout fails")
+    issue.add_to_labels("bug")
+    issue.add_to_assignees("hubot")
+    issue.remove_from_labels("bug")
+
+    got = [json.loads(r.body) for r in receiver.wait(4)]
+    assert [b["action"] for b in got] == ["opened", "labeled", "assigned", "unlabeled"]
+    assert got[1]["label"]["name"] == "bug" and got[2]["assignee"]["login"] == "hubot"
+    assert got[3]["issue"]["labels"] == []
+
+
 def test_jira_delivers_issue_and_comment_events_signed_with_x_hub_signature(
         sandbox: SandboxClient, receiver: Receiver) -> None:
     new_project(sandbox)

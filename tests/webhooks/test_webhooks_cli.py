@@ -216,3 +216,17 @@ def test_install_needs_a_public_url_and_each_connections_webhook_secret(
     assert no_secret.exit_code == 2
     assert "connections.gh.webhook_secret" in no_secret.output
     assert github_hooks(demo) == []
+
+
+def test_a_tool_refusing_fails_its_connection_only(tmp_path: Path, demo: SandboxClient) -> None:
+    # Nothing listens at this URL, so Trello's registration check (HEAD callbackURL) fails; the
+    # other tools do not call back at registration.
+    with Receiver() as gone:
+        closed = gone.url
+    result = pmhub(config(tmp_path, demo), "install", "--public-url", closed)
+    assert result.exit_code == 1
+    [refusal] = [line for line in result.output.splitlines() if line.startswith("board:")]
+    assert "did not return 200" in refusal
+    assert {line.split("  ")[0] for line in result.output.splitlines() if "  created  " in line} == {
+        "gh", "jira", "crm"}
+    assert trello_hooks(demo) == [] and len(github_hooks(demo)) == 1

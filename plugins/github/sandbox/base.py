@@ -103,6 +103,10 @@ class GitHubSandboxBase(SandboxService):
     def render(self, call: Call) -> Render:
         return Render(call.base, self.users, VIEWER)
 
+    def issue_event(self, call: Call, repo: Repo, issue: Issue, action: str,
+                    changes: dict[str, Any] | None = None, **extra: Any) -> None:
+        """Tell the repository's hooks about an issue write; ``webhooks.HookRoutes`` delivers."""
+
     def repo(self, owner: str, name: str) -> Repo:
         repo = self.repos.get((owner.lower(), name.lower()))
         if repo is None:

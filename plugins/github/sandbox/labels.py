@@ -119,8 +119,13 @@ class LabelRoutes(GitHubSandboxBase):
             keys = self._label_keys(repo, names)
             new = keys if method == "PUT" else issue.labels + [k for k in keys if k not in issue.labels]
         if new != issue.labels:
+            added = [k for k in new if k not in issue.labels]
+            removed = [k for k in issue.labels if k not in new]
             issue.labels = new
             issue.updated_at = self.stamp(issue.updated_at)
+            for key, action in [(k, "labeled") for k in added] + [(k, "unlabeled") for k in removed]:
+                if key in repo.labels:  # GitHub sends one event per label
+                    self.issue_event(call, repo, issue, action, label=render.label(repo, repo.labels[key]))
         if method == "DELETE":
             return Response(status=204)
         return json_response([render.label(repo, repo.labels[k]) for k in issue.labels])
@@ -135,6 +140,9 @@ class LabelRoutes(GitHubSandboxBase):
         issue.labels.remove(label_name.lower())
         issue.updated_at = self.stamp(issue.updated_at)
         render = self.render(call)
+        if label_name.lower() in repo.labels:
+            self.issue_event(call, repo, issue, "unlabeled",
+                             label=render.label(repo, repo.labels[label_name.lower()]))
         return json_response([render.label(repo, repo.labels[k]) for k in issue.labels])
 
     # -- milestones --------------------------------------------------------------------------------

@@ -280,8 +280,13 @@ class GitHubSandbox(HookRoutes, LabelRoutes):
         else:
             new = [x for x in issue.assignees if x not in logins]
         if new != issue.assignees:
+            changed = [x for x in new + issue.assignees if (x in new) != (x in issue.assignees)]
             issue.assignees = new
             issue.updated_at = self.stamp(issue.updated_at)
+            render = self.render(call)
+            for login in changed:
+                self.issue_event(call, repo, issue, "assigned" if login in new else "unassigned",
+                                 assignee=render.user(login))
         status = 201 if call.request.method == "POST" else 200
         return json_response(self.render(call).issue(repo, issue), status)
 

@@ -125,12 +125,13 @@ class HookRoutes(GitHubSandboxBase):
 
     # -- events the issue routes raise -------------------------------------------------------
     def issue_event(self, call: Call, repo: Repo, issue: Issue, action: str,
-                    changes: dict[str, Any] | None = None) -> None:
-        """Tell the repository's hooks about an issue write (``action`` as GitHub names it)."""
+                    changes: dict[str, Any] | None = None, **extra: Any) -> None:
+        """Tell the repository's hooks about an issue write (``action`` as GitHub names it;
+        ``extra`` the keys that action adds, e.g. ``label`` or ``assignee``)."""
         if not self._hooks(repo):
             return
         render = self.render(call)
-        payload: dict[str, Any] = {"action": action, "issue": render.issue(repo, issue)}
+        payload: dict[str, Any] = {"action": action, "issue": render.issue(repo, issue), **extra}
         if changes:
             payload["changes"] = changes
         self._emit(call, repo, "issues", payload)
