@@ -3,7 +3,8 @@
 One channel per module (``POST /crm/v8/actions/watch``, events ``<Module>.all``) with the
 connection's ``webhook_secret`` as the channel ``token`` Zoho echoes in every callback (Zoho signs
 nothing). The channel id is derived from the connection and module, so it is the same on every
-install; a channel already delivering the module to the URL is updated (``PUT``) instead.
+install (the receiver accepts no other); that channel is updated (``PUT``) when Zoho has it, and
+other channels delivering the module to the same URL are deleted.
 
 Channels expire (an hour by default, a week at most): each is asked for ``LIFETIME`` and its
 expiry kept in the connection's state (``bind_state`` secrets, key ``webhooks:channel:<module>``,
@@ -45,11 +46,16 @@ def install(connector: ZohoCrmConnector, scopes: Sequence[str], url: str,
     done = []
     for scope in dict.fromkeys(scopes):
         module = _module_of(scope)
-        existing = [c for c in _channels(connector, module) if c.get("notify_url") == url]
-        wanted = int(existing[0]["channel_id"]) if existing else channel_id(connector.name, module)
-        reply = _write(connector, "update" if existing else "enable", wanted, module, url, secret)
+        wanted = channel_id(connector.name, module)
+        ours = [c for c in _channels(connector, module) if c.get("notify_url") == url]
+        exists = any(str(c.get("channel_id")) == str(wanted) for c in ours)
+        reply = _write(connector, "update" if exists else "enable", wanted, module, url, secret)
+        # The receiver accepts only the derived channel id: others delivering here are stray copies.
+        strays = [str(c["channel_id"]) for c in ours if str(c.get("channel_id")) != str(wanted)]
+        if strays:
+            _delete(connector, strays)
         done.append(_remember(connector, scope, module, url, wanted, reply,
-                              "updated" if existing else "created"))
+                              "updated" if exists else "created"))
     return done
 
 
@@ -65,21 +71,12 @@ def listed(connector: ZohoCrmConnector, scopes: Sequence[str], url: str | None) 
 
 
 def remove(connector: ZohoCrmConnector, scopes: Sequence[str], url: str) -> list[WebhookRegistration]:
-    from zohocrmsdk.src.com.zoho.crm.api import ParameterMap
-    from zohocrmsdk.src.com.zoho.crm.api.notifications import (
-        DeleteNotificationParam,
-        NotificationsOperations,
-    )
-
     removed = []
     for scope in dict.fromkeys(scopes):
         for channel in _channels(connector, _module_of(scope)):
             if channel.get("notify_url") != url:
                 continue
-            params = ParameterMap()
-            params.add(DeleteNotificationParam.channel_ids, str(channel["channel_id"]))
-            connector._call("delete notification channel",
-                            lambda p=params: NotificationsOperations().delete_notification(p))
+            _delete(connector, [str(channel["channel_id"])])
             connector._secrets.delete(STATE_KEY + scope)
             removed.append(WebhookRegistration(scope=scope, url=url, id=str(channel["channel_id"]),
                                                action="removed"))
@@ -132,6 +129,19 @@ def _channels(connector: ZohoCrmConnector, module: str) -> list[dict[str, Any]]:
                                lambda: NotificationsOperations().get_notifications(params))
     watch = connector._json(response).get("watch") or []
     return [c for c in watch if isinstance(c, dict) and module in _modules(c)]
+
+
+def _delete(connector: ZohoCrmConnector, ids: list[str]) -> None:
+    from zohocrmsdk.src.com.zoho.crm.api import ParameterMap
+    from zohocrmsdk.src.com.zoho.crm.api.notifications import (
+        DeleteNotificationParam,
+        NotificationsOperations,
+    )
+
+    params = ParameterMap()
+    params.add(DeleteNotificationParam.channel_ids, ",".join(ids))
+    connector._call("delete notification channels",
+                    lambda: NotificationsOperations().delete_notification(params))
 
 
 def _modules(channel: dict[str, Any]) -> set[str]:

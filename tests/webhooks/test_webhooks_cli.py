@@ -230,3 +230,16 @@ def test_a_tool_refusing_fails_its_connection_only(tmp_path: Path, demo: Sandbox
     assert {line.split("  ")[0] for line in result.output.splitlines() if "  created  " in line} == {
         "gh", "jira", "crm"}
     assert trello_hooks(demo) == [] and len(github_hooks(demo)) == 1
+
+
+def test_zoho_install_keeps_only_the_channel_id_the_receiver_accepts(
+        tmp_path: Path, demo: SandboxClient, receiver: Receiver) -> None:
+    from pmhub_plugins.zoho_crm.webhook_admin import channel_id
+
+    base = demo.base("zoho")
+    zoho_http(base).post(f"{base}/crm/v8/actions/watch", timeout=5, json={"watch": [{
+        "channel_id": 7, "events": ["Cases.all"], "token": "old",
+        "notify_url": f"{receiver.url}/hooks/crm"}]}).raise_for_status()
+    assert pmhub(config(tmp_path, demo), "install", "--public-url", receiver.url).exit_code == 0
+    [channel] = zoho_channels(demo)
+    assert channel["channel_id"] == str(channel_id("crm", "Cases")) and channel["token"] == SECRET
