@@ -743,6 +743,19 @@ class ZohoCrmConnector(Connector):
         account = self._progress_account(customer)
         self.add_note("Accounts", account, title, f"{body}\n\n{PROGRESS_MARKER_LINE.format(marker=marker)}")
 
+    # -- report files on the customer's account (`pmhub report --publish`; see attachments.py) --
+    def customer_files(self, customer: str) -> list[str]:
+        """The names of the files attached to the account named ``customer``, newest first."""
+        from .attachments import list_attachments
+
+        return [a.file_name for a in list_attachments(self, "Accounts", self._progress_account(customer))]
+
+    def attach_to_customer(self, customer: str, file_name: str, content: bytes) -> str:
+        """Attach a file to the account named ``customer``; the attachment's id."""
+        from .attachments import upload_attachment
+
+        return upload_attachment(self, "Accounts", self._progress_account(customer), file_name, content)
+
     def _progress_account(self, customer: str) -> str:
         account = self._account_id(customer)
         if account is None:

@@ -3,7 +3,8 @@
 Point the real SDK at it with
 ``DataCenter.Environment(BASE, BASE + "/oauth/v2/token", BASE)`` where ``BASE`` is
 ``http://HOST:PORT/zoho``. It serves the accounts server's token endpoint and the CRM REST API
-(``/crm/v8/...``) for Accounts, Contacts, Deals, Cases and Notes; see ``metadata`` for the fields.
+(``/crm/v8/...``) for Accounts, Contacts, Deals, Cases and Notes, and records' Attachments
+(``attachments``); see ``metadata`` for the fields.
 
 Authentication, as the real service does it: ``POST /oauth/v2/token`` (form-encoded,
 ``grant_type=refresh_token``) issues access tokens; requests carry
@@ -33,6 +34,7 @@ from werkzeug.wrappers import Request, Response
 from hub.sandbox.service import Call, json_response, route
 
 from . import coql, metadata
+from .attachments import ZohoAttachments
 from .seed import load_demo
 from .state import CrmStore, Stored, parse_time, record_error, stamp
 from .webhooks import ZohoWebhooks
@@ -69,7 +71,7 @@ class ZohoError(Exception):
             self.status)
 
 
-class ZohoCrmSandbox(ZohoWebhooks):
+class ZohoCrmSandbox(ZohoAttachments, ZohoWebhooks):
     name: ClassVar[str] = "zoho"
 
     def __init__(self) -> None:
@@ -85,6 +87,7 @@ class ZohoCrmSandbox(ZohoWebhooks):
         self.store = CrmStore()
         self.token_lifetime = DEFAULT_TOKEN_LIFETIME
         self.reset_webhooks()
+        self.reset_attachments()
         if seed == "demo":
             load_demo(self.store)
             self.store.changes.clear()
