@@ -209,3 +209,32 @@ def test_a_dropped_delivery_is_caught_up_by_the_next_poll(tmp_path: Path, sandbo
         wait_for(lambda: made.runs("poll") >= 1, what="the poll's run to be counted")
     finally:
         made.close()
+
+
+def test_a_delivery_the_tool_sends_twice_writes_once(tools: FourTools) -> None:
+    twin = tools.jira_twin_of(2)
+    number = next(i.number for i in tools.gh.get_issues(state="all") if i.title == twin.fields.summary)
+    tools.sandbox.webhook_fault("jira", mode="duplicate")
+    tools.sandbox.clear_requests()
+    twin.update(summary="Sent twice by Jira")
+    wait_for(lambda: tools.gh.get_issue(number).title == "Sent twice by Jira", what="the edit on GitHub")
+    replayed = ("pmhub_webhook_deliveries_total", (("connection", "jira"), ("outcome", "replayed")))
+    wait_for(lambda: tools.metrics().get(replayed) == 1, what="the second copy acknowledged and ignored")
+    writes = [r for r in tools.sandbox.requests("github") if r["method"] == "PATCH"]
+    assert len(writes) == 1, writes
+    assert tools.runs("webhook") == 1
+
+
+def test_a_delivery_signed_with_the_wrong_key_is_refused_and_syncs_nothing(tools: FourTools) -> None:
+    tools.sandbox.webhook_fault("github", mode="bad_signature")
+    before = tools.calls()
+    tools.gh.get_issue(1).edit(title="Forged on the way")
+    rejected = ("pmhub_webhook_deliveries_total", (("connection", "gh"), ("outcome", "rejected")))
+    wait_for(lambda: tools.metrics().get(rejected) == 1, what="the forged delivery refused")
+    time.sleep(1.0)  # what a queued sync would have needed
+    assert tools.calls() == before, "no API call for a refused delivery"
+    assert tools.runs("webhook") == 0
+    assert all(i.fields.summary != "Forged on the way"
+               for i in tools.jira.search_issues(f"project = {PROJECT}", maxResults=False))
+    [row] = [d for d in tools.sandbox.webhook_deliveries("github") if d.get("fault") == "bad_signature"]
+    assert row["status"] == 401
