@@ -13,13 +13,15 @@ ALL_FAULT_KINDS = ("429", "5xx", "drop", "delay", "after_commit", "kill")
 #: The kinds the sandbox injects (all but "kill").
 SANDBOX_FAULT_KINDS = tuple(kind for kind in ALL_FAULT_KINDS if kind != "kill")
 
-#: The kinds a run injects unless told otherwise: every one holds on main since issue 10 items 1
-#: and 2 landed (an ambiguous create settled by marker, never re-sent blind; a copy carrying a
-#: marker adopted both ways). Before them "delay" left two copies with one marker, and "kill" or an
-#: unrecovered "after_commit" got a copy on side a copied back to side b, after which every run
-#: crashed (UNIQUE constraint failed: links.a_id). Should a kind fail again, take it out here and
-#: name the issue item that blocks it.
-ENABLED_FAULT_KINDS: tuple[str, ...] = ALL_FAULT_KINDS
+#: The kinds a run injects unless told otherwise: the ones that hold on main. "delay",
+#: "after_commit" and "kill" failed before issue 10 items 1 and 2 landed (two copies with one
+#: marker; a copy on side a copied back to side b, then every run crashing on UNIQUE links.a_id).
+#: "kill" waits for one more fix: a Jira comment copy written by a run that was killed before it
+#: linked it is adopted by marker on the next run from its source's intent, but it also waits in
+#: that run's Jira listing as an unlinked new comment (the listing does not show the marker, a
+#: comment property), so it is copied back to the source's issue ("**pmhub bot** (via jira)"), and
+#: the run crashes on UNIQUE links.b_id. Add "kill" back once that holds (the soak: --faults ...,kill).
+ENABLED_FAULT_KINDS: tuple[str, ...] = ("429", "5xx", "drop", "delay", "after_commit")
 
 #: Whether the harness may change a record's status before its twin exists. Off until the
 #: half-made twin is fixed (soak: ``--status-before-twin``): a twin created with a status other

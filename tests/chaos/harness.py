@@ -249,7 +249,9 @@ class Chaos:
             print(line, flush=True)
 
     def _faults_hit(self, plans: list[FaultPlan]) -> set[str]:
-        hits = [fault["hits"] for fault in self.sandbox._call("GET", "faults")["faults"]]
+        reply = self.sandbox.http.get(f"{self.sandbox.url}/_sandbox/faults", timeout=10)
+        reply.raise_for_status()
+        hits = [fault["hits"] for fault in reply.json()["faults"]]
         kinds = set()
         for plan, n in zip(plans, hits, strict=True):
             if n:
