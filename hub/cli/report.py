@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sys
 from pathlib import Path
 
 import click
 
-from hub.cli import EXIT_USAGE, config_option, reports_errors
+from hub.cli import config_option, reports_errors
 
 FORMATS = ("html", "pdf", "md", "json")
 LANGUAGES = ("en", "zh-CN")
@@ -60,7 +59,8 @@ def report(customer: str | None, project: str | None, flows: tuple[str, ...], si
     from hub.report.render import render
 
     chosen = language(lang)
-    with open_hub(config_path, dry_run=not publish) as hub:
+    # dry_run: a missing state file is read as an empty store, never created by a report.
+    with open_hub(config_path, dry_run=True) as hub:
         built = build_report(hub.store, hub.config, ReportRequest(customer, project, flows, since, as_of))
         content = render(built, chosen, fmt)
         if out is None and fmt in ("md", "json"):
@@ -74,7 +74,6 @@ def report(customer: str | None, project: str | None, flows: tuple[str, ...], si
 
             outcome = publish_report(hub, built, chosen)
             click.echo(outcome.describe())
-    sys.exit(0 if built else EXIT_USAGE)
 
 
 COMMANDS = (report,)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -12,10 +13,10 @@ from tests.report.fixture_history import AS_OF, SINCE, History, build, make_conf
 
 
 class ReportHome:
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, left: dict[str, Any] | None = None, left_scope: str = "proj") -> None:
         self.home = home
         self.state_url = f"sqlite:///{home / 'state.db'}"
-        self.config = make_config(home, self.state_url)
+        self.config = make_config(home, self.state_url, left, left_scope)
 
     def fill(self) -> None:
         store = StateStore.open(self.state_url)

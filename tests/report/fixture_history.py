@@ -79,10 +79,12 @@ def build(history: History) -> None:
     h.move("G1", "2026-11-22", status="done")
 
 
-def make_config(home: Path, state_url: str) -> Path:
+def make_config(home: Path, state_url: str, left: dict[str, Any] | None = None,
+                left_scope: str = "proj") -> Path:
+    """Two reference tools by default; ``left`` replaces side a's connection (a CRM to publish to)."""
     return write_config(
         home / "pmhub.toml", state_url=state_url,
-        connections={"left": {"plugin": "reference", "path": f"memory:report-left-{home.name}"},
+        connections={"left": left or {"plugin": "reference", "path": f"memory:report-left-{home.name}"},
                      "right": {"plugin": "reference", "path": f"memory:report-right-{home.name}"}},
-        flows=[{"name": FLOW, "a": {"connection": "left", "scope": "proj"},
-                "b": {"connection": "right", "scope": "proj"}}])
+        flows=[{"name": FLOW, "a": {"connection": "left", "scope": left_scope},
+                "b": {"connection": "right", "scope": "proj"}, "records": ["issue"]}])
