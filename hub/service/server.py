@@ -11,13 +11,28 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 from collections.abc import Callable
 from typing import Any
 
 from hub.engine.runner import open_hub
+from hub.errors import ConfigError
 from hub.service.security import check_exposure
 
 log = logging.getLogger("pmhub.service")
+
+
+def _check_bindable(host: str, port: int) -> None:
+    """A port in use or an address not on this machine is a usage error (exit 2), said before the
+    sync worker starts, not a traceback from the server."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise ConfigError(f"cannot listen on {host}:{port}: {error.strerror}",
+                              key="server.port") from None
 
 
 def serve(config_path: str | os.PathLike[str] | None, *, host: str | None, port: int | None,
@@ -32,6 +47,7 @@ def serve(config_path: str | os.PathLike[str] | None, *, host: str | None, port:
         host = host or server_config.host
         port = server_config.port if port is None else port
         check_exposure(server_config, host)
+        _check_bindable(host, port)
         service = Service.build(hub, host)
         server = uvicorn.Server(uvicorn.Config(
             build_app(service), host=host, port=port, log_config=None, access_log=False,

@@ -102,7 +102,14 @@ class SyncWorker:
         groups: dict[tuple[str, str, str], list[Target]] = defaultdict(list)
         for target in due:
             groups[(target.flow, target.record_type, target.side)].append(target)
-        for (flow, record_type, side), targets in groups.items():
+        # Parents first (the flow's record order): a new issue's twin exists before its comments sync.
+        order = {flow.name: flow.records for flow in self.hub.config.flows}
+
+        def parents_first(key: tuple[str, str, str]) -> tuple[str, int, str]:
+            flow, record_type, side = key
+            return flow, order[flow].index(record_type), side
+
+        for (flow, record_type, side), targets in sorted(groups.items(), key=lambda g: parents_first(g[0])):
             if self.stopping.is_set():
                 return  # what is left waits for the next poll
             ids = [t.external_id for t in targets]

@@ -88,3 +88,16 @@ def test_sigterm_during_a_sync_lets_it_finish_then_exits_0(hub: ServedHub) -> No
     log = hub.output()
     assert "flow portal (webhook): ok" in log and "pmhub serve stopped" in log
     assert log.index("stopping") < log.index("flow portal (webhook): ok"), "the sync ended after SIGTERM"
+
+
+def test_a_port_in_use_is_a_usage_error_before_anything_runs(tmp_path: Path, sandbox: SandboxClient) -> None:
+    import socket
+
+    hub = ServedHub(tmp_path, sandbox)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", hub.port))
+        taken.listen()
+        command = [sys.executable, "-m", "hub", "serve", "--config", str(hub.config)]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert f"cannot listen on 127.0.0.1:{hub.port}" in done.stderr and "Traceback" not in done.stderr
