@@ -9,8 +9,8 @@ title shared by several is ambiguous: the record is parked with the candidates n
 linked nor copied (a guess either way could be a duplicate or a wrong merge).
 
 When the other side is read for the first time and none of its unlinked records came with a marker
-(a listing that may not show them, e.g. Jira's comment properties), a record that would be created
-is first looked for by marker there, so a copy made before a lost state store is adopted.
+(a listing that may not show them, e.g. Jira's comment properties), those that could be copies are
+fetched by id to learn their markers, so a copy made before a lost state store is adopted.
 """
 
 from __future__ import annotations
@@ -119,28 +119,46 @@ class Matcher:
 
     def _recover(self, side: str, record_type: str, page: list[Seen], matched: set[str],
                  candidates: list[Seen], pending_other: PendingChanges, batch: Batch) -> set[str]:
-        """Records the other side may hold copies of without having shown their markers: looked for
-        by marker there (first read of that side only, one lookup per record that is left)."""
+        """Copies the other side holds without its listing having shown their markers (Jira lists
+        comments without their properties): on the first read of that side, when no candidate
+        shows a marker, the candidates that could be copies are fetched one by one (a record
+        fetched by id shows its marker), and each record of ``page`` whose copy is among them is
+        linked to it. Could be: one whose parent record has a twin (a copy is placed under the
+        twin of its source's parent), or any, for a type without parents."""
         run = self.ctx
         other = OTHER[side]
-        # A marker on any candidate shows that the listing shows markers: nothing is hidden.
         if (run.store.cursor(run.flow.name, other, record_type) is not None
                 or any(v.remote.marker for v in candidates)):
             return set()
-        target = run.sides[other]
+        wanted = {marker_for(run.flow.name, record_type, other, seen.id): seen for seen in page
+                  if seen.id not in matched and not seen.remote.marker}
+        if not wanted:
+            return set()
+        if pending_other.revealed is None:  # fetched once per pass, then looked up page by page
+            pending_other.revealed = self._reveal(other, record_type, candidates)
+        revealed = pending_other.revealed
         found_ids: set[str] = set()
-        for seen in page:
-            if seen.id in matched or seen.remote.marker:
+        for marker, seen in wanted.items():
+            copy = revealed.pop(marker, None)
+            if copy is None or pending_other.pop(copy.id) is None:
                 continue
-            marker = marker_for(run.flow.name, record_type, other, seen.id)
-            try:
-                found: Remote | None = target.retrier.call(target.connector.find_by_marker, target.scope,
-                                                           record_type, marker)
-            except PermanentError:
-                found = None
-            if found is None or run.store.links_by_ids(run.flow.name, record_type, other, [found.id]):
-                continue
-            pending_other.pop(found.id)
             found_ids.add(seen.id)
-            self.merger.writer.link_created(seen, found, record_type, batch, action="adopt")
+            self.merger.writer.link_created(seen, copy, record_type, batch, action="adopt")
         return found_ids
+
+    def _reveal(self, side: str, record_type: str, candidates: list[Seen]) -> dict[str, Remote]:
+        """Marker -> the record as fetched, for the candidates of ``side`` that could be copies."""
+        run, target = self.ctx, self.ctx.sides[side]
+        policy = run.policies[record_type]
+        out: dict[str, Remote] = {}
+        for candidate in candidates:
+            parent = policy.parent(candidate.values)
+            if parent is not None and run.twin_of(parent[0], side, parent[1]) is None:
+                continue
+            try:
+                fetched = target.retrier.call(target.connector.get, target.scope, record_type, candidate.id)
+            except PermanentError:
+                continue
+            if fetched is not None and fetched.marker and fetched.item is not None:
+                out[fetched.marker] = fetched
+        return out

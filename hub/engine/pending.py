@@ -33,6 +33,8 @@ class PendingChanges:
         self._spill: sqlite3.Connection | None = None
         self._arrivals = count()
         self._sources: dict[tuple[str, str, str], dict[str, str]] = {}
+        #: Marker -> record, of unlinked changes fetched to learn a marker their listing hid (``match``).
+        self.revealed: dict[str, Remote] | None = None
 
     def __len__(self) -> int:
         held = len(self._linked) + len(self._unlinked)
