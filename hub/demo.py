@@ -204,6 +204,33 @@ def rerun(demo: Demo) -> None:
     demo.outcomes.append(f"A third run with nothing new wrote nothing{claims}")
 
 
+def write_report(demo: Demo) -> None:
+    """The busiest customer's progress report, from the state the syncs left (no tool is called)."""
+    import tempfile
+
+    from hub.cli.report import default_out
+    from hub.engine.runner import open_hub
+    from hub.report.build import ReportRequest, build_report, busiest_customer
+    from hub.report.i18n import language
+    from hub.report.render import render_html
+
+    demo.echo("    Writing the customer's progress report (pmhub report)")
+    with open_hub(demo.config, dry_run=True) as hub:
+        customer = busiest_customer(hub.store, hub.config)
+        if customer is None:
+            return
+        report = build_report(hub.store, hub.config, ReportRequest(customer=customer))
+    # Next to a kept state; else in the temp dir, so it outlives the demo's removed workdir.
+    where = demo.workdir if demo.kept else Path(tempfile.gettempdir())
+    path = where / f"pmhub-{default_out(customer, report.figures.as_of, 'html').name}"
+    path.write_text(render_html(report, language("en")), encoding="utf-8")
+    f = report.figures
+    demo.echo(f"    {path}")
+    health = f.health.replace("_", " ")
+    demo.outcomes.append(f"Progress report for {customer}: {f.done}/{f.total} done, {f.opened} opened and "
+                         f"{f.closed} closed in the last 14 days, health {health}: {path}")
+
+
 #: The steps that need no tool; the plugins' steps (``register_demo_steps``) fall between them.
 CORE_STEPS: tuple[DemoStep, ...] = (
     DemoStep(Phase.SANDBOX, "Starting the sandbox (in this process, seeded with a customer project)",
@@ -212,6 +239,7 @@ CORE_STEPS: tuple[DemoStep, ...] = (
     DemoStep(Phase.FIRST_SYNC, "First sync: every flow, both ways", first_sync),
     DemoStep(Phase.SECOND_SYNC, "Second sync: only the edits travel", second_sync),
     DemoStep(Phase.QUIET_SYNC, "Third sync: nothing new, nothing written", rerun),
+    DemoStep(Phase.QUIET_SYNC + 50, None, write_report),
 )
 
 

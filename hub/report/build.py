@@ -91,3 +91,13 @@ def _customers(items: Sequence[Item]) -> Mapping[str, str]:
         if item.customer:
             out.setdefault(item.customer.casefold(), item.customer)
     return out
+
+
+def busiest_customer(store: StateStore, config: Config) -> str | None:
+    """The customer with the most linked issues (the first by name among equals), or None."""
+    flows = [f for f in config.flows if "issue" in f.records]
+    counts: dict[str, int] = {}
+    for item in read_items(store, flow_sides(flows)) if flows else []:
+        if item.customer:
+            counts[item.customer] = counts.get(item.customer, 0) + 1
+    return min(counts, key=lambda name: (-counts[name], name)) if counts else None
