@@ -207,6 +207,7 @@ class ConnectorState:
         """State that lives as long as this object (tests, a connector used outside a hub)."""
         return cls(MemorySecretStorage(), MemoryValidatorStorage(), data_dir)
 
+
 @dataclass(frozen=True, slots=True)
 class WebhookRegistration:
     """One hook a tool holds (a GitHub repository hook, a Jira admin webhook, a Trello webhook, a
@@ -228,7 +229,6 @@ class WebhookRegistration:
     expires: dt.datetime | None = None
 
 
-
 class ConnectionSettings(BaseModel):
     """Base of every connector's settings: the keys of one ``[connections.NAME]`` table.
 
@@ -243,7 +243,6 @@ class ConnectionSettings(BaseModel):
     #: (GitHub, Jira), the app secret (Trello), the channel token (Zoho CRM). None: deliveries are
     #: refused, never accepted unsigned.
     webhook_secret: SecretStr | None = None
-
 
 
 class Connector(ABC):
