@@ -15,6 +15,7 @@ import argparse
 import datetime as dt
 import json
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -67,6 +68,11 @@ def fill(state_url: str, issues: int, seed: int = 12) -> None:
     store.close()
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--issues", type=int, default=5000)
@@ -87,13 +93,14 @@ def main() -> None:
                     "b": {"connection": "right", "scope": "p"}}]), encoding="utf-8")
         for fmt in args.formats.split(","):
             out = home / f"report.{fmt}"
-            began = time.perf_counter()
+            began, cpu_before = time.perf_counter(), _children_cpu()
             subprocess.run([sys.executable, "-m", "hub", "report", "--customer", CUSTOMER,
                             "--as-of", AS_OF.isoformat(), "--format", fmt, "--out", str(out),
                             "--config", str(config)], check=True, capture_output=True)
-            took = time.perf_counter() - began
-            print(f"pmhub report --format {fmt:<4} {took:5.2f} s  ({out.stat().st_size / 1024:,.0f} KiB)"
-                  f"  {'ok' if took < 2 else 'over the 2 s target'}")
+            took, cpu = time.perf_counter() - began, _children_cpu() - cpu_before
+            # CPU time too: on a shared machine the wall time says as much about the neighbours.
+            print(f"pmhub report --format {fmt:<4} {took:5.2f} s wall, {cpu:5.2f} s CPU "
+                  f"({out.stat().st_size / 1024:,.0f} KiB)  {'ok' if took < 2 else 'over the 2 s target'}")
 
 
 if __name__ == "__main__":
