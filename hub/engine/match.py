@@ -86,9 +86,10 @@ class Matcher:
         """The records of ``page`` parked as ambiguous that stay so (their title unchanged): they are
         created only when a person replays them (``pmhub retry``), not when a run reads them again."""
         run = self.ctx
-        if run.replaying:
+        if run.replaying or not run.parked:
             return []
-        return [seen for seen in page if run.parked_as(record_type, seen, f"{AMBIGUOUS} {title_of(seen)!r},")]
+        return [seen for seen in page if (record_type, seen.side, seen.id) in run.parked
+                and run.parked_as(record_type, seen, f"{AMBIGUOUS} {title_of(seen)!r},")]
 
     def _link(self, seen: Seen, twin: Seen, record_type: str, batch: Batch) -> None:
         run, side, other = self.ctx, seen.side, OTHER[seen.side]
