@@ -76,3 +76,15 @@ def test_the_migration_backfills_issues_linked_before_history_was_kept(tmp_path)
     assert rows == [(1, "added", "in_progress", created.date(), "backfill"),
                     (2, "added", "todo", created.date(), "backfill"),
                     (2, "status", "done", closed.date(), "backfill")]
+
+
+def test_a_record_deleted_on_one_side_leaves_scope(make_pair):
+    pair = make_pair(records=["issue"], on_delete="ignore")
+    pair.a.put("proj", "issue", Issue(title="Login page"))
+    pair.a.put("proj", "issue", Issue(title="Reports"))
+    pair.sync()
+    [(gone, _), _other] = sorted(pair.a.all("proj", "issue"))
+    pair.a.remove("proj", "issue", gone)
+    pair.sync()
+    history = _history(pair.state_url)
+    assert [event for event, *_ in history] == ["added", "added", "removed"]
