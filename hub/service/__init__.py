@@ -4,5 +4,7 @@
 - ``queue``: the coalescing queue of targeted syncs (a burst of edits is one sync);
 - ``worker``: the thread that runs targeted syncs and scheduled polls, one at a time;
 - ``status``, ``metrics``, ``security``: the page, Prometheus metrics, the bearer gate;
-- ``app`` (Starlette) and ``server`` (uvicorn, graceful on SIGTERM).
+- ``activity``: deliveries seen since start, what the worker does, the secrets' redactor;
+- ``runtime`` wires them to one hub; ``app`` (Starlette) serves them; ``server`` runs uvicorn and
+  stops gracefully on SIGTERM.
 """
