@@ -25,8 +25,6 @@ from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
-from . import webhooks
-from .markup import markdown_to_wiki, wiki_to_markdown
 from pydantic import Field, SecretStr
 
 from hub.connector import Capability, ConnectionSettings, Connector, Remote, WebhookEvent, chunks
@@ -39,6 +37,9 @@ from hub.errors import (
     not_json,
 )
 from hub.model import CanonicalRecord, Comment, Issue, Kind, Person, Priority, StatusCategory
+
+from . import webhooks
+from .markup import markdown_to_wiki, wiki_to_markdown
 
 if TYPE_CHECKING:
     import requests
