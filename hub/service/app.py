@@ -79,5 +79,6 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 
 def _unauthorized() -> Response:
-    return PlainTextResponse("a bearer token is needed (Authorization: Bearer ...)\n", status_code=401,
-                             headers={"WWW-Authenticate": 'Bearer realm="pmhub"'})
+    return PlainTextResponse("the [server] token is needed: Authorization: Bearer <token>, or as the "
+                             "password of Basic auth\n", status_code=401,
+                             headers={"WWW-Authenticate": 'Basic realm="pmhub", charset="UTF-8"'})

@@ -2,11 +2,14 @@
 
 On a loopback address only this machine can connect, so no token is needed. Bound anywhere else,
 ``/`` and ``/metrics`` need ``Authorization: Bearer <[server] token>``, and the server does not start
-without a token. Webhooks prove themselves with their signatures; health checks reveal nothing.
+without a token. A browser cannot send a bearer token, so the token also works as the password of
+HTTP Basic auth (any user name): the 401 asks for it, and a phone's browser shows a login prompt.
+Webhooks prove themselves with their signatures; health checks reveal nothing.
 """
 
 from __future__ import annotations
 
+import base64
 import hmac
 import ipaddress
 
@@ -44,4 +47,12 @@ class BearerGate:
             return True
         if self.expected is None:
             return False
-        return hmac.compare_digest((authorization or "").encode(), self.expected)
+        given = (authorization or "").encode()
+        scheme, _, credentials = given.partition(b" ")
+        if scheme.lower() == b"basic":
+            try:
+                _user, _, password = base64.b64decode(credentials, validate=True).partition(b":")
+            except ValueError:
+                return False
+            given = b"Bearer " + password
+        return hmac.compare_digest(given, self.expected)

@@ -49,6 +49,11 @@ def test_bound_to_every_address_the_page_and_metrics_need_the_bearer_token(hub: 
         assert requests.get(hub.url + path, headers=wrong, timeout=5).status_code == 401
         right = {"Authorization": f"Bearer {SERVER_TOKEN}"}
         assert requests.get(hub.url + path, headers=right, timeout=5).status_code == 200
+    # A browser sends the token as Basic auth's password, after the 401 asked for it.
+    asked = requests.get(hub.url + "/", timeout=5).headers["WWW-Authenticate"]
+    assert asked.startswith("Basic ")
+    assert requests.get(hub.url + "/", auth=("anyone", SERVER_TOKEN), timeout=5).status_code == 200
+    assert requests.get(hub.url + "/", auth=("anyone", "guess"), timeout=5).status_code == 401
     assert requests.get(hub.url + "/healthz", timeout=5).status_code == 200
     assert requests.get(hub.url + "/readyz", timeout=5).status_code == 200
     # Webhooks prove themselves with their signature, not the token.
