@@ -3,7 +3,9 @@ Playwright), the PDF read back with pypdf, the Chinese edition, and the catalogu
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,20 @@ import pytest
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
 needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+
+
+def _has_cjk_font() -> bool:
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return False
+    found = subprocess.run([fc_list, ":lang=zh", "family"], capture_output=True, text=True, check=False)
+    return bool(found.stdout.strip())
+
+
+# Under CI the font is installed (.ci/run), so there the test runs and a missing font fails it.
+needs_cjk_font = pytest.mark.skipif(
+    not _has_cjk_font() and os.environ.get("CI") != "true",
+    reason="no CJK font (Debian's fonts-wqy-zenhei) for Chinese glyphs in the PDF")
 
 
 def _write(report_home, fmt: str, *args: str) -> Path:
@@ -93,6 +109,7 @@ def test_the_pdf_has_its_pages_and_the_customer_in_its_text(report_home):
 
 
 @pytest.mark.slow
+@needs_cjk_font
 def test_the_chinese_pdf_carries_chinese_headings(report_home):
     from pypdf import PdfReader
 
