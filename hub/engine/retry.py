@@ -30,7 +30,7 @@ from tenacity import (
 )
 from tenacity.wait import wait_base
 
-from hub.connector import Connector, Remote
+from hub.connector import Connector
 from hub.errors import DATA_ERRORS, BudgetExhausted, TransientError, unreadable
 
 T = TypeVar("T")
@@ -108,27 +108,6 @@ class Retrier:
                 self._respect_rate_limit()
                 try:
                     return fn(*args)
-                except DATA_ERRORS as error:
-                    raise unreadable(self.connector.name, error) from None
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def create(self, scope: str, record_type: str, item: object, marker: str, *,
-               recover_first: bool = False) -> Remote:
-        """Create, recovering by marker after a transient failure instead of re-sending.
-
-        ``recover_first``: an earlier attempt may already have written it; look before creating.
-        """
-        uncertain = recover_first
-        for attempt in self._retrying():
-            with attempt:
-                self._respect_rate_limit()
-                if uncertain:
-                    found = self.connector.find_by_marker(scope, record_type, marker)
-                    if found is not None:
-                        return found
-                uncertain = True
-                try:
-                    return self.connector.create(scope, record_type, item, marker)  # type: ignore[arg-type]
                 except DATA_ERRORS as error:
                     raise unreadable(self.connector.name, error) from None
         raise AssertionError("unreachable")  # pragma: no cover
