@@ -72,3 +72,24 @@ def test_the_period_changes_what_counts_as_opened_and_closed(report_home):
 def test_a_customer_alone_in_the_store_needs_no_customer_option(report_home):
     result = report_home.report("--format", "json")
     assert result.exit_code == 2 and "Acme Corp, Globex" in result.output
+
+
+def test_the_brief_summary_for_progress_notes_has_the_same_figures(report_home):
+    from hub.config import FlowConfig
+    from hub.report.notes import progress_summary
+    from hub.state.store import StateStore
+
+    flow = FlowConfig(name="delivery", a={"connection": "left", "scope": "proj"},
+                      b={"connection": "right", "scope": "proj"})
+    store = StateStore.open(report_home.state_url)
+    try:
+        import datetime as dt
+
+        title, body = progress_summary(store, flow, "Acme Corp", as_of=dt.date(2026, 11, 30))
+        assert progress_summary(store, flow, "Initech") is None
+    finally:
+        store.close()
+    assert title == "Progress report Nov 30, 2026: 4/10"
+    assert "**Health: Late**" in body and "**4/10 done** (40.0%)" in body
+    assert "| M2 Build | Dec 15, 2026 | 1/3 | Dec 21, 2026 | +6 | At risk |" in body
+    assert "### Awaiting your acceptance" not in body  # the brief form
