@@ -11,7 +11,7 @@ import pytest
 from hub.connector import Capability, ConnectionSettings, Connector, Remote
 from hub.engine.retry import Retrier, RetryBudget
 from hub.errors import BudgetExhausted, TransientError, error_for_status
-from hub.model import CanonicalRecord, Issue
+from hub.model import CanonicalRecord
 
 
 class Tool(Connector):
@@ -150,17 +150,6 @@ def test_a_restarted_listing_pauses_by_the_same_rules() -> None:
         retry.pause(TransientError("and again"), 3)  # attempts spent
     with pytest.raises(BudgetExhausted):
         retry.pause(TransientError("in an hour", retry_after=3600), 1)
-
-
-def test_a_create_that_lost_its_reply_is_found_by_its_marker_not_sent_again() -> None:
-    retry, _ = retrier(RetryBudget(initial=0.01))
-    tool = retry.connector
-    assert isinstance(tool, Tool)
-    tool.failures.append(TransientError("reply lost", status=502))
-
-    created = retry.create("scope", "issue", Issue(title="once"), "pmhub-1")
-
-    assert tool.creates == 1 and created.marker == "pmhub-1" and len(tool.stored) == 1
 
 
 def test_a_quota_reported_gone_is_waited_for_before_the_next_call() -> None:
