@@ -13,9 +13,10 @@ from tests.report.fixture_history import AS_OF, SINCE, History, build, make_conf
 
 
 class ReportHome:
-    def __init__(self, home: Path, left: dict[str, Any] | None = None, left_scope: str = "proj") -> None:
+    def __init__(self, home: Path, left: dict[str, Any] | None = None, left_scope: str = "proj",
+                 state_url: str | None = None) -> None:
         self.home = home
-        self.state_url = f"sqlite:///{home / 'state.db'}"
+        self.state_url = state_url or f"sqlite:///{home / 'state.db'}"
         self.config = make_config(home, self.state_url, left, left_scope)
 
     def fill(self) -> None:

@@ -93,3 +93,14 @@ def test_the_brief_summary_for_progress_notes_has_the_same_figures(report_home):
     assert "**Health: Late**" in body and "**4/10 done** (40.0%)" in body
     assert "| M2 Build | Dec 15, 2026 | 1/3 | Dec 21, 2026 | +6 | At risk |" in body
     assert "### Awaiting your acceptance" not in body  # the brief form
+
+
+def test_the_same_figures_on_each_state_backend(tmp_path, state_url):
+    from tests.report.conftest import ReportHome
+
+    home = ReportHome(tmp_path, state_url=state_url)
+    home.fill()
+    data = _figures(home)
+    assert (data["summary"]["done"], data["summary"]["total"], data["summary"]["closed"]) == (4, 10, 3)
+    assert [m["forecast"] for m in data["milestones"]] == ["2026-12-07", "2026-12-21", "2027-01-04"]
+    assert [(b["title"], b["blocked_days"]) for b in data["blocked"]] == [("Database", 9)]
