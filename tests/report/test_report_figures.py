@@ -69,7 +69,7 @@ def test_the_period_changes_what_counts_as_opened_and_closed(report_home):
     assert (data["summary"]["opened"], data["summary"]["closed"], data["summary"]["reopened"]) == (0, 2, 0)
 
 
-def test_a_customer_alone_in_the_store_needs_no_customer_option(report_home):
+def test_with_two_customers_in_the_store_one_must_be_chosen(report_home):
     result = report_home.report("--format", "json")
     assert result.exit_code == 2 and "Acme Corp, Globex" in result.output
 
