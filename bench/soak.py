@@ -33,7 +33,8 @@ def main() -> int:
     parser.add_argument("--kill-chance", type=float, default=ChaosSettings.kill_chance)
     parser.add_argument("--faults", default=",".join(ENABLED_FAULT_KINDS),
                         help=f"fault kinds, comma-separated, of {', '.join(ALL_FAULT_KINDS)}; none for none")
-    parser.add_argument("--status-before-twin", action="store_true", default=STATUS_BEFORE_TWIN,
+    parser.add_argument("--status-before-twin", action=argparse.BooleanOptionalAction,
+                        default=STATUS_BEFORE_TWIN,
                         help="let the harness change a status before the record's twin exists")
     parser.add_argument("--no-zoho-pace", action="store_true",
                         help="edit Zoho cases without waiting a second between changes (shows the stand-in's "
