@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..jira.demo import JIRA_EMAIL, JIRA_PROJECT, jira_client
-
 from hub.demo import Demo, DemoFailed, DemoStep, Phase
+
+from ..jira.demo import JIRA_EMAIL, JIRA_PROJECT, jira_client
 
 #: The repository of the sandbox's "demo" seed.
 GITHUB_REPO = "acme/portal"

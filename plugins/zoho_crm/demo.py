@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..jira.demo import JIRA_PROJECT, jira_client, transition_to_done
-
 from hub.demo import Demo, DemoFailed, DemoStep, Phase, QuietCheck
+
+from ..jira.demo import JIRA_PROJECT, jira_client, transition_to_done
 
 ZOHO_CLIENT_ID = "1000.PMHUBDEMO"
 #: The account and the case of the sandbox's "demo" seed that the story follows.
