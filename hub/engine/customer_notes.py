@@ -1,7 +1,10 @@
 """Customer progress notes: after a flow's issues sync, tell each customer how their work is moving.
 
 For every customer whose linked issues changed status since the last note, one note goes to the
-customer's record on the notes side: done/total, what moved, the next milestone and its due date.
+customer's record on the notes side: done/total, what moved since the last note, the next milestone
+and its due date, then the brief form of the customer's progress report (``hub.report.notes``: health,
+milestones with forecast and variance, what was done, blocked work, open risks), so the CRM note and
+``pmhub report`` tell the customer the same thing.
 The baseline of "what moved" is kept per customer in the state store; each note carries a marker
 derived from the statuses it reports, so a re-run (even after a crash between writing the note and
 recording it) never writes the same note twice.
@@ -81,6 +84,9 @@ def write_progress_notes(run: NotesContext) -> None:
         if before == statuses:
             continue
         title, body = summarise(customer, issues, before)
+        report = _report_summary(run, customer)
+        if report is not None:
+            body += "\n\n" + report
         marker = progress_marker(run.flow.name, customer, statuses)
         run.add_plan_entry(PlanEntry("note", "customer", "-", f"customer:{customer}", None, (), marker))
         if run.dry_run:
@@ -109,6 +115,14 @@ def summarise(customer: str, issues: list[Tracked], before: dict[str, str]) -> t
         lines.append("No open milestone with a due date.")
     title = f"Progress {dt.datetime.now(dt.UTC):%Y-%m-%d}: {done}/{len(counted)} done"
     return title, "\n".join(lines)
+
+
+def _report_summary(run: NotesContext, customer: str) -> str | None:
+    """The brief progress report's Markdown, read from the state store alone (no API call)."""
+    from hub.report.notes import progress_summary  # the report's words load only for notes
+
+    summary = progress_summary(run.store, run.flow, customer)
+    return summary[1] if summary is not None else None
 
 
 def progress_marker(flow: str, customer: str, statuses: dict[str, str]) -> str:

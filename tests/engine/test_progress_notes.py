@@ -27,6 +27,27 @@ def test_status_changes_write_one_note_per_customer_and_a_rerun_writes_none(make
     assert len(pair.a.notes("proj", "Globex")) == 1
 
 
+def test_a_note_tells_health_milestone_forecasts_and_open_risks_like_the_report(make_pair):
+    pair = make_pair(records=["issue"], progress_notes={"side": "a"})
+    due = dt.date.today() + dt.timedelta(days=60)
+    for title in ("Login page", "Reports"):
+        pair.a.put("proj", "issue", Issue(title=title, customer="Globex", milestone="Beta", due_date=due))
+    pair.a.put("proj", "issue", Issue(title="Vendor delay", customer="Globex", kind="risk",
+                                      priority="high"))
+    pair.sync()
+    twins = {item.title: ident for ident, item in pair.b.all("proj", "issue")}
+    pair.b.edit("proj", "issue", twins["Login page"], status=StatusCategory.DONE)
+    pair.sync()
+    [(_title, body, _marker)] = pair.a.notes("proj", "Globex")
+    assert "Login page: todo -> done" in body, "what moved since the last note"
+    assert "**Health: At risk**" in body, "an open high-priority risk puts the work at risk"
+    beta = next(line for line in body.splitlines() if line.startswith("| Beta |"))
+    _name, _due, done, forecast, variance, _state = (cell.strip() for cell in beta.strip("|").split("|"))
+    assert done == "1/2" and forecast not in ("", "-") and variance.lstrip("+-").isdigit(), beta
+    risks = body.split("### Open risks", 1)[1]
+    assert "Vendor delay" in risks
+
+
 def test_a_note_is_not_duplicated_when_the_run_dies_after_writing_it(make_pair):
     pair = make_pair(records=["issue"], progress_notes={"side": "a"})
     pair.a.put("proj", "issue", Issue(title="Login page", customer="Globex"))
