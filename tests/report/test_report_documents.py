@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from tests.browser import CHROMIUM, LAUNCH_ARGS, needs_chromium
+
 ROOT = Path(__file__).resolve().parents[2]
-needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 
 
 def _has_cjk_font() -> bool:
@@ -57,7 +57,7 @@ def test_the_html_report_in_a_browser_shows_both_charts_and_fetches_nothing(repo
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update"])
+            args=LAUNCH_ARGS)
         try:
             for viewport, shot in (({"width": 1000, "height": 1400}, "report-example.png"),
                                    ({"width": 390, "height": 844}, "report-phone.png")):

@@ -11,11 +11,10 @@ from click.testing import CliRunner
 
 from hub.cli import main
 from hub.testing.sandbox_client import SandboxClient
+from tests.browser import CHROMIUM, LAUNCH_ARGS, needs_chromium
 from tests.service.support import ServedHub
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")]
+pytestmark = [pytest.mark.slow, needs_chromium]
 
 
 def _sync(hub: ServedHub) -> None:
@@ -42,7 +41,7 @@ def test_the_status_page_shows_flows_a_parked_record_and_a_conflict(tmp_path: Pa
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM, headless=True,
-                args=["--no-sandbox", "--disable-background-networking", "--disable-component-update"])
+                args=LAUNCH_ARGS)
             try:
                 page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
                 external: list[str] = []
