@@ -124,11 +124,15 @@ class Customer(_Record):
 
 
 class Milestone(_Record):
-    SYNC_FIELDS = ("name", "due_date", "state", "description")
+    """A GitHub milestone, a Jira version (release): a name unique in its scope, a due (release)
+    date, and open or closed (released). Jira versions also have a start date; GitHub's do not."""
+
+    SYNC_FIELDS = ("name", "due_date", "start_date", "state", "description")
 
     name: str
     description: str | None = None
     due_date: dt.date | None = None
+    start_date: dt.date | None = None
     state: MilestoneState = MilestoneState.OPEN
     updated: UtcDatetime | None = None
     url: str | None = None
@@ -200,11 +204,13 @@ class Comment(_Record):
 
 RECORD_MODELS: MappingProxyType[str, type[_Record]] = MappingProxyType({
     "project": Project,
+    "milestone": Milestone,
     "issue": Issue,
     "comment": Comment,
-    "milestone": Milestone,
     "customer": Customer,
 })
-"""Canonical record types by the name used in config (``records = [...]``) and by connectors."""
+"""Canonical record types by the name used in config (``records = [...]``) and by connectors, in
+the order a flow syncs them: what others name comes first (an issue names its milestone, a comment
+its issue)."""
 
 CanonicalRecord = Project | Issue | Comment | Milestone | Customer

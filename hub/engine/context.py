@@ -18,6 +18,7 @@ from hub.config import FlowConfig
 from hub.connector import Connector, Remote
 from hub.engine.batch import Batch, commit
 from hub.engine.policies import RecordPolicy, policies
+from hub.engine.references import References
 from hub.engine.results import ATTENTION_KEPT, FlowResult, PlanEntry, SideStats, keeps
 from hub.engine.retry import Retrier
 from hub.mapping import Mapping_
@@ -81,9 +82,13 @@ class RunContext:
         for conflict in store.open_conflicts(flow.name):
             self.held.setdefault(conflict["link_id"], set()).add(conflict["field"])
         # Looked up once: pydantic class attributes are slow to reach per record.
-        self.fields = {rt: mapping.fields(rt) for rt in RECORD_MODELS}
-        self.model_fields = {rt: frozenset(model.model_fields) for rt, model in RECORD_MODELS.items()}
         self.policies: dict[str, RecordPolicy] = policies()
+        self.fields = {rt: self.policies[rt].synced_fields(mapping.fields(rt), tuple(flow.records),
+                                                           frozenset(mapping.records))
+                       for rt in RECORD_MODELS}
+        self.model_fields = {rt: frozenset(model.model_fields) for rt, model in RECORD_MODELS.items()}
+        #: Names of linked records (milestones) across the sides, for references that hold them by name.
+        self.references = References(store, flow.name, flow.records)
         #: Called after each committed batch (the runner renews its lease there).
         self.on_commit: Callable[[], None] | None = None
 
@@ -150,6 +155,8 @@ class RunContext:
         if self.dry_run:
             return
         commit(self.store, self.flow.name, batch, record_type, cursor_side, cursor)
+        if batch.links:
+            self.references.forget(record_type)
         if self.on_commit is not None:
             self.on_commit()
 

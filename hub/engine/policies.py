@@ -12,11 +12,19 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from hub.engine.records import attribute, strip_attribution
+from hub.engine.references import waiting_reason
 from hub.errors import PermanentError
 from hub.model import RECORD_MODELS, Person
 
 #: Finds the twin, on the target side, of a record of the given type on the source side.
 TwinLookup = Callable[[str, str], "str | None"]
+#: The name, on the target side, of the twin of the source side's record of the given type called
+#: so; the name itself when the flow does not sync that type; None when that record is not linked.
+NameLookup = Callable[[str, str], "str | None"]
+
+
+def _same_name(record_type: str, name: str) -> str | None:
+    return name
 
 
 class RecordPolicy:
@@ -34,21 +42,57 @@ class RecordPolicy:
         """A record's values as its tool gave them, before the mapping reads them."""
         return values
 
+    def synced_fields(self, fields: tuple[str, ...], records: tuple[str, ...],
+                      mapped: frozenset[str]) -> tuple[str, ...]:
+        """The fields the flow syncs of the mapping's ``fields``, given the record types the flow
+        syncs (``records``) and those its mapping has a section for (``mapped``)."""
+        return fields
+
     def parent(self, source: dict[str, Any]) -> tuple[str, str] | None:
         """The record this one belongs to, as (record type, id on the same side); None: none."""
         return None
 
     def place(self, carry: dict[str, Any], source: dict[str, Any], *, flow: str, via: str,
-              twin_of: TwinLookup) -> dict[str, Any]:
+              twin_of: TwinLookup, twin_name: NameLookup = _same_name) -> dict[str, Any]:
         """Values for the target, before the mapping writes them: references to other records
-        translated to the target's ids. ``source``: the record's values as read; ``via``: the
-        connection it was read from."""
+        translated to the target's ids (or names). ``source``: the record's values as read;
+        ``via``: the connection it was read from."""
         return carry
 
 
 class IssuePolicy(RecordPolicy):
+    """An issue may sit in a milestone, which both tools hold by name: when the flow syncs
+    milestones, the name crosses through the milestone links, and an issue whose milestone has no
+    twin yet waits for it (parked, replayed once it has one: ``references``)."""
+
     filtered_by_labels = True
     closed = {"status": "cancelled"}
+
+    def synced_fields(self, fields: tuple[str, ...], records: tuple[str, ...],
+                      mapped: frozenset[str]) -> tuple[str, ...]:
+        # A mapping that maps milestones as records (a GitHub milestone is a Jira version) says a
+        # milestone's name means something only through their links: a flow that leaves the
+        # milestones out leaves the issues' milestone alone. Elsewhere the name travels as it is.
+        if "milestone" in mapped and "milestone" not in records:
+            return tuple(f for f in fields if f != "milestone")
+        return fields
+
+    def place(self, carry: dict[str, Any], source: dict[str, Any], *, flow: str, via: str,
+              twin_of: TwinLookup, twin_name: NameLookup = _same_name) -> dict[str, Any]:
+        name = carry.get("milestone")
+        if isinstance(name, str) and name:
+            twin = twin_name("milestone", name)
+            if twin is None:
+                raise PermanentError(waiting_reason("milestone", name))
+            carry["milestone"] = twin
+        return carry
+
+
+class MilestonePolicy(RecordPolicy):
+    """A milestone (a Jira version) stands on its own; one whose source was deleted is closed
+    (released, in Jira) rather than deleted, so the issues in it keep it."""
+
+    closed = {"state": "closed"}
 
 
 class CommentPolicy(RecordPolicy):
@@ -67,7 +111,7 @@ class CommentPolicy(RecordPolicy):
         return ("issue", str(source["issue"])) if source.get("issue") is not None else None
 
     def place(self, carry: dict[str, Any], source: dict[str, Any], *, flow: str, via: str,
-              twin_of: TwinLookup) -> dict[str, Any]:
+              twin_of: TwinLookup, twin_name: NameLookup = _same_name) -> dict[str, Any]:
         parent = twin_of("issue", str(source.get("issue")))
         if parent is None:
             raise PermanentError(f"comment's issue {source.get('issue')} is not linked in flow {flow}")
@@ -79,7 +123,8 @@ class CommentPolicy(RecordPolicy):
         return carry
 
 
-_SPECIAL: dict[str, type[RecordPolicy]] = {"issue": IssuePolicy, "comment": CommentPolicy}
+_SPECIAL: dict[str, type[RecordPolicy]] = {"issue": IssuePolicy, "comment": CommentPolicy,
+                                           "milestone": MilestonePolicy}
 
 
 def policies() -> dict[str, RecordPolicy]:

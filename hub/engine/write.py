@@ -109,7 +109,8 @@ class Writer:
             if name in source.values:
                 carry[name] = source.values[name]
         carry = policy.place(carry, source.values, flow=run.flow.name, via=run.sides[source.side].connection,
-                             twin_of=lambda rt, external_id: run.twin_of(rt, source.side, external_id))
+                             twin_of=lambda rt, external_id: run.twin_of(rt, source.side, external_id),
+                             twin_name=lambda rt, name: run.references.twin_name(rt, source.side, name))
         carry = run.mapping.outbound(record_type, target, carry)
         try:
             names = run.model_fields[record_type]

@@ -41,9 +41,9 @@ from hub.connector import (
     WebhookEvent,
 )
 from hub.errors import ConnectorError, PermanentError, TransientError, error_for_status, not_json
-from hub.model import CanonicalRecord, Comment, Issue, Person, StatusCategory
+from hub.model import CanonicalRecord, Comment, Issue, Milestone, Person, StatusCategory
 
-from . import webhooks
+from . import milestones, webhooks
 
 _MARKER = re.compile(r"[ \t]*<!--\s*pmhub:(?P<marker>[A-Za-z0-9._:-]+)\s*-->[ \t]*\n?")
 _LINK_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
@@ -98,11 +98,12 @@ def _counting_auth(token: str, on_request: Any) -> Any:
 
 
 class GitHubConnector(Connector):
-    """Issues (pull requests left out) and their comments in one GitHub repository."""
+    """Issues (pull requests left out), their comments and milestones in one GitHub repository."""
 
     plugin: ClassVar[str] = "github"
     record_types: ClassVar[dict[str, frozenset[Capability]]] = {"issue": _RW | {Capability.WEBHOOKS},
-                                                                "comment": _RW | {Capability.WEBHOOKS}}
+                                                                "comment": _RW | {Capability.WEBHOOKS},
+                                                                "milestone": _RW}
     settings_model: ClassVar[type[ConnectionSettings]] = GitHubSettings
     # ``since`` is inclusive at whole seconds, so precision needs no overlap; a few seconds cover
     # a write that reaches GitHub's listing a moment after a later one (replication lag). Records
@@ -166,6 +167,9 @@ class GitHubConnector(Connector):
 
     def _list(self, scope: str, record_type: str, since: dt.datetime | None,
               operation: str) -> Iterator[Remote]:
+        if record_type == "milestone":
+            yield from milestones.listing(self, scope, since, operation)
+            return
         path = f"{self._repo_path(scope)}/issues"
         if record_type == "comment":
             path += "/comments"
@@ -180,6 +184,8 @@ class GitHubConnector(Connector):
 
     def get(self, scope: str, record_type: str, external_id: str) -> Remote | None:
         self._check_type(record_type)
+        if record_type == "milestone":
+            return milestones.get(self, scope, external_id)
         try:
             data = self._request("get", "GET", self._record_path(scope, record_type, external_id))
         except PermanentError as error:
@@ -199,6 +205,8 @@ class GitHubConnector(Connector):
         consistent and usually one request. The cost: a lost create older than the window is not
         found, so the engine must recover lost creates on its next run, not days later.
         """
+        if record_type == "milestone":
+            return milestones.find_by_marker(self, scope, marker)
         since = dt.datetime.now(dt.UTC) - self.marker_window
         for remote in self._list(scope, record_type, since, "find"):
             if remote.marker == marker:
@@ -208,6 +216,8 @@ class GitHubConnector(Connector):
     # -- writing -------------------------------------------------------------------------------
     def create(self, scope: str, record_type: str, item: CanonicalRecord, marker: str) -> Remote:
         self._check_type(record_type)
+        if record_type == "milestone":
+            return milestones.create(self, scope, _expect(item, Milestone), marker)
         if record_type == "comment":
             item = _expect(item, Comment)
             if not item.issue.isdigit():
@@ -229,6 +239,8 @@ class GitHubConnector(Connector):
     def update(self, scope: str, record_type: str, external_id: str, item: CanonicalRecord,
                changed: frozenset[str]) -> Remote:
         self._check_type(record_type)
+        if record_type == "milestone":
+            return milestones.update(self, scope, external_id, _expect(item, Milestone), changed)
         path = self._record_path(scope, record_type, external_id)
         payload: dict[str, Any] = {}
         if record_type == "comment":

@@ -36,9 +36,9 @@ from hub.errors import (
     error_for_status,
     not_json,
 )
-from hub.model import CanonicalRecord, Comment, Issue, Kind, Person, Priority, StatusCategory
+from hub.model import CanonicalRecord, Comment, Issue, Kind, Milestone, Person, Priority, StatusCategory
 
-from . import webhooks
+from . import versions, webhooks
 from .markup import markdown_to_wiki, wiki_to_markdown
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ CATEGORY_FOR_STATUS = {StatusCategory.TODO: "new", StatusCategory.IN_PROGRESS: "
                        StatusCategory.CANCELLED: "done"}
 #: The fields an issue listing asks for: exactly what ``_issue_remote`` maps.
 ISSUE_FIELDS = ("summary", "description", "labels", "priority", "issuetype", "status", "assignee",
-                "reporter", "created", "updated", "duedate", "parent")
+                "reporter", "created", "updated", "duedate", "parent", "fixVersions")
 COMMENT_LIST_FIELDS = ("comment", "updated")
 JIRA_TIME = "%Y-%m-%dT%H:%M:%S.%f%z"
 
@@ -89,7 +89,7 @@ class JiraSettings(ConnectionSettings):
 
 
 class JiraConnector(Connector):
-    """Issues and comments of one Jira Cloud project."""
+    """Issues, comments and versions (as milestones) of one Jira Cloud project."""
 
     plugin = "jira"
     record_types: ClassVar[dict[str, frozenset[Capability]]] = {
@@ -97,6 +97,8 @@ class JiraConnector(Connector):
                             Capability.DELETE, Capability.BULK, Capability.WEBHOOKS}),
         "comment": frozenset({Capability.READ, Capability.INCREMENTAL, Capability.WRITE,
                               Capability.DELETE, Capability.WEBHOOKS}),
+        # Versions (releases): listed whole, one request per project (``versions``).
+        "milestone": frozenset({Capability.READ, Capability.WRITE}),
     }
     settings_model = JiraSettings
     # Flooring to the minute already covers JQL's precision; the two minutes on top cover the search
@@ -176,6 +178,9 @@ class JiraConnector(Connector):
     # -- reading ---------------------------------------------------------------------------
     def list_changed(self, scope: str, record_type: str, since: dt.datetime | None) -> Iterator[Remote]:
         self._check_type(record_type)
+        if record_type == "milestone":
+            yield from versions.listing(self, scope)
+            return
         jql = f"project = {_quote(scope)}"
         if since is not None:
             jql += f' AND updated >= "{self.jql_time(since)}"'
@@ -244,6 +249,8 @@ class JiraConnector(Connector):
 
     def get(self, scope: str, record_type: str, external_id: str) -> Remote | None:
         self._check_type(record_type)
+        if record_type == "milestone":
+            return versions.get(self, external_id)
         try:
             if record_type == "issue":
                 with self._errors("get"):
@@ -260,6 +267,8 @@ class JiraConnector(Connector):
 
     def find_by_marker(self, scope: str, record_type: str, marker: str) -> Remote | None:
         self._check_type(record_type)
+        if record_type == "milestone":
+            return versions.find_by_marker(self, scope, marker)
         if record_type == "issue":
             # JQL is eventually consistent (see the module docstring): fine for recovery on a later run.
             jql = f"project = {_quote(scope)} AND labels = {_quote(marker_label(marker))}"
@@ -301,6 +310,8 @@ class JiraConnector(Connector):
     # -- writing ---------------------------------------------------------------------------
     def create(self, scope: str, record_type: str, item: CanonicalRecord, marker: str) -> Remote:
         self._check_type(record_type)
+        if record_type == "milestone":
+            return versions.create(self, scope, _expect(item, Milestone), marker)
         if record_type == "comment":
             comment = _expect(item, Comment)
             self._comment_targets[marker] = comment.issue  # before sending: the reply may be lost
@@ -368,6 +379,8 @@ class JiraConnector(Connector):
         changed: frozenset[str],
     ) -> Remote:
         self._check_type(record_type)
+        if record_type == "milestone":
+            return versions.update(self, external_id, _expect(item, Milestone), changed)
         if record_type == "comment":
             comment = _expect(item, Comment)
             issue_id, comment_id = _split_comment_id(external_id)
@@ -459,6 +472,8 @@ class JiraConnector(Connector):
             labels=[label for label in labels if not label.startswith(MARKER_PREFIX)],
             due_date=dt.date.fromisoformat(fields["duedate"]) if fields.get("duedate") else None,
             parent=(fields.get("parent") or {}).get("id"),
+            # pmhub's issue has one milestone; Jira's first fix version stands for it.
+            milestone=next((v.get("name") for v in fields.get("fixVersions") or []), None),
             raw=raw_words,
             created=_parse_time(fields.get("created")),
             updated=updated,
@@ -543,6 +558,9 @@ class JiraConnector(Connector):
                 fields["assignee"] = {"accountId": account} if account else None
         if wanted("due_date") and (changed is not None or issue.due_date):
             fields["duedate"] = issue.due_date.isoformat() if issue.due_date else None
+        if wanted("milestone") and (changed is not None or issue.milestone):
+            # By name: a version's name is unique in its project, and is what the milestone links carry.
+            fields["fixVersions"] = [{"name": issue.milestone}] if issue.milestone else []
         if changed is None and issue.parent:
             fields["parent"] = {"id": issue.parent}
         return fields

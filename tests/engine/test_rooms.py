@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import hub.engine
-from hub.engine.policies import CommentPolicy, IssuePolicy, RecordPolicy, policies
+from hub.engine.policies import CommentPolicy, IssuePolicy, MilestonePolicy, RecordPolicy, policies
 from hub.model import RECORD_MODELS
 
 ENGINE = Path(hub.engine.__file__).parent
@@ -49,7 +49,8 @@ def test_record_types_are_told_apart_by_policies_not_branches():
     chosen = policies()
     assert set(chosen) == set(RECORD_MODELS)
     assert isinstance(chosen["issue"], IssuePolicy) and isinstance(chosen["comment"], CommentPolicy)
-    assert type(chosen["milestone"]) is RecordPolicy
+    assert isinstance(chosen["milestone"], MilestonePolicy)
+    assert type(chosen["project"]) is RecordPolicy
 
 
 def test_a_comment_is_placed_under_its_issue_twin_and_attributed():

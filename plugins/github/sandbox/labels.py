@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -150,12 +151,19 @@ class LabelRoutes(GitHubSandboxBase):
     def list_milestones(self, call: Call, owner: str, name: str) -> Response:
         repo = self.repo(owner, name)
         state = call.args.get("state", "open")
+        sort, direction = call.args.get("sort", "due_on"), call.args.get("direction", "asc")
+        # GitHub sorts milestones by due date (the default) or completeness, never by update time.
+        for name, value, allowed in (("state", state, ("open", "closed", "all")),
+                                     ("sort", sort, ("due_on", "completeness")),
+                                     ("direction", direction, ("asc", "desc"))):
+            if value not in allowed:
+                self.invalid("Milestone", name, value=value)
         items = [m for m in repo.milestones.values() if state == "all" or m.state == state]
-        if call.args.get("sort") == "due_on":
+        if sort == "due_on":
             items.sort(key=lambda m: (m.due_on is None, m.due_on or m.created_at, m.number))
         else:
-            items.sort(key=lambda m: m.number)
-        if call.args.get("direction") == "desc":
+            items.sort(key=lambda m: (self._completeness(repo, m), m.number))
+        if direction == "desc":
             items.reverse()
         render = self.render(call)
         return self.page(call, items, lambda m: render.milestone(repo, m))
@@ -195,17 +203,25 @@ class LabelRoutes(GitHubSandboxBase):
             if "title" in data:
                 if not isinstance(data["title"], str) or not data["title"].strip():
                     self.invalid("Milestone", "title", value=data["title"])
+                if any(m.title == data["title"] and m is not milestone for m in repo.milestones.values()):
+                    self.invalid("Milestone", "title", "already_exists", value=data["title"])
                 milestone.title = data["title"]
             self._milestone_fields(milestone, data)
             milestone.updated_at = self.stamp(milestone.updated_at)
         return json_response(self.render(call).milestone(repo, milestone))
+
+    @staticmethod
+    def _completeness(repo: Repo, milestone: Milestone) -> float:
+        mine = [i for i in repo.issues.values() if i.milestone == milestone.number]
+        return sum(i.state == "closed" for i in mine) / len(mine) if mine else 0.0
 
     def _milestone_fields(self, milestone: Milestone, data: dict[str, Any]) -> None:
         if "description" in data:
             milestone.description = opt_str(data["description"], "description")
         if "due_on" in data:
             try:
-                milestone.due_on = None if data["due_on"] is None else parse_time(str(data["due_on"]))
+                milestone.due_on = None if data["due_on"] is None else _pacific_midnight(
+                    parse_time(str(data["due_on"])))
             except ValueError:
                 self.invalid("Milestone", "due_on", value=data["due_on"])
         if "state" in data:
@@ -214,3 +230,13 @@ class LabelRoutes(GitHubSandboxBase):
             if data["state"] != milestone.state:
                 milestone.state = data["state"]
                 milestone.closed_at = self.stamp() if milestone.state == "closed" else None
+
+
+def _pacific_midnight(moment: dt.datetime) -> dt.datetime:
+    """GitHub keeps a milestone's due day (the date of the instant sent, in UTC), not the instant:
+    served as midnight of that day in US Pacific time, in UTC (``...T07:00:00Z`` or ``T08:00:00Z``)."""
+    from zoneinfo import ZoneInfo
+
+    pacific = ZoneInfo("America/Los_Angeles")
+    day = moment.astimezone(dt.UTC).date()
+    return dt.datetime.combine(day, dt.time(), pacific).astimezone(dt.UTC)

@@ -37,8 +37,8 @@ from .state import (
     status_def,
     update_sets,
 )
+from .versions import JiraVersions
 from .views import JiraViews
-from .webhooks import JiraWebhooks
 
 API = "/rest/api/<any('2','3'):version>"
 BULK_LIMIT = 50
@@ -49,7 +49,7 @@ SEARCH_MAX_IDS_ONLY = 5000
 __all__ = ["JiraFailure", "JiraSandbox", "jira_time"]
 
 
-class JiraSandbox(JiraWebhooks):
+class JiraSandbox(JiraVersions):
     """In-memory Jira Cloud site with one simplified workflow (To Do -> In Progress -> Done)."""
 
     name = "jira"
@@ -65,6 +65,7 @@ class JiraSandbox(JiraWebhooks):
         self.next_comment_id = 10000
         self.last_stamp = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
         self.reset_webhooks()
+        self.reset_versions()
         if seed_name == "demo":
             self._load_demo()
 
@@ -334,7 +335,7 @@ class JiraSandbox(JiraWebhooks):
         summary = fields.get("summary")
         if not isinstance(summary, str) or not summary.strip():
             errors["summary"] = "You must specify a summary of the issue."
-        values = self._check_fields(version, fields, errors, creating=True)
+        values = self._check_fields(version, fields, errors, creating=True, project=project_key)
         if errors:
             raise JiraFailure(400, [], errors)
         assert project_key is not None and type_id is not None
@@ -370,7 +371,7 @@ class JiraSandbox(JiraWebhooks):
         return None
 
     def _check_fields(self, version: str, fields: dict[str, Any], errors: dict[str, str],
-                      *, creating: bool) -> dict[str, Any]:
+                      *, creating: bool, project: str | None = None) -> dict[str, Any]:
         """Validate settable fields; return internal values for the ones present."""
         values: dict[str, Any] = {}
         for name, value in fields.items():
@@ -443,6 +444,10 @@ class JiraSandbox(JiraWebhooks):
                         values["duedate"] = dt.date.fromisoformat(str(value)).isoformat()
                     except ValueError:
                         errors["duedate"] = "Error parsing date string: " + str(value)
+            elif name == "fixVersions":
+                versions = self.fix_versions(project or "", value, errors)
+                if versions is not None:
+                    values["fix_versions"] = versions
             elif name == "parent":
                 ref = value.get("key") or value.get("id") if isinstance(value, dict) else value
                 if ref is None:
@@ -502,7 +507,7 @@ class JiraSandbox(JiraWebhooks):
         update = body.get("update") or {}
         comments = update.pop("comment", []) if isinstance(update, dict) else []
         merged = {**fields, **update_sets(update)}
-        values = self._check_fields(version, merged, errors, creating=False)
+        values = self._check_fields(version, merged, errors, creating=False, project=issue.project)
         labels = label_ops(update, issue.labels, errors)
         if errors:
             raise JiraFailure(400, [], errors)

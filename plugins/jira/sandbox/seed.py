@@ -85,6 +85,7 @@ SYSTEM_FIELDS: tuple[tuple[str, str, str, str | None, bool, bool, bool, tuple[st
     ("statuscategorychangedate", "Status Category Changed", "datetime", None, True, False, True,
      ("statusCategoryChangedDate",)),
     ("parent", "Parent", "issuelink", None, True, True, True, ("parent",)),
+    ("fixVersions", "Fix versions", "array", "version", True, True, True, ("fixVersion",)),
     ("comment", "Comment", "comments-page", None, False, True, True, ("comment",)),
 )
 

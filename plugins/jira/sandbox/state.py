@@ -19,7 +19,7 @@ ISSUE_EXPANDABLE = "renderedFields,names,schema,operations,editmeta,changelog,ve
 NAVIGABLE = tuple(f[0] for f in seed.SYSTEM_FIELDS if f[4] and f[0] != "statusCategory")
 ALL_FIELDS = (*NAVIGABLE, "project", "comment")
 SETTABLE = {"summary", "description", "issuetype", "project", "priority", "labels", "assignee",
-            "reporter", "duedate", "parent"}
+            "reporter", "duedate", "parent", "fixVersions"}
 
 
 class JiraFailure(Exception):
@@ -65,6 +65,8 @@ class IssueRecord:
     creator: str | None = None
     duedate: str | None = None
     parent: int | None = None
+    #: Ids of the project versions the issue is to be fixed in (``fixVersions``).
+    fix_versions: list[int] = field(default_factory=list)
     resolutiondate: dt.datetime | None = None
     status_changed: dt.datetime | None = None
     comments: list[CommentRecord] = field(default_factory=list)

@@ -174,6 +174,9 @@ class JiraViews:
                     "fields": {"summary": parent.summary,
                                "status": self.status(parent.status),
                                "issuetype": self.issuetype(parent.issuetype)}}
+        if name == "fixVersions":
+            return [self.site.version_view(self.call, self.version, self.site.versions[v], in_issue=True)
+                    for v in issue.fix_versions if v in self.site.versions]
         if name == "comment":
             return self.comment_page(issue)
         return None
