@@ -71,7 +71,8 @@ class Milestones:
         return {i.fields.summary: i for i in found}
 
     def fix_versions(self) -> dict[str, list[str]]:
-        return {title: [v.name for v in issue.fields.fixVersions] for title, issue in self.jira_issues().items()}
+        return {title: [v.name for v in issue.fields.fixVersions]
+                for title, issue in self.jira_issues().items()}
 
     def writes(self) -> list[dict[str, Any]]:
         return [r for r in self.sandbox.requests() if r["method"] in WRITES]
