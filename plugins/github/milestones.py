@@ -84,7 +84,6 @@ def update(conn: GitHubConnector, scope: str, external_id: str, item: Milestone,
     payload = _fields(item, changed)
     if "name" in changed:
         payload["title"] = item.name
-        conn._milestones.pop(scope, None)  # a title the issue writes look up by has moved
     if "description" in changed:
         key = (scope, "milestone", external_id)
         if key not in conn._markers:  # the marker to keep: remembered from a read, else one GET
@@ -92,6 +91,11 @@ def update(conn: GitHubConnector, scope: str, external_id: str, item: Milestone,
         payload["description"] = _with_marker(item.description or "", conn._markers[key] or None)
     verb = "PATCH" if payload else "GET"  # nothing GitHub keeps changed: report it as it is
     data = conn._request("update", verb, path, payload or None)
+    known = conn._milestones.get(scope)
+    if known is not None:  # the title issue writes look the number up by may have moved
+        for title in [t for t, number in known.items() if number == data["number"]]:
+            del known[title]
+        known[data["title"]] = data["number"]
     return conn._remember(scope, "milestone", to_remote(conn, data))
 
 
