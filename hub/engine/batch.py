@@ -3,6 +3,11 @@
 A page's links, versions, parked records, finished intents, link states and conflicts land in one
 transaction, so a crash leaves either all of a page's bookkeeping or none of it; the writes to the
 tools that it records were made before, and are found again by marker or as echoes.
+
+A new link for a record that is linked already is not inserted (the ledger is one-to-one): the
+record was linked first, by this run or a racing one, and its twin made since is a further copy,
+reported as a duplicate by marker when read (``marked``). It is checked before inserting, and a
+unique violation that still happens is taken for the same, never a crash.
 """
 
 from __future__ import annotations
@@ -10,6 +15,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from hub.state.store import Link, StateStore
 
@@ -33,7 +41,8 @@ class Batch:
 def commit(store: StateStore, flow: str, batch: Batch, record_type: str, cursor_side: str | None,
            cursor: dt.datetime | None) -> None:
     with store.transaction() as conn:
-        store.write_links(conn, batch.links + batch.versions)
+        store.write_links(conn, [link for link in batch.links if link.id is not None] + batch.versions)
+        _insert_unlinked(store, conn, flow, [link for link in batch.links if link.id is None])
         for link_id, state in batch.link_states:
             store.set_link_state(conn, link_id, state)
         for rt, side, source_id, reason in batch.parks:
@@ -49,3 +58,35 @@ def commit(store: StateStore, flow: str, batch: Batch, record_type: str, cursor_
             store.add_conflict(conn, link_id, flow, record_type, name, base, a_value, b_value)
         if cursor_side is not None and cursor is not None:
             store.set_cursor(conn, flow, cursor_side, record_type, cursor)
+
+
+def _insert_unlinked(store: StateStore, conn: Connection, flow: str, new: list[Link]) -> list[Link]:
+    """Insert the new links of records not linked yet; return those left out (linked already)."""
+    fresh: list[Link] = []
+    claimed: set[tuple[str, str, str]] = set()
+    for record_type in dict.fromkeys(link.record_type for link in new):
+        mine = [link for link in new if link.record_type == record_type]
+        taken = {("a", i) for i in store.links_by_ids(flow, record_type, "a", [x.a_id for x in mine], conn)}
+        taken |= {("b", i) for i in store.links_by_ids(flow, record_type, "b", [x.b_id for x in mine], conn)}
+        for link in mine:
+            ends = {(record_type, "a", link.a_id), (record_type, "b", link.b_id)}
+            if ("a", link.a_id) in taken or ("b", link.b_id) in taken or ends & claimed:
+                continue
+            claimed |= ends
+            fresh.append(link)
+    try:
+        with conn.begin_nested():
+            store.write_links(conn, fresh)
+        return [link for link in new if link not in fresh]
+    except IntegrityError:
+        pass
+    # Linked between the check and the insert (another process): one by one, the others still land.
+    inserted: list[Link] = []
+    for link in fresh:
+        try:
+            with conn.begin_nested():
+                store.write_links(conn, [link])
+            inserted.append(link)
+        except IntegrityError:
+            continue
+    return [link for link in new if link not in inserted]

@@ -11,6 +11,10 @@ would copy it back (an echo) or copy it again. It is one of:
 - the copy of a source whose create is still pending (it landed after its run gave up waiting):
   left alone, the source's next attempt finds it by marker and adopts it.
 
+A record linked since it was read (adopted by marker earlier in the run as the copy of a record of
+the other side: a listing such as Jira's comments does not show the marker) is a twin now, never
+a source: it is dropped here, before anything could be created from it.
+
 A marker that names no record of this flow (another flow's copy: chains of flows) is an ordinary
 record here.
 """
@@ -38,10 +42,13 @@ class MarkedRecords:
         run = self.ctx
         if any(seen.remote.marker for seen in page):
             self._catch_up(record_type, side)
+        linked = self._linked_since_read(side, record_type, page, batch)
         out: list[Seen] = []
         for seen in page:
             marker = seen.remote.marker
             source = self._ledger.get((record_type, side), {}).get(marker) if marker else None
+            if seen.id in linked:
+                continue
             if marker is None:
                 out.append(seen)
             elif source is not None and run.parked_as(record_type, seen, DUPLICATE):
@@ -56,6 +63,13 @@ class MarkedRecords:
             else:
                 out.append(seen)
         return out
+
+    def _linked_since_read(self, side: str, record_type: str, page: list[Seen], batch: Batch) -> set[str]:
+        """The ids of ``page`` (read unlinked) that have a link now: in this page's batch or in the ledger."""
+        ids = [seen.id for seen in page]
+        in_batch = {link.id_on(side) for link in batch.links if link.record_type == record_type}
+        stored = self.ctx.store.links_by_ids(self.ctx.flow.name, record_type, side, ids)
+        return (in_batch & set(ids)) | set(stored)
 
     def _catch_up(self, record_type: str, side: str) -> None:
         """Add the links made since the last look (by this run too) to the marker -> source map:

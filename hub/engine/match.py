@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from sqlalchemy.exc import IntegrityError
+
 from hub.connector import Remote
 from hub.engine.batch import Batch
 from hub.engine.conflicts import Merger
@@ -63,6 +65,7 @@ class Matcher:
                     by_title.setdefault(title_of(v), []).append(v)
         here = Counter(title_of(seen) for seen in page if seen.eligible and not seen.remote.marker)
         matched: set[str] = set()
+        pairs: list[tuple[Seen, Seen]] = []
         for seen in page:
             twin = by_marker.get(marker_for(run.flow.name, record_type, other, seen.id))
             if twin is None and seen.remote.marker in copied_from:
@@ -78,6 +81,8 @@ class Matcher:
                 twin = same[0] if same else None
             if twin is None or pending_other.pop(twin.id) is None:
                 continue
+            pairs.append((seen, twin))
+        for seen, twin in self._unlinked_pairs(record_type, pairs):
             matched.add(seen.id)
             self._link(seen, twin, record_type, batch)
         return matched | self._recover(side, record_type, page, matched, candidates, pending_other, batch)
@@ -91,6 +96,19 @@ class Matcher:
         return [seen for seen in page if (record_type, seen.side, seen.id) in run.parked
                 and run.parked_as(record_type, seen, f"{AMBIGUOUS} {title_of(seen)!r},")]
 
+    def _unlinked_pairs(self, record_type: str, pairs: list[tuple[Seen, Seen]]) -> list[tuple[Seen, Seen]]:
+        """The pairs whose two records are both still unlinked. Both were unlinked when read, but a
+        record may have been linked since (adopted by marker by a create earlier in the run):
+        linked now, it is nobody's match."""
+        if not pairs:
+            return []
+        run = self.ctx
+        side, other = pairs[0][0].side, pairs[0][1].side
+        taken = run.store.links_by_ids(run.flow.name, record_type, side, [seen.id for seen, _ in pairs])
+        taken_other = run.store.links_by_ids(run.flow.name, record_type, other,
+                                             [twin.id for _, twin in pairs])
+        return [(seen, twin) for seen, twin in pairs if seen.id not in taken and twin.id not in taken_other]
+
     def _link(self, seen: Seen, twin: Seen, record_type: str, batch: Batch) -> None:
         run, side, other = self.ctx, seen.side, OTHER[seen.side]
         run.plan("link", record_type, other, seen, f"{other}:{twin.id}", ())
@@ -99,7 +117,10 @@ class Matcher:
         # Two records already existed: neither is the other's copy, so there is no common base.
         # Merging from none makes every differing field a conflict that the flow's policy decides.
         ids = {side: seen.id, other: twin.id}
-        link = run.store.insert_link(Link(run.flow.name, record_type, ids["a"], ids["b"]))
+        try:
+            link = run.store.insert_link(Link(run.flow.name, record_type, ids["a"], ids["b"]))
+        except IntegrityError:
+            return  # linked since the check (a race with another process): already linked, not a crash
         seen.link = twin.link = link
         self.merger.merge(seen, twin, record_type, batch)
         run.unpark_if_needed(batch, record_type, seen)
