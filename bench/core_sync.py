@@ -8,20 +8,29 @@ fresh process (so the peaks are separate) over the reference connector's file st
 records live on disk, not in the measured process), followed there by a run in which every record
 changed on side b. Prints each peak RSS and the slope in KB per record.
 
-    python bench/core_sync.py [--records 100000] [--memory-sizes 100000,300000] [--skip-memory]
+``--state postgres`` runs the throughput part on PostgreSQL (a fresh schema on 127.0.0.1:5432,
+dropped afterwards) and ``--state both`` on each backend in turn, then prints them side by side with
+the ratio PostgreSQL / SQLite of each run (``--repeat N`` runs each N times and takes the medians).
+
+    python bench/core_sync.py [--records 100000] [--state sqlite|postgres|both] [--repeat 1]
+                              [--memory-sizes 100000,300000] [--skip-memory]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -42,10 +51,31 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def write_config(path: Path, state_db: Path, left: str, right: str) -> Path:
+#: The server the PostgreSQL runs use (trust auth, as on the development machine and in CI).
+POSTGRES_DSN = os.environ.get("PMHUB_BENCH_POSTGRES", "host=127.0.0.1 port=5432 dbname=test user=postgres")
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A state URL on a fresh schema of the local server; the schema is dropped afterwards."""
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def write_config(path: Path, state_db: Path | str, left: str, right: str) -> Path:
+    url = state_db if isinstance(state_db, str) else f"sqlite:///{state_db}"
     path.write_text(f"""
 [state]
-url = "sqlite:///{state_db}"
+url = "{url}"
 [connections.left]
 plugin = "reference"
 path = "{left}"
@@ -121,9 +151,14 @@ def memory_report(sizes: list[int]) -> None:
               f"{slope:.3f} KB per record")
 
 
+RUNS = ("backfill", "settle", "no-op", "1% changed")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--state", choices=("sqlite", "postgres", "both"), default="sqlite")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per backend; medians are compared")
     parser.add_argument("--memory-sizes", default="100000,300000")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
@@ -134,38 +169,62 @@ def main() -> None:
         measure_memory(Path(home), int(count))
         return
     if not args.skip_throughput:
-        throughput(args.records)
+        backends = ("sqlite", "postgres") if args.state == "both" else (args.state,)
+        medians = {}
+        for backend in backends:
+            trials = [throughput(args.records, backend) for _ in range(args.repeat)]
+            medians[backend] = {run: statistics.median(t[run] for t in trials) for run in RUNS}
+        if len(backends) == 2:
+            side_by_side(args.records, args.repeat, medians["sqlite"], medians["postgres"])
+        startup_report()
     if not args.skip_memory:
         memory_report([int(n) for n in args.memory_sizes.split(",")])
 
 
-def throughput(n: int) -> None:
+def side_by_side(n: int, repeat: int, sqlite: dict[str, float], postgres: dict[str, float]) -> None:
+    print(f"\nstate backends, {n} records (median of {repeat}):")
+    print(f"  {'run':<12}{'SQLite':>10}{'PostgreSQL':>12}{'ratio':>8}")
+    for run in RUNS:
+        print(f"  {run:<12}{sqlite[run]:>9.2f}s{postgres[run]:>11.2f}s{postgres[run] / sqlite[run]:>7.2f}x")
+
+
+def throughput(n: int, backend: str = "sqlite") -> dict[str, float]:
+    """Backfill, settle, no-op and 1%-changed runs of ``n`` issues on one state backend; their times."""
     tag = uuid.uuid4().hex[:8]
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, \
+            (postgres_schema() if backend == "postgres" else _sqlite_file(Path(tmp))) as state:
         a, b = ReferenceStore(f"memory:a-{tag}"), ReferenceStore(f"memory:b-{tag}")
-        config = write_config(Path(tmp) / "bench.toml", Path(tmp) / "state.db", f"memory:a-{tag}",
-                              f"memory:b-{tag}")
+        config = write_config(Path(tmp) / "bench.toml", state, f"memory:a-{tag}", f"memory:b-{tag}")
         seed(a, n)
-        print(f"seeded {n} issues on side a; RSS {peak_rss_mb():.0f} MB")
+        print(f"[{backend}] seeded {n} issues on side a; RSS {peak_rss_mb():.0f} MB")
+        times: dict[str, float] = {}
 
         cpu = time.process_time()
-        backfill, stats = timed_run(config)
+        times["backfill"], stats = timed_run(config)
         cpu = time.process_time() - cpu
         assert b.count("p", "issue") == n
         # Per CPU second too: on a shared machine the wall time also counts other processes' turns.
-        print(f"backfill:        {backfill:7.2f} s  {n / backfill:9.0f} records/s  "
+        print(f"backfill:        {times['backfill']:7.2f} s  {n / times['backfill']:9.0f} records/s  "
               f"({n / cpu:.0f} per CPU second)  {stats}")
-        settle, stats = timed_run(config)
-        print(f"settle (reads back our own {n} creates on b once): {settle:.2f} s  {stats}")
-        noop, stats = timed_run(config)
-        print(f"no-op incremental over {n} links: {noop:.3f} s  {stats}")
+        times["settle"], stats = timed_run(config)
+        print(f"settle (reads back our own {n} creates on b once): {times['settle']:.2f} s  {stats}")
+        times["no-op"], stats = timed_run(config)
+        print(f"no-op incremental over {n} links: {times['no-op']:.3f} s  {stats}")
         changed = max(1, n // 100)
         for i in range(1, changed + 1):
             a.edit("p", "issue", str(i * 97 % n + 1), title=f"edited {i}")
-        one_pct, stats = timed_run(config)
-        print(f"1% changed ({changed} records): {one_pct:.2f} s  {stats}")
+        times["1% changed"], stats = timed_run(config)
+        print(f"1% changed ({changed} records): {times['1% changed']:.2f} s  {stats}")
         print(f"peak RSS: {peak_rss_mb():.0f} MB")
+    return times
 
+
+@contextmanager
+def _sqlite_file(tmp: Path) -> Iterator[Path]:
+    yield tmp / "state.db"
+
+
+def startup_report() -> None:
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "hub", "--help"], check=True, capture_output=True)
     help_time = time.perf_counter() - start
