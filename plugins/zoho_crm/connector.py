@@ -540,13 +540,12 @@ class ZohoCrmConnector(Connector):
     def _remote(self, record_type: str, row: dict[str, Any]) -> Remote:
         item: CanonicalRecord = (convert.project(row, self.name) if record_type == "project"
                                  else convert.issue(row, self.name))
-        return Remote(id=str(row["id"]), updated=item.updated, item=item, version=row.get("Modified_Time"),
+        return Remote(id=str(row["id"]), updated=item.updated, item=item, version=convert.version(item),
                       marker=row.get(MARKER_FIELD) or None)
 
     def _customer_remote(self, row: dict[str, Any], contacts: list[dict[str, Any]]) -> Remote:
         item = convert.customer(row, contacts, self.name)
-        return Remote(id=str(row["id"]), updated=item.updated, item=item,
-                      version=item.updated.isoformat() if item.updated else None,
+        return Remote(id=str(row["id"]), updated=item.updated, item=item, version=convert.version(item),
                       marker=row.get(MARKER_FIELD) or None)
 
     # -- writing -----------------------------------------------------------------------------------
@@ -647,7 +646,7 @@ class ZohoCrmConnector(Connector):
             update["created"] = created
         stored = item.model_copy(update=update)
         return Remote(id=str(details["id"]), updated=updated, item=stored,
-                      version=details.get("Modified_Time"), marker=marker)
+                      version=convert.version(stored), marker=marker)
 
     def _values(self, record_type: str, item: CanonicalRecord, changed: frozenset[str] | None, *,
                 creating: bool) -> dict[str, Any]:

@@ -8,11 +8,22 @@ here into SDK objects. Zoho's own words travel in ``Issue.raw`` (``status``, ``p
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from hub.model import Contact, Customer, Issue, Kind, Person, Priority, Project, StatusCategory
+from hub.model import (
+    CanonicalRecord,
+    Contact,
+    Customer,
+    Issue,
+    Kind,
+    Person,
+    Priority,
+    Project,
+    StatusCategory,
+)
 
 RECORD_MODULES: Mapping[str, str] = MappingProxyType(
     {"customer": "Accounts", "project": "Deals", "issue": "Cases"})
@@ -71,6 +82,19 @@ def parse_time(value: Any) -> dt.datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed.astimezone(dt.UTC)
+
+
+def version(item: CanonicalRecord) -> str | None:
+    """A record's version: its Modified_Time and a digest of what pmhub reads of it.
+
+    Modified_Time has whole seconds, so two edits within one second (pmhub's write and a person's
+    right after it) share it; as the version alone it would make the person's edit look like
+    pmhub's own write coming back, and drop it. The digest tells them apart.
+    """
+    if item.updated is None:
+        return None
+    digest = hashlib.sha256(item.model_dump_json().encode()).hexdigest()[:16]
+    return f"{item.updated.strftime('%Y-%m-%dT%H:%M:%SZ')}~{digest}"
 
 
 def parse_date(value: Any) -> dt.date | None:

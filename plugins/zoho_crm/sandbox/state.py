@@ -208,9 +208,10 @@ class CrmStore:
             return unique
         record.values.update(values)
         record.values["Modified_By"] = metadata.owner_ref()
-        # Modified_Time has whole seconds; keep it strictly increasing per record so every
-        # edit is visible to If-Modified-Since and to sync cursors.
-        record.modified = max(int(time.time()), record.modified + 1)
+        # Modified_Time is the real second, as Zoho stamps it: edits within one second share it
+        # (a stamp pushed ahead of the clock would let a cursor that follows it skip records
+        # changed afterwards at the real second).
+        record.modified = int(time.time())
         self.version += 1
         self.changes.append((module, "update", record_id))
         return self._success(record, "record updated")
