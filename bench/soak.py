@@ -1,6 +1,6 @@
 """The chaos soak: the suite's chaos harness (``tests/chaos``) for many more rounds.
 
-    python bench/soak.py --rounds 20 --seed 7 [--per-settle 4] [--faults 429,5xx,drop,delay,after_commit]
+    python bench/soak.py --rounds 20 --seed 7 [--per-settle 4] [--faults 429,5xx,drop,delay,after_commit,kill]
 
 Random edits on GitHub, Jira, Trello and Zoho CRM through the sandbox's stand-ins (started in this
 process), random faults, ``kill -9`` of ``pmhub sync`` subprocesses, and every ``--per-settle``
@@ -36,9 +36,6 @@ def main() -> int:
     parser.add_argument("--status-before-twin", action=argparse.BooleanOptionalAction,
                         default=STATUS_BEFORE_TWIN,
                         help="let the harness change a status before the record's twin exists")
-    parser.add_argument("--no-zoho-pace", action="store_true",
-                        help="edit Zoho cases without waiting a second between changes (shows the stand-in's "
-                             "future Modified_Time)")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="keep config, state and logs in this (new) folder instead of a temporary one")
     parser.add_argument("--verbose", "-v", action="store_true", help="one line per round and settle")
@@ -50,7 +47,6 @@ def main() -> int:
     per_settle = max(1, args.per_settle)
     settings = ChaosSettings(seed=args.seed, epochs=math.ceil(args.rounds / per_settle),
                              rounds_per_epoch=per_settle, kill_chance=args.kill_chance, fault_kinds=kinds,
-                             zoho_pace=not args.no_zoho_pace,
                              status_before_twin=args.status_before_twin, verbose=args.verbose)
     with tempfile.TemporaryDirectory(prefix="pmhub-soak-") as tmp, SandboxServer(build_sandbox()) as server:
         workdir = args.workdir or Path(tmp)

@@ -70,9 +70,6 @@ class ChaosSettings:
     status_before_twin: bool = STATUS_BEFORE_TWIN
     #: Quiet runs allowed at a settle before "never went quiet" is a failure.
     max_quiet_runs: int = 6
-    #: Space the harness's edits of a Zoho case a second apart: the Zoho stand-in stamps quick
-    #: successive updates in the future, and pmhub then misses later cases (see tools._wait_past).
-    zoho_pace: bool = True
     #: Print one line per round and settle as it happens (the soak's --verbose).
     verbose: bool = False
 
@@ -166,7 +163,7 @@ class Chaos:
             Flow("board", "trello-jira", ("issue", "comment"), FlowSide("board", TrelloTool(sandbox)),
                  FlowSide("jira", JiraTool(sandbox, "CUST", jira_statuses))),
             Flow("cases", "zoho-jira", ("issue",),
-                 FlowSide("crm", ZohoTool(sandbox, pace=settings.zoho_pace)),
+                 FlowSide("crm", ZohoTool(sandbox)),
                  FlowSide("jira", JiraTool(sandbox, "CASE", jira_statuses))),
         ]
         self.state_path = workdir / "state.db"
@@ -225,7 +222,6 @@ class Chaos:
         kills = self.report.kills
         self.sandbox.clear_requests()
         clean = self.killed_sync() if killed else self.sync() == 0
-        self._pace_zoho()
         hit = self._faults_hit(plans)
         how = "killed" if self.report.kills > kills else f"{'clean' if clean else 'unclean'} sync"
         self.say(f"round {self.report.rounds}: faults [{'; '.join(p.label for p in plans)}], "
@@ -386,12 +382,6 @@ class Chaos:
             self.report.failures.append(f"no-traceback: pmhub sync (subprocess) printed: {text[-1500:]}")
         return code == 0
 
-    def _pace_zoho(self) -> None:
-        """After a run that wrote to Zoho, let its second pass: a write to the same case within it
-        would be stamped in the future by the stand-in (see tests.chaos.tools._wait_past)."""
-        if self.settings.zoho_pace and any(entry["service"] == "zoho" for entry in self._writes()):
-            time.sleep(1.05 - time.time() % 1)
-
     def _writes(self) -> list[dict[str, Any]]:
         return [r for r in self.sandbox.requests() if r["method"] in WRITE_METHODS
                 and not r["path"].endswith(READ_POSTS)]
@@ -405,7 +395,6 @@ class Chaos:
         while runs < self.settings.max_quiet_runs and (writes or code != 0):
             self.sandbox.clear_requests()
             code = self.sync()
-            self._pace_zoho()
             writes = self._writes()
             runs += 1
         self.report.quiet_runs.append(runs)

@@ -18,7 +18,7 @@ from tests.chaos.harness import Chaos, ChaosSettings
 pytest.importorskip("zohocrmsdk")
 pytestmark = pytest.mark.slow
 
-#: Three settles of four rounds each: about 50 s with every fault kind on (2 cores).
+#: Three settles of four rounds each: about 25 s with every fault kind on, kill -9 included (2 cores).
 SETTINGS = ChaosSettings(seed=20261201, epochs=3, rounds_per_epoch=4)
 
 

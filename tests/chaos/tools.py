@@ -8,9 +8,7 @@ lean on the code they check.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -264,9 +262,7 @@ class ZohoTool:
     has_comments = False
     scope = "Cases"
 
-    def __init__(self, sandbox: SandboxClient, *, pace: bool = False) -> None:
-        """``pace``: leave the second of each create or edit before anyone writes again (``_wait_past``)."""
-        self.pace = pace
+    def __init__(self, sandbox: SandboxClient) -> None:
         self.base = f"{sandbox.base('zoho')}/crm/v8"
         self.http = requests.Session()
         # The stand-in takes any access token that never expired when started without --token.
@@ -276,10 +272,7 @@ class ZohoTool:
     def _insert(self, module: str, values: dict[str, Any]) -> str:
         reply = self.http.post(f"{self.base}/{module}", json={"data": [values]}, timeout=TIMEOUT)
         assert reply.status_code == 201, reply.text
-        details = reply.json()["data"][0]["details"]
-        if self.pace:
-            _wait_past(details["Modified_Time"])
-        return str(details["id"])
+        return str(reply.json()["data"][0]["details"]["id"])
 
     def create(self, title: str, description: str) -> str:
         return self._insert("Cases", {"Subject": title, "Description": description, "Status": "New",
@@ -288,14 +281,8 @@ class ZohoTool:
     def edit(self, record_id: str, field: str, value: str) -> None:
         values = {"title": {"Subject": value}, "description": {"Description": value}}.get(
             field, {"Status": _ZOHO_TARGET.get(value, "New")})
-        if self.pace:
-            reply = self.http.get(f"{self.base}/Cases/{record_id}", params={"fields": "Modified_Time"},
-                                  timeout=TIMEOUT)
-            _wait_past(reply.json()["data"][0]["Modified_Time"])
         reply = self.http.put(f"{self.base}/Cases/{record_id}", json={"data": [values]}, timeout=TIMEOUT)
         assert reply.status_code == 200, reply.text
-        if self.pace:
-            _wait_past(reply.json()["data"][0]["details"]["Modified_Time"])
 
     def comment(self, record_id: str, text: str) -> str:
         raise NotImplementedError("pmhub syncs no comment thread of a Zoho Case")
@@ -325,20 +312,3 @@ class ZohoTool:
 
     def notes(self) -> list[Note]:
         return []
-
-
-
-def _wait_past(modified_time: str) -> None:
-    """Sleep until the wall clock is past a Zoho ``Modified_Time`` (whole seconds).
-
-    Works around the Zoho stand-in: a second update of a record within one second is stamped one
-    second later than the first (plugins/zoho_crm/sandbox/state.py keeps Modified_Time strictly
-    increasing), so quick edits stamp a case in the future; pmhub's cursor follows the newest
-    stamp, and a case changed afterwards at the real time falls behind the cursor, never listed.
-    A write by pmhub in the same second as the harness's create or edit does the same. Real Zoho
-    stamps the real second. Waiting here keeps every write to a case in a second of its own.
-    """
-    stamp = dt.datetime.fromisoformat(modified_time).timestamp()
-    wait = stamp + 1 - time.time()
-    if wait > 0:
-        time.sleep(min(wait, 5.0))
