@@ -16,7 +16,8 @@ pytestmark = pytest.mark.slow
 
 def test_a_duplicate_a_stray_edit_and_a_missing_comment_are_each_reported(
         tmp_path: Path, sandbox: SandboxClient) -> None:
-    chaos = Chaos(tmp_path, sandbox, ChaosSettings(seed=5, epochs=1, rounds_per_epoch=2, fault_kinds=()))
+    # A seed whose two rounds create GitHub<->Jira records (the checks below need one with comments).
+    chaos = Chaos(tmp_path, sandbox, ChaosSettings(seed=3, epochs=1, rounds_per_epoch=2, fault_kinds=()))
     report = chaos.run()
     assert report.failures == [], report.summary()
     portal = chaos.flows[0]
