@@ -82,7 +82,7 @@ class Matcher:
             if twin is None or pending_other.pop(twin.id) is None:
                 continue
             pairs.append((seen, twin))
-        for seen, twin in self._unlinked_pairs(record_type, pairs):
+        for seen, twin in self._unlinked_pairs(record_type, pairs, pending_other):
             matched.add(seen.id)
             self._link(seen, twin, record_type, batch)
         return matched | self._recover(side, record_type, page, matched, candidates, pending_other, batch)
@@ -96,10 +96,11 @@ class Matcher:
         return [seen for seen in page if (record_type, seen.side, seen.id) in run.parked
                 and run.parked_as(record_type, seen, f"{AMBIGUOUS} {title_of(seen)!r},")]
 
-    def _unlinked_pairs(self, record_type: str, pairs: list[tuple[Seen, Seen]]) -> list[tuple[Seen, Seen]]:
+    def _unlinked_pairs(self, record_type: str, pairs: list[tuple[Seen, Seen]],
+                        pending_other: PendingChanges) -> list[tuple[Seen, Seen]]:
         """The pairs whose two records are both still unlinked. Both were unlinked when read, but a
         record may have been linked since (adopted by marker by a create earlier in the run):
-        linked now, it is nobody's match."""
+        linked now, it is nobody's match. A twin left unlinked goes back to wait for its turn."""
         if not pairs:
             return []
         run = self.ctx
@@ -107,7 +108,13 @@ class Matcher:
         taken = run.store.links_by_ids(run.flow.name, record_type, side, [seen.id for seen, _ in pairs])
         taken_other = run.store.links_by_ids(run.flow.name, record_type, other,
                                              [twin.id for _, twin in pairs])
-        return [(seen, twin) for seen, twin in pairs if seen.id not in taken and twin.id not in taken_other]
+        out: list[tuple[Seen, Seen]] = []
+        for seen, twin in pairs:
+            if seen.id not in taken and twin.id not in taken_other:
+                out.append((seen, twin))
+            elif twin.id not in taken_other:
+                pending_other.add(twin)
+        return out
 
     def _link(self, seen: Seen, twin: Seen, record_type: str, batch: Batch) -> None:
         run, side, other = self.ctx, seen.side, OTHER[seen.side]
