@@ -168,6 +168,19 @@ class ServerConfig(_Strict):
     max_connections: int = Field(default=100, ge=1)
 
 
+class QueueConfig(_Strict):
+    """``[queue]``: queue mode. ``pmhub serve`` and ``pmhub daemon`` enqueue flow runs and targeted
+    syncs as Celery tasks and ``pmhub worker`` processes run them (state must be PostgreSQL)."""
+
+    #: Celery broker URL: "redis://127.0.0.1:6379/0" or "amqp://guest:guest@127.0.0.1:5672//".
+    broker: str
+    #: Celery queue the tasks go to (several hubs can share one broker with different names).
+    name: str = "pmhub"
+    #: Redis only: an unacknowledged task (its worker died) goes back to the queue after this long
+    #: (seconds). Longer than the longest flow run; RabbitMQ redelivers when the connection drops.
+    redelivery_seconds: float = Field(default=3600.0, gt=0)
+
+
 class _RawConfig(_Strict):
     state: StateConfig = Field(default_factory=StateConfig)
     connections: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -175,6 +188,7 @@ class _RawConfig(_Strict):
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
     retry: RetryConfig = Field(default_factory=RetryConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
+    queue: QueueConfig | None = None
 
     @model_validator(mode="after")
     def _flows_reference_connections(self) -> _RawConfig:
@@ -196,6 +210,8 @@ class Config:
     daemon: DaemonConfig
     retry: RetryConfig
     server: ServerConfig = field(default_factory=ServerConfig)
+    #: Queue mode (``[queue]``); None: everything runs in process.
+    queue: QueueConfig | None = None
 
     def flow(self, name: str) -> FlowConfig:
         for flow in self.flows:
@@ -271,8 +287,13 @@ def load_config(path: str | os.PathLike[str] | None, host: PluginHost) -> Config
             if Capability.NOTES not in host.connector(conn.plugin).capabilities("customer"):
                 raise ConfigError(f"plugin {conn.plugin!r} cannot keep progress notes",
                                   file=where, key=f"flows[{index}].progress_notes.side")
+    if raw.queue is not None and not (raw.state.url or "").startswith("postgresql"):
+        raise ConfigError("queue mode needs a PostgreSQL state store shared by every worker: set "
+                          "[state] url = \"postgresql+psycopg://user@host:5432/pmhub\" (SQLite is one "
+                          "machine's file)", file=where, key="queue")
     return Config(path=file, state=_anchored_state(raw.state, file.parent), connections=connections,
-                  flows=raw.flows, daemon=raw.daemon, retry=raw.retry, server=raw.server)
+                  flows=raw.flows, daemon=raw.daemon, retry=raw.retry, server=raw.server,
+                  queue=raw.queue)
 
 
 def _anchored_state(state: StateConfig, base: Path) -> StateConfig:

@@ -188,6 +188,13 @@ class MemoryValidatorStorage:
         self.values.pop(key, None)
 
 
+class WritePacer(Protocol):
+    """Takes turns for writes to one connection shared by several processes."""
+
+    def wait_turn(self, spacing: float) -> None:
+        """Return once this write may go out: at least ``spacing`` seconds after the one before."""
+
+
 @dataclass(frozen=True, slots=True)
 class ConnectorState:
     """What one connection may keep between runs; ``Connector.bind_state`` receives it.
@@ -201,6 +208,9 @@ class ConnectorState:
     secrets: SecretStorage
     validators: ValidatorStorage
     data_dir: Path
+    #: Queue mode: spaces this connection's writes across every worker (``wait_turn(seconds)``
+    #: before a write); None: a connector spaces its own writes in process, if it needs to.
+    pacer: WritePacer | None = None
 
     @classmethod
     def in_memory(cls, data_dir: Path) -> ConnectorState:

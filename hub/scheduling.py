@@ -17,10 +17,13 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub.engine.flow import FlowResult
 from hub.engine.runner import Hub, sync
+
+if TYPE_CHECKING:
+    from hub.queue.client import QueueClient
 
 #: Wait after a flow's first failure in a row; doubled per further failure, up to the cap.
 RETRY_FIRST = dt.timedelta(seconds=30)
@@ -72,6 +75,12 @@ class Scheduler:
         now = clock()
         self.flows = {flow.name: FlowSchedule(flow.name, flow.schedule, next_cron_time(flow.schedule, now))
                       for flow in hub.config.flows if flow.schedule}
+        #: Queue mode: due flows are sent to the workers instead of run here.
+        self.queue: QueueClient | None = None
+        if hub.config.queue is not None:
+            from hub.queue.client import QueueClient
+
+            self.queue = QueueClient(hub.config, hub.store)
 
     def next_runs(self, now: dt.datetime) -> dict[str, dt.datetime]:
         return {name: next_cron_time(entry.cron, now) for name, entry in self.flows.items()}
@@ -123,6 +132,8 @@ class Scheduler:
 
     def _run_one(self, name: str) -> bool:
         stamp = f"{self.clock():%Y-%m-%dT%H:%M:%SZ}"
+        if self.queue is not None:
+            return self._enqueue(self.queue, name, stamp)
         try:
             results = sync(self.hub, [name])
         except Exception as error:  # the daemon outlives any one flow's failure, a plugin bug included
@@ -136,6 +147,16 @@ class Scheduler:
                       + (f" ({result.error})" if result.error else ""))
             ok = ok and result.status != "failed"
         return ok
+
+    def _enqueue(self, queue: QueueClient, name: str, stamp: str) -> bool:
+        try:
+            sent = queue.enqueue_flow(name)
+        except Exception as error:  # a broker that is down: the next tick tries again
+            self.echo(f"{stamp} flow {name}: not queued ({type(error).__name__}: {error})")
+            return False
+        self.echo(f"{stamp} flow {name}: "
+                  + ("queued" if sent else "a run is waiting already; not queued again"))
+        return True
 
     @contextmanager
     def _stop_on_signals(self) -> Iterator[None]:

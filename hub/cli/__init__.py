@@ -106,9 +106,9 @@ def build_cli() -> PmhubGroup:
     def main() -> None:
         """pmhub keeps Jira, GitHub, Trello, Zoho CRM and your own tools in step."""
 
-    from hub.cli import demo, inspect, parked, report, sandbox, serve, sync, webhooks
+    from hub.cli import demo, inspect, parked, report, sandbox, serve, sync, webhooks, worker
 
-    for module in (sync, inspect, parked, sandbox, demo, serve, webhooks, report):
+    for module in (sync, inspect, parked, sandbox, demo, serve, webhooks, report, worker):
         for command in module.COMMANDS:
             main.add_command(command)
     return main

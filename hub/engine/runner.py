@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from hub.config import Config, FlowConfig, load_config
-from hub.connector import Connector, ConnectorState
+from hub.connector import Connector, ConnectorState, WritePacer
 from hub.engine.connection_state import StoredSecrets, StoredValidators
 from hub.engine.flow import FlowResult, FlowRun, Progress, Side
 from hub.engine.leases import LEASE_TTL, take_lease, this_process
@@ -45,7 +45,7 @@ class Hub:
             connector = self.host.connector(settings.plugin)(name, settings)
             connector.bind_state(ConnectorState(
                 secrets=StoredSecrets(self.store, name), validators=StoredValidators(self.store, name),
-                data_dir=data_dir(create=False)))
+                data_dir=data_dir(create=False), pacer=self._shared_pacer(name)))
             try:
                 connector.open()
             except AuthError as error:
@@ -53,6 +53,14 @@ class Hub:
             self.connectors[name] = connector
             self.retriers[name] = Retrier(connector, self.budget)
         return self.connectors[name]
+
+    def _shared_pacer(self, connection: str) -> WritePacer | None:
+        """Queue mode: the connection's writes are spaced across every worker, through the store."""
+        if self.config.queue is None:
+            return None
+        from hub.queue.pacing import SharedWritePacer
+
+        return SharedWritePacer(self.store, connection)
 
     def mapping(self, flow: FlowConfig) -> Mapping_:
         """The flow's mapping for its two connections, read from its file each time (a daemon

@@ -208,6 +208,7 @@ class SandboxApp:
         entry: dict[str, Any] = {
             "service": service, "method": request.method, "path": subpath,
             "query": request.query_string.decode("latin-1"), "status": status,
+            "at": time.time(),  # when it was answered (spacing of writes across processes)
         }
         if fault:
             entry["fault"] = True

@@ -114,6 +114,12 @@ class SyncWorker:
                 return  # what is left waits for the next poll
             ids = [t.external_id for t in targets]
             what = f"flow {flow}: {len(ids)} {record_type}(s) from {side} (webhook)"
+            if self.scheduler.queue is not None:  # queue mode: a worker syncs them
+                try:
+                    self.scheduler.queue.enqueue_records(flow, record_type, side, ids)
+                except Exception as error:  # the broker is down: the next poll reads them anyway
+                    log.error("%s: not queued: %s", what, self.redact(f"{type(error).__name__}: {error}"))
+                continue
             with self._doing(what):
                 try:
                     result = sync_records(self.hub, flow, record_type, side, ids)

@@ -39,6 +39,7 @@ from hub.connector import (
     Remote,
     ValidatorStorage,
     WebhookEvent,
+    WritePacer,
 )
 from hub.errors import ConnectorError, PermanentError, TransientError, error_for_status, not_json
 from hub.model import CanonicalRecord, Comment, Issue, Milestone, Person, StatusCategory
@@ -124,13 +125,16 @@ class GitHubConnector(Connector):
         self._operation = "other"
         # Until the engine binds the state store, listings are remembered for this instance only.
         self._validators: ValidatorStorage = MemoryValidatorStorage()
+        self._pacer: WritePacer | None = None
         self._markers: dict[tuple[str, str, str], str] = {}
         self._milestones: dict[str, dict[str, int]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
     def bind_state(self, state: ConnectorState) -> None:
-        """Listing pages' ETags go to ``state.validators``, so the next run can ask for a 304."""
+        """Listing pages' ETags go to ``state.validators``, so the next run can ask for a 304; in
+        queue mode ``state.pacer`` spaces the writes of every worker together."""
         self._validators = state.validators
+        self._pacer = state.pacer
 
     def open(self) -> None:
         from github import Github
@@ -140,7 +144,9 @@ class GitHubConnector(Connector):
             base_url=self.settings.base_url.rstrip("/"), per_page=self.settings.per_page,
             timeout=self.settings.timeout, retry=None, lazy=True,
             seconds_between_requests=None,
-            seconds_between_writes=self.settings.seconds_between_writes or None,
+            # A shared pacer spaces writes cluster-wide; PyGithub's own spacing is per process.
+            seconds_between_writes=(self.settings.seconds_between_writes or None) if self._pacer is None
+            else None,
         )
 
     def close(self) -> None:
@@ -150,6 +156,11 @@ class GitHubConnector(Connector):
 
     def whoami(self) -> str:
         return str(self._request("whoami", "GET", "/user")["login"])
+
+    def check_fields(self, scope: str, record_type: str, fields: Mapping[str, str]) -> list[str]:
+        # Projects (v2) have fields, but an issue itself has none that the REST API offers.
+        return [f"GitHub {record_type}s have no custom fields: {name!r} cannot be kept there (leave it "
+                "out on this side, or carry the value as a label with a transform)" for name in fields]
 
     # -- webhooks (`pmhub serve`; see webhooks.py) -------------------------------------------
     def verify_webhook(self, headers: Mapping[str, str], body: bytes, url: str) -> bool:
@@ -434,6 +445,8 @@ class GitHubConnector(Connector):
             raise ConnectorError(f"{self.name}: the connector is not open")
         requester = self._gh.requester
         self._operation = operation
+        if self._pacer is not None and verb != "GET":
+            self._pacer.wait_turn(self.settings.seconds_between_writes)
         try:
             status, reply_headers, output = requester.requestJson(verb, url, params, headers, payload)
             try:
