@@ -12,6 +12,9 @@ or a lost reply is recovered by finding the marker rather than by creating again
 An unlinked record that carries this flow's marker is never created anywhere: it is matched to
 its source (``match``), or reported as a duplicate (``marked``).
 
+Record types go parents first (milestones, then issues, then comments); before each type, records
+parked until a milestone they name had a twin are replayed once it has one (``references``).
+
 Besides a run from the cursors (``run``) there are targeted ways in, which move no cursor:
 ``retry_parked`` and ``sync_records`` (records named by id, e.g. by a webhook; ``by_id``) and
 ``apply_resolutions`` (``pmhub conflicts resolve``).
