@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, DateTime, Index, Integer, String, Table, insert, select
 
+from hub.state.membership import among_ids
 from hub.state.schema import NAME, links, metadata, runs
 
 #: What one issue went through. ``status`` is the canonical status after the event.
@@ -74,10 +75,8 @@ def _status(snapshot: str | None) -> str | None:
 def statuses_before(conn: Connection, link_ids: Sequence[int]) -> dict[int, str | None]:
     """link id -> the canonical status its stored snapshots stand for (read before they change)."""
     out: dict[int, str | None] = {}
-    for start in range(0, len(link_ids), 500):
-        chunk = link_ids[start:start + 500]
-        rows = conn.execute(select(links.c.id, links.c.a_snapshot, links.c.b_snapshot)
-                            .where(links.c.id.in_(chunk)))
+    for among in among_ids(conn, links.c.id, link_ids):
+        rows = conn.execute(select(links.c.id, links.c.a_snapshot, links.c.b_snapshot).where(among))
         out.update({row.id: snapshot_status(row.a_snapshot, row.b_snapshot) for row in rows})
     return out
 
@@ -92,10 +91,9 @@ def running_run(conn: Connection, flow: str) -> int | None:
 def new_link_ids(conn: Connection, flow: str, a_ids: Sequence[str]) -> dict[str, int]:
     """a id -> link id of issue links just inserted (inserts do not return ids in bulk)."""
     out: dict[str, int] = {}
-    for start in range(0, len(a_ids), 500):
+    for among in among_ids(conn, links.c.a_id, a_ids):
         rows = conn.execute(select(links.c.id, links.c.a_id).where(
-            links.c.flow == flow, links.c.record_type == TRACKED_TYPE,
-            links.c.a_id.in_(a_ids[start:start + 500])))
+            links.c.flow == flow, links.c.record_type == TRACKED_TYPE, among))
         out.update({row.a_id: row.id for row in rows})
     return out
 

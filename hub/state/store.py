@@ -15,12 +15,24 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from hub.errors import ConfigError
 from hub.state import history
 from hub.state.failures import translate_failures
+from hub.state.membership import among_ids, insert_skipping_existing, refresh_statistics
 from hub.state.migrating import migrate as migrate_schema
 from hub.state.schema import (
     conflicts,
@@ -105,6 +117,8 @@ def _link(row: Any) -> Link:
 class StateStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        #: Links were inserted since the last look at the statistics (``refresh_statistics``).
+        self._grown = False
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> StateStore:
@@ -133,6 +147,12 @@ class StateStore:
     def transaction(self) -> Iterator[Connection]:
         with self.engine.begin() as conn:
             yield conn
+        if self._grown:
+            # In a transaction of its own, after the page's: ANALYZE holds a table lock that two
+            # workers' page transactions must not wait on in turn.
+            self._grown = False
+            with self.engine.begin() as conn:
+                refresh_statistics(conn, ("links", "intents"))
 
     # -- links -----------------------------------------------------------------------------
     def links_by_ids(self, flow: str, record_type: str, side: str, ids: Sequence[str],
@@ -143,11 +163,11 @@ class StateStore:
         column = links.c.a_id if side == "a" else links.c.b_id
         found: dict[str, Link] = {}
         with self._conn(conn) as c:
-            for chunk in _chunks(list(ids), 500):
-                rows = c.execute(select(links).where(
-                    links.c.flow == flow, links.c.record_type == record_type, column.in_(chunk)))
+            for among in among_ids(c, column, ids):
+                rows = c.execute(select(*_LINK_COLUMNS).where(
+                    links.c.flow == flow, links.c.record_type == record_type, among))
                 for row in rows:
-                    link = _link(row)
+                    link = Link(*row)
                     found[link.id_on(side)] = link
         return found
 
@@ -198,10 +218,11 @@ class StateStore:
             else:
                 changed.append({**values, "link_id": row.id})
         if new:
+            # Plain executemany: psycopg pipelines it, which beats one INSERT of arrays (their text
+            # dump escapes each snapshot) and multi-row VALUES (a long text converted per call).
             conn.execute(insert(links), new)
+            self._grown = True
         if changed:
-            from sqlalchemy import bindparam
-
             stmt = update(links).where(links.c.id == bindparam("link_id")).values(
                 {k: bindparam(k) for k in changed[0] if k != "link_id"})
             conn.execute(stmt, changed)
@@ -243,10 +264,10 @@ class StateStore:
         """source id -> marker of intents still pending."""
         out: dict[str, str] = {}
         with self._conn(conn) as c:
-            for chunk in _chunks(list(source_ids), 500):
+            for among in among_ids(c, intents.c.source_id, source_ids):
                 rows = c.execute(select(intents.c.source_id, intents.c.marker).where(
                     intents.c.flow == flow, intents.c.record_type == record_type,
-                    intents.c.target_side == target_side, intents.c.source_id.in_(chunk)))
+                    intents.c.target_side == target_side, among))
                 out.update({r.source_id: r.marker for r in rows})
         return out
 
@@ -264,19 +285,20 @@ class StateStore:
         if not pairs:
             return
         now = utcnow()
+        rows = [dict(flow=flow, record_type=record_type, target_side=target_side, source_id=s,
+                     marker=m, created_at=now) for s, m in pairs]
         with self.transaction() as c:
-            existing = self.intents_for(flow, record_type, target_side, [s for s, _ in pairs], conn=c)
-            rows = [dict(flow=flow, record_type=record_type, target_side=target_side, source_id=s,
-                         marker=m, created_at=now) for s, m in pairs if s not in existing]
-            if rows:
-                c.execute(insert(intents), rows)
+            # An intent already pending keeps its marker (a create may be carrying it): the
+            # unique key skips it inside the one INSERT, instead of a read before it.
+            c.execute(insert_skipping_existing(c, intents, ("flow", "record_type", "target_side",
+                                                            "source_id")), rows)
 
     def drop_intents(self, conn: Connection, flow: str, record_type: str, target_side: str,
                      source_ids: Sequence[str]) -> None:
-        for chunk in _chunks(list(source_ids), 500):
+        for among in among_ids(conn, intents.c.source_id, source_ids):
             conn.execute(delete(intents).where(
                 intents.c.flow == flow, intents.c.record_type == record_type,
-                intents.c.target_side == target_side, intents.c.source_id.in_(chunk)))
+                intents.c.target_side == target_side, among))
 
     # -- parked ----------------------------------------------------------------------------
     def park(self, conn: Connection, flow: str, record_type: str, side: str, source_id: str,
@@ -291,10 +313,10 @@ class StateStore:
 
     def unpark(self, conn: Connection, flow: str, record_type: str, side: str,
                source_ids: Sequence[str]) -> None:
-        for chunk in _chunks(list(source_ids), 500):
+        for among in among_ids(conn, parked.c.source_id, source_ids):
             conn.execute(delete(parked).where(
                 parked.c.flow == flow, parked.c.record_type == record_type, parked.c.side == side,
-                parked.c.source_id.in_(chunk)))
+                among))
 
     def parked_records(self, flow: str | None = None) -> list[dict[str, Any]]:
         query = select(parked).order_by(parked.c.id)
@@ -525,10 +547,8 @@ def _validator_key(key: str) -> str:
     return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
+#: The columns a ``Link`` is made of, in its field order (not the timestamps, which it does not hold).
+_LINK_COLUMNS = tuple(links.c[name] for name in Link.__slots__)
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
