@@ -36,8 +36,13 @@ def celery_settings(queue: QueueConfig) -> dict[str, Any]:
         "task_ignore_result": True,
         "broker_connection_retry_on_startup": True,
         "worker_hijack_root_logger": False,
-        # Redis holds an unacknowledged task this long before giving it to another worker.
-        "broker_transport_options": {"visibility_timeout": queue.redelivery_seconds},
+        # Redis holds an unacknowledged task this long before giving it to another worker, and
+        # looks for such tasks this often (kombu's default scans only every 100 s).
+        "broker_transport_options": {
+            "visibility_timeout": queue.redelivery_seconds,
+            "unacked_restore_interval": max(1.0, min(10.0, queue.redelivery_seconds / 4)),
+            "unacked_restore_throttle": 1,
+        },
     }
 
 
