@@ -4,7 +4,7 @@ of the page's bookkeeping still lands."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
@@ -13,11 +13,13 @@ from hub.state.store import Link, StateStore
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> StateStore:
-    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+def store(state_url: str) -> Iterator[StateStore]:
+    """On SQLite and on PostgreSQL (where a failed statement spoils its transaction)."""
+    store = StateStore.open(state_url)
     with store.transaction() as conn:
         store.write_links(conn, [Link("portal", "comment", "g1", "j1")])
-    return store
+    yield store
+    store.close()
 
 
 def pairs(store: StateStore) -> list[tuple[str, str]]:
