@@ -12,6 +12,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 #: Values per ``IN`` list on SQLite, well under its limit on bound parameters.
 _SQLITE_CHUNK = 500
 
+#: New rows below which a table's statistics are left to autovacuum.
+ANALYZE_AT_LEAST = 1000
+
 
 def among_ids(conn: Connection, column: ColumnElement[Any],
               values: Sequence[Any]) -> Iterator[ColumnElement[bool]]:
@@ -37,20 +40,22 @@ def insert_skipping_existing(conn: Connection, table: Table, key: Sequence[str])
     return dialect.insert(table).on_conflict_do_nothing(index_elements=list(key))
 
 
-def refresh_statistics(conn: Connection, tables: Sequence[str]) -> None:
-    """ANALYZE each table that has changed by half of its rows since it was last analyzed.
+def analyze_when_outgrown(conn: Connection, table: str, inserted: int) -> bool:
+    """ANALYZE ``table`` once ``inserted`` rows (added since this process last analyzed it) are
+    as many as it held when it was last analyzed; True when it did.
 
     A table filled in one run (a backfill) has no statistics until autovacuum's next round: the
-    planner then takes ``flow = ...`` for a rare value and reads a link by id through the
+    planner then takes ``flow = ...`` for a rare value and reads links by id through the
     ``(flow, record_type)`` prefix of the unique index, every link of the flow for each page, so
-    each page costs more as the table grows. Once analyzed it finds them by the whole key. Half
-    the rows keeps the ANALYZE passes few (one each time the table doubles).
+    each page costs more as the table grows. Once analyzed it finds them by the whole key.
+    Analyzing each time the table doubles keeps the passes few. SQLite needs none of this.
     """
-    if conn.dialect.name != "postgresql":
-        return
-    due = conn.execute(text(
-        "SELECT relname FROM pg_stat_user_tables WHERE relid = ANY(CAST(:tables AS regclass[])) "
-        "AND n_mod_since_analyze >= 1000 AND n_mod_since_analyze * 2 >= n_live_tup"),
-        {"tables": list(tables)}).scalars().all()
-    for name in due:
-        conn.exec_driver_sql(f'ANALYZE "{name}"')
+    if conn.dialect.name != "postgresql" or inserted < ANALYZE_AT_LEAST:
+        return False
+    # reltuples is the row count the last ANALYZE (or VACUUM) saw; -1 for a table never analyzed.
+    known = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = CAST(:name AS regclass)"),
+                         {"name": table}).scalar()
+    if known is not None and inserted < known:
+        return False
+    conn.exec_driver_sql(f'ANALYZE "{table}"')
+    return True

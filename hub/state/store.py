@@ -32,7 +32,12 @@ from sqlalchemy.exc import IntegrityError
 from hub.errors import ConfigError
 from hub.state import history
 from hub.state.failures import translate_failures
-from hub.state.membership import among_ids, insert_skipping_existing, refresh_statistics
+from hub.state.membership import (
+    ANALYZE_AT_LEAST,
+    among_ids,
+    analyze_when_outgrown,
+    insert_skipping_existing,
+)
 from hub.state.migrating import migrate as migrate_schema
 from hub.state.schema import (
     conflicts,
@@ -117,8 +122,8 @@ def _link(row: Any) -> Link:
 class StateStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        #: Links were inserted since the last look at the statistics (``refresh_statistics``).
-        self._grown = False
+        #: Links this store inserted since it last analyzed the table (``analyze_when_outgrown``).
+        self._links_unanalyzed = 0
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> StateStore:
@@ -147,12 +152,12 @@ class StateStore:
     def transaction(self) -> Iterator[Connection]:
         with self.engine.begin() as conn:
             yield conn
-        if self._grown:
+        if self._links_unanalyzed >= ANALYZE_AT_LEAST and self.engine.dialect.name == "postgresql":
             # In a transaction of its own, after the page's: ANALYZE holds a table lock that two
             # workers' page transactions must not wait on in turn.
-            self._grown = False
             with self.engine.begin() as conn:
-                refresh_statistics(conn, ("links", "intents"))
+                if analyze_when_outgrown(conn, "links", self._links_unanalyzed):
+                    self._links_unanalyzed = 0
 
     # -- links -----------------------------------------------------------------------------
     def links_by_ids(self, flow: str, record_type: str, side: str, ids: Sequence[str],
@@ -221,7 +226,7 @@ class StateStore:
             # Plain executemany: psycopg pipelines it, which beats one INSERT of arrays (their text
             # dump escapes each snapshot) and multi-row VALUES (a long text converted per call).
             conn.execute(insert(links), new)
-            self._grown = True
+            self._links_unanalyzed += len(new)
         if changed:
             stmt = update(links).where(links.c.id == bindparam("link_id")).values(
                 {k: bindparam(k) for k in changed[0] if k != "link_id"})
