@@ -85,7 +85,7 @@ class FlowRun:
         def everything() -> None:
             self.apply_resolved_conflicts()
             for record_type in self.flow.records:
-                # Records parked until a milestone they name got its twin (``references``).
+                # Records parked until a milestone they name, or their parent, got its twin.
                 if ready := self.ctx.references.ready(self.store.parked_records(self.flow.name), record_type):
                     self.by_id.replay(ready)
                 self._sync_type(record_type)

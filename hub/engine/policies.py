@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from hub.engine.records import attribute, strip_attribution
-from hub.engine.references import waiting_reason
+from hub.engine.references import parent_waiting_reason, waiting_reason
 from hub.errors import PermanentError
 from hub.model import RECORD_MODELS, Person
 
@@ -114,7 +114,7 @@ class CommentPolicy(RecordPolicy):
               twin_of: TwinLookup, twin_name: NameLookup = _same_name) -> dict[str, Any]:
         parent = twin_of("issue", str(source.get("issue")))
         if parent is None:
-            raise PermanentError(f"comment's issue {source.get('issue')} is not linked in flow {flow}")
+            raise PermanentError(parent_waiting_reason("issue", str(source.get("issue"))))
         carry["issue"] = parent
         author = source.get("author") or {}
         name = author.get("display_name") or author.get("email") or next(

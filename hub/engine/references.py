@@ -6,7 +6,8 @@ When the flow syncs the referenced type, a reference crosses through that type's
 on the source side is the name of a linked record there, and the twin's name is what the target
 gets. A reference whose record is not linked yet (a milestone parked, or created after the issue
 was read) parks its holder with a reason saying what it waits for; each run replays those holders
-once the record they wait for is linked, so the reference arrives without anyone asking.
+once the record they wait for is linked, so the reference arrives without anyone asking. A child
+whose parent has no twin yet (a comment whose issue's create is still pending) waits the same way.
 """
 
 from __future__ import annotations
@@ -20,8 +21,18 @@ from hub.state.store import StateStore
 WAITING = "waiting for its "
 
 
+#: After ``WAITING``: the holder waits for its parent, named by id (a comment for its issue).
+PARENT = "parent "
+
+
 def waiting_reason(record_type: str, name: str) -> str:
     return f"{WAITING}{record_type} {json.dumps(name)} to be linked (it syncs once that one has a twin)"
+
+
+def parent_waiting_reason(record_type: str, external_id: str) -> str:
+    """Why a child whose parent has no twin yet is parked; the run that links the parent replays it."""
+    return (f"{WAITING}{PARENT}{record_type} {json.dumps(external_id)} to be linked "
+            "(it syncs once that one has a twin)")
 
 
 class References:
@@ -64,11 +75,23 @@ class References:
             reason = str(row.get("reason") or "")
             if row["record_type"] != record_type or not reason.startswith(WAITING):
                 continue
-            wanted, _, rest = reason[len(WAITING):].partition(" ")
+            what = reason[len(WAITING):]
+            if what.startswith(PARENT):
+                if self._parent_linked(row["side"], what[len(PARENT):]):
+                    out.append(row)
+                continue
+            wanted, _, rest = what.partition(" ")
             name = _quoted(rest)
             if name is not None and self.twin_name(wanted, row["side"], name) is not None:
                 out.append(row)
         return out
+
+    def _parent_linked(self, side: str, what: str) -> bool:
+        parent_type, _, rest = what.partition(" ")
+        parent_id = _quoted(rest)
+        if parent_id is None or parent_type not in self.records:
+            return False
+        return bool(self.store.links_by_ids(self.flow, parent_type, side, [parent_id]))
 
 
 def _quoted(text: str) -> str | None:
