@@ -27,6 +27,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from hub.errors import ConfigError
@@ -129,7 +130,7 @@ class StateStore:
     def open(cls, url: str | None = None, *, migrate: bool = True) -> StateStore:
         url = url or default_state_url()
         try:
-            engine = create_engine(url, future=True, pool_pre_ping=True)
+            engine = create_engine(url, future=True, pool_pre_ping=True, **_dialect_options(url))
         except Exception as error:  # bad URL, missing driver: a config problem, not a crash
             raise ConfigError(f"cannot use state url: {error}", key="state.url") from None
         if engine.dialect.name == "sqlite":
@@ -543,6 +544,14 @@ class StateStore:
         else:
             with self.engine.connect() as c:
                 yield c
+
+
+def _dialect_options(url: str) -> dict[str, Any]:
+    """Engine options for the URL's backend. On PostgreSQL SQLAlchemy would look up the hstore
+    type on each new connection (a catalog query per run); the store has no hstore columns."""
+    if make_url(url).get_backend_name() == "postgresql":
+        return {"use_native_hstore": False}
+    return {}
 
 
 def _validator_key(key: str) -> str:
