@@ -211,10 +211,18 @@ def status(as_json: bool, config_path: str | None) -> None:
                                   and p["reason"].startswith(DUPLICATE)),
                 "conflicts": sum(1 for c in conflicts if c["flow"] == flow.name),
             })
+        queue = _queue_status(hub)
     if as_json:
-        click.echo(json.dumps(data, indent=2))
+        click.echo(json.dumps(data if queue is None else {"flows": data, "queue": queue}, indent=2))
         return
     click.echo(location)
+    if queue is not None:
+        click.echo(f"queue: {queue['depth'] if queue['depth'] is not None else '?'} task(s) in the broker; "
+                   f"{len(queue['waiting'])} flow run(s) waiting, {len(queue['running'])} running")
+        for flow, holder in queue["running"].items():
+            click.echo(f"  {flow}: running on {holder}")
+        for flow, since in queue["waiting"].items():
+            click.echo(f"  {flow}: waiting since {since}")
     rows = []
     for item in data:
         stats = item["stats"]
@@ -227,6 +235,23 @@ def status(as_json: bool, config_path: str | None) -> None:
     for item in data:
         if item["error"]:
             click.echo(f"{item['flow']}: {item['error']}")
+
+
+def _queue_status(hub: Hub) -> dict[str, Any] | None:
+    """Queue mode: what waits and what runs, by flow (None without ``[queue]``)."""
+    if hub.config.queue is None:
+        return None
+    from hub.queue.client import QueueClient
+    from hub.queue.observe import snapshot
+
+    client = QueueClient(hub.config, hub.store)
+    try:
+        now = snapshot(hub.store, [f.name for f in hub.config.flows], client.app, client.queue_name)
+    finally:
+        client.close()
+    return {"depth": now.depth, "running": now.running,
+            "waiting": {flow: since.isoformat() for flow, since in now.waiting.items()},
+            "outcomes": {f"{task} {outcome}": count for (task, outcome), count in now.outcomes.items()}}
 
 
 @click.group(invoke_without_command=True)

@@ -46,6 +46,10 @@ class ServiceMetrics:
         the queue, at each scrape."""
         self.registry.register(_StateGauges(store, flows, waiting, next_polls))
 
+    def watch_queue(self, gauges: Collector) -> None:
+        """Queue mode: also report the queue (``hub.queue.observe.QueueGauges``) at each scrape."""
+        self.registry.register(gauges)
+
     def run_finished(self, result: FlowResult, trigger: str, calls: Mapping[tuple[str, str], int]) -> None:
         self.runs.labels(result.flow, trigger, result.status).inc()
         for stats in result.stats.values():

@@ -36,6 +36,12 @@ class Service:
         receiver = WebhookReceiver(hub.config, hub.host, hub.store, queue, activity, metrics)
         worker = SyncWorker(hub, queue, metrics, activity, redact)
         metrics.watch(hub.store, [f.name for f in hub.config.flows], lambda: len(queue), worker.next_polls)
+        if worker.scheduler.queue is not None:  # queue mode: the workers' queue too
+            from hub.queue.observe import QueueGauges
+
+            client = worker.scheduler.queue
+            metrics.watch_queue(QueueGauges(hub.store, [f.name for f in hub.config.flows], client.app,
+                                            client.queue_name))
         return cls(hub, host, queue, metrics, activity, redact, receiver, worker, BearerGate(server, host))
 
     def start(self) -> None:
