@@ -325,6 +325,13 @@ class Connector(ABC):
             if callable(close):
                 close()  # a generator's finally blocks run now, not whenever it is collected
 
+    def check_fields(self, scope: str, record_type: str, fields: Mapping[str, str]) -> list[str]:
+        """What is wrong with the custom fields a mapping names on this side (tool field name ->
+        declared type: string, number, date, option, options, user); one sentence each, empty when
+        the tool has them all. Used by ``pmhub check``. The default: a tool without custom fields."""
+        return [f"{self.plugin} has no custom fields on {record_type}s: {name!r} cannot be kept there"
+                for name in fields]
+
     # -- registering webhooks (``pmhub webhooks``) ----------------------------------------------
     # A connector that registers hooks names the module of its package that does it, imported
     # only when a command needs it; the module provides ``install``, ``listed`` and ``remove`` (and

@@ -18,6 +18,21 @@ of people across tools. File format (see mappings/github-jira.toml)::
     email = "alice@acme.example"
     a = "alice-gh"
     b = "5b10ac8d82e05b22cc7d4ef5"
+
+Custom fields (a team's own fields; see hub/custom_fields.py for how they travel)::
+
+    [issue.custom.story_points]
+    type = "number"           # string, number, date, option, options, user
+    a = "Story Points"        # side a's field by its name in that tool (Jira: display name or
+                              # customfield_NNNNN; Trello: the custom field's name; Zoho: API name)
+    b = "Estimate"
+    [issue.custom.estimate]   # a canonical field (start_date, due_date, estimate in hours) kept in
+    a = "Estimate (h)"        # a custom field on a side with no place of its own; a side left out
+                              # keeps it natively (Jira's original estimate)
+
+Each custom field syncs as the field ``custom.NAME`` (merged, fingerprinted and put in conflict on
+its own). ``pmhub check`` asks each tool whether it has the fields its side names (exit 2 if not);
+a value the tool refuses (an option it does not have) parks that record with the tool's reason.
 """
 
 from __future__ import annotations
@@ -29,6 +44,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+from hub import custom_fields
+from hub.custom_fields import CustomField
 from hub.errors import ConfigError
 from hub.model import RECORD_MODELS, Kind, Priority, StatusCategory
 
@@ -102,6 +119,7 @@ class SideMapping:
 class RecordMapping:
     fields: tuple[str, ...]
     sides: dict[str, SideMapping]
+    custom: tuple[CustomField, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,7 +147,14 @@ class Mapping_:
 
     def fields(self, record_type: str) -> tuple[str, ...]:
         mapped = self.records.get(record_type)
-        return mapped.fields if mapped else RECORD_MODELS[record_type].SYNC_FIELDS
+        if mapped is None:
+            return RECORD_MODELS[record_type].SYNC_FIELDS
+        extra = tuple(f.synced_name for f in mapped.custom if f.synced_name not in mapped.fields)
+        return mapped.fields + extra
+
+    def custom_fields(self, record_type: str) -> tuple[CustomField, ...]:
+        mapped = self.records.get(record_type)
+        return mapped.custom if mapped else ()
 
     def side(self, record_type: str, side: str) -> SideMapping | None:
         mapped = self.records.get(record_type)
@@ -139,6 +164,9 @@ class Mapping_:
     def inbound(self, record_type: str, side: str, values: dict[str, Any]) -> dict[str, Any]:
         """Tool-shaped canonical values from ``side`` -> the flow's canonical vocabulary."""
         rules = self.side(record_type, side)
+        declared = self.custom_fields(record_type)
+        if declared:
+            custom_fields.inbound(declared, side, values)
         if rules is not None:
             for _name, transform, params in rules.transforms:
                 values = transform(values, params, "in")
@@ -152,7 +180,7 @@ class Mapping_:
                 elif raw[name] in {e.value for e in enum}:  # type: ignore[attr-defined]
                     values[name] = raw[name]
         if self.people:
-            self._people(values)
+            self._people(values, custom_fields.user_fields(declared))
         return values
 
     def outbound(self, record_type: str, side: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -175,13 +203,16 @@ class Mapping_:
             values["raw"] = raw
             for _name, transform, params in rules.transforms:
                 values = transform(values, params, "out")
+        declared = self.custom_fields(record_type)
         if self.people:
-            self._people(values)
+            self._people(values, custom_fields.user_fields(declared))
+        if declared:
+            custom_fields.outbound(declared, side, values)
         return values
 
-    def _people(self, values: dict[str, Any]) -> None:
+    def _people(self, values: dict[str, Any], custom: tuple[str, ...] = ()) -> None:
         """Complete each person from the people table (either way: entries carry both handles)."""
-        for key in ("assignees", "reporter", "author", "owner"):
+        for key in ("assignees", "reporter", "author", "owner", *custom):
             if key not in values or not values[key]:
                 continue
             many = isinstance(values[key], list)
@@ -258,18 +289,20 @@ def _parse_record(record_type: str, table: Any, file: str,
     if not isinstance(listed, list) or not all(isinstance(f, str) for f in listed):
         raise ConfigError("must be an array of field names", file=file, key=f"{record_type}.fields")
     fields = tuple(listed)
+    custom = custom_fields.parse_custom(record_type, table["custom"], file) if "custom" in table else ()
     bad = [f for f in fields if f not in known]
     if bad:
         raise ConfigError(f"not canonical {record_type} field(s) {bad}; known: {list(known)}",
                           file=file, key=f"{record_type}.fields")
     sides: dict[str, SideMapping] = {}
     for key, value in table.items():
-        if key == "fields":
+        if key in ("fields", "custom"):
             continue
         if key not in ("a", "b"):
-            raise ConfigError("unknown key (expected fields, a or b)", file=file, key=f"{record_type}.{key}")
+            raise ConfigError("unknown key (expected fields, custom, a or b)", file=file,
+                              key=f"{record_type}.{key}")
         sides[key] = _parse_side(value, f"{record_type}.{key}", file, transforms)
-    return RecordMapping(fields=fields, sides=sides)
+    return RecordMapping(fields=fields, sides=sides, custom=custom)
 
 
 def _parse_side(table: Any, where: str, file: str, transforms: Mapping[str, Transform]) -> SideMapping:

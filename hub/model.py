@@ -162,7 +162,7 @@ class Issue(_Record):
     which the flow's mapping turns into the canonical categories."""
 
     SYNC_FIELDS = ("title", "description", "kind", "status", "priority", "assignees", "labels",
-                   "milestone", "due_date", "customer")
+                   "milestone", "start_date", "due_date", "estimate", "customer")
 
     title: str = Field(min_length=1)
     description: str = ""
@@ -173,12 +173,22 @@ class Issue(_Record):
     reporter: Person | None = None
     labels: list[str] = Field(default_factory=list)
     milestone: str | None = None
+    #: When work is planned to start and to be done (a plan's bar).
+    start_date: dt.date | None = None
     due_date: dt.date | None = None
+    #: The planned effort in hours (Jira's original estimate). Story points are a team's own
+    #: measure, not hours: carry them as a custom field (``[issue.custom.story_points]``).
+    estimate: float | None = Field(default=None, ge=0)
     #: External id (on the same side) of the parent issue.
     parent: str | None = None
     #: Name of the customer the work is for (stable across tools, unlike ids).
     customer: str | None = None
     raw: dict[str, str] = Field(default_factory=dict)
+    #: The tool's own custom fields, by the tool's name for them (a Jira field's display name or
+    #: ``customfield_NNNNN``, a Trello custom field's name, a Zoho API name). Values are plain JSON:
+    #: a number, a string (text, an option's value, an ISO date), a list of strings (options). The
+    #: flow's mapping turns the ones it declares into synced fields (``custom.NAME``) and back.
+    custom: dict[str, Any] = Field(default_factory=dict)
     created: UtcDatetime | None = None
     updated: UtcDatetime | None = None
     url: str | None = None

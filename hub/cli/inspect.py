@@ -88,8 +88,11 @@ def check(offline: bool, config_path: str | None) -> None:
             click.echo(f"config {hub.config.path}: ok ({len(hub.config.connections)} connections, "
                        f"{len(hub.config.flows)} flows)")
         click.echo(described(hub.config.state.url))
-        failed = False if offline else not _connections_ok(hub)
-    sys.exit(EXIT_USAGE if problems else EXIT_ATTENTION if failed else EXIT_OK)
+        missing: list[str] = []
+        failed = False if offline else not _connections_ok(hub, missing)
+        for line in missing:
+            click.echo(line, err=True)
+    sys.exit(EXIT_USAGE if problems or missing else EXIT_ATTENTION if failed else EXIT_OK)
 
 
 def _config_problems(hub: Hub) -> list[str]:
@@ -136,9 +139,10 @@ def _masked(url: str) -> str:
         return "(unreadable url)"
 
 
-def _connections_ok(hub: Hub) -> bool:
+def _connections_ok(hub: Hub, missing: list[str]) -> bool:
     """Check every connection's credentials, then one page of each flow side's scope per record
-    type; one line each. A connection that failed is not asked for its scopes."""
+    type; one line each. A connection that failed is not asked for its scopes. Custom fields a
+    mapping names that the tool lacks go to ``missing`` (a config problem: exit 2)."""
     from hub.errors import DATA_ERRORS, PmhubError, unreadable
 
     working: dict[str, Connector] = {}
@@ -177,7 +181,29 @@ def _connections_ok(hub: Hub) -> bool:
                 click.echo(f"{where} ({current}s): FAILED: {unreadable(side.connection, error)}", err=True)
                 continue
             click.echo(f"{where}: ok ({', '.join(flow.records)} readable)")
+            missing.extend(_missing_custom_fields(hub, flow, side_name, reader))
     return ok
+
+
+def _missing_custom_fields(hub: Hub, flow: Any, side_name: str, reader: Connector) -> list[str]:
+    """One line per custom field the flow's mapping names on this side that the tool lacks."""
+    from hub.custom_fields import declared_on
+    from hub.errors import PmhubError
+
+    mapping = hub.mapping(flow)
+    side = getattr(flow, side_name)
+    lines = []
+    for record_type in flow.records:
+        wanted = declared_on(mapping.custom_fields(record_type), side_name)
+        if not wanted:
+            continue
+        try:
+            found = reader.check_fields(side.scope, record_type, wanted)
+        except PmhubError as error:
+            found = [f"could not read its custom fields: {error}"]
+        lines += [f"mapping {mapping.name} side {side_name} (flow {flow.name}, connection "
+                  f"{side.connection}): FAILED: {problem}" for problem in found]
+    return lines
 
 
 @click.command()

@@ -39,6 +39,7 @@ from hub.errors import (
 from hub.model import CanonicalRecord, Comment, Issue, Kind, Milestone, Person, Priority, StatusCategory
 
 from . import versions, webhooks
+from .custom_fields import JiraCustomFields
 from .markup import markdown_to_wiki, wiki_to_markdown
 
 if TYPE_CHECKING:
@@ -70,7 +71,9 @@ CATEGORY_FOR_STATUS = {StatusCategory.TODO: "new", StatusCategory.IN_PROGRESS: "
                        StatusCategory.CANCELLED: "done"}
 #: The fields an issue listing asks for: exactly what ``_issue_remote`` maps.
 ISSUE_FIELDS = ("summary", "description", "labels", "priority", "issuetype", "status", "assignee",
-                "reporter", "created", "updated", "duedate", "parent", "fixVersions")
+                "reporter", "created", "updated", "duedate", "parent", "fixVersions", "timetracking",
+                # Every custom field's value in the same read (see custom_fields.py).
+                "*navigable")
 COMMENT_LIST_FIELDS = ("comment", "updated")
 JIRA_TIME = "%Y-%m-%dT%H:%M:%S.%f%z"
 
@@ -121,6 +124,7 @@ class JiraConnector(Connector):
         self._comment_targets: dict[str, str] = {}
         #: Comments that came with the latest issue search, for the comment listing that follows.
         self._riding: _RidingComments | None = None
+        self.custom_fields = JiraCustomFields(self)
 
     # -- lifecycle -------------------------------------------------------------------------
     def open(self) -> None:
@@ -461,7 +465,9 @@ class JiraConnector(Connector):
         assignee = self._person(fields.get("assignee"))
         updated = _parse_time(fields.get("updated"))
         key = raw.get("key", "")
+        custom, start_date, estimate = self.custom_fields.read(fields)
         item = Issue(
+            custom=custom, start_date=start_date, estimate=estimate,
             title=fields.get("summary") or "(no summary)",
             description=self._body_in(fields.get("description")),
             kind=KIND_FROM_JIRA.get(type_name, Kind.TASK),
@@ -563,7 +569,13 @@ class JiraConnector(Connector):
             fields["fixVersions"] = [{"name": issue.milestone}] if issue.milestone else []
         if changed is None and issue.parent:
             fields["parent"] = {"id": issue.parent}
+        fields.update(self.custom_fields.write(issue, changed))
         return fields
+
+    def check_fields(self, scope: str, record_type: str, fields: Mapping[str, str]) -> list[str]:
+        if record_type != "issue":
+            return super().check_fields(scope, record_type, fields)
+        return self.custom_fields.check(fields)
 
     # The tool's own word in ``raw`` wins over the default name for a canonical value: the flow's
     # mapping fills it from the canonical value on every write, and may map many to one on purpose

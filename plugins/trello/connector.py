@@ -35,10 +35,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from pydantic import Field, SecretStr
 
 from hub.connector import Capability, ConnectionSettings, Connector, Remote, WebhookEvent
+from hub.custom_fields import touches_custom
 from hub.errors import ConnectorError, PermanentError, TransientError, error_for_status, not_json
 from hub.model import CanonicalRecord, Comment, Issue, Person, StatusCategory
 
 from . import webhooks
+from .custom_fields import TrelloCustomFields
 
 if TYPE_CHECKING:
     import requests
@@ -191,6 +193,7 @@ class TrelloConnector(Connector):
         self._lists: dict[str, dict[str, dict[str, Any]]] = {}
         self._labels: dict[str, list[dict[str, Any]]] = {}
         self._members: dict[str, list[dict[str, Any]]] = {}
+        self.custom_fields = TrelloCustomFields(self)
 
     # -- plumbing --------------------------------------------------------------------------
     def open(self) -> None:
@@ -212,7 +215,7 @@ class TrelloConnector(Connector):
             self._http.close()
             self._http = None
 
-    def _call(self, method: str, path: str, **params: Any) -> Any:
+    def _call(self, method: str, path: str, *, json_body: Any = None, **params: Any) -> Any:
         import requests
 
         if self._http is None:
@@ -226,7 +229,9 @@ class TrelloConnector(Connector):
         # overflow a query string); reads as a query string.
         body, query = (values, None) if method in ("POST", "PUT") else (None, values)
         try:
-            reply = self._http.request(method, url, params=query, data=body, timeout=self.settings.timeout)
+            # A custom field item's value is nested ({"value": {"number": "3"}}): that one goes as JSON.
+            reply = self._http.request(method, url, params=query, data=body, json=json_body,
+                                       timeout=self.settings.timeout)
         except requests.Timeout:
             raise TransientError(f"Trello did not answer {method} {path} within {self.settings.timeout:g} s"
                                  ) from None
@@ -293,6 +298,7 @@ class TrelloConnector(Connector):
                                             handles={self.name: member["username"]}))
         description, marker = split_marker(card.get("desc") or "")
         due = parse_time(card.get("due"))
+        start = parse_time(card.get("start"))
         updated = parse_time(card.get("dateLastActivity"))
         item = Issue(
             title=card.get("name") or "(untitled card)",
@@ -301,6 +307,8 @@ class TrelloConnector(Connector):
             assignees=assignees,
             labels=[label["name"] for label in card.get("labels", []) if label.get("name")],
             due_date=due.date() if due else None,
+            start_date=start.date() if start else None,
+            custom=self.custom_fields.read(board, card),
             raw={"status": list_name},
             created=id_time(card["id"]),
             updated=updated,
@@ -314,7 +322,8 @@ class TrelloConnector(Connector):
         # change pmhub must see, and Trello has no "updated since" filter on cards. Asking for the
         # lists with their cards nested (a documented form) also refreshes the list names that
         # statuses are read from, so a listing never needs a second request for them.
-        lists = self._call("GET", f"/boards/{board}/lists", filter="all", cards="all")
+        lists = self._call("GET", f"/boards/{board}/lists", filter="all", cards="all",
+                           card_customFieldItems="true")
         self._lists[board] = {item["id"]: {k: v for k, v in item.items() if k != "cards"} for item in lists}
         return [card for item in lists for card in item.get("cards") or []]
 
@@ -394,6 +403,8 @@ class TrelloConnector(Connector):
             fields["desc"] = with_marker(item.description, marker) if marker else item.description
         if wants("due_date"):
             fields["due"] = item.due_date.isoformat() if item.due_date else ""
+        if wants("start_date") and (changed is not None or item.start_date):
+            fields["start"] = item.start_date.isoformat() if item.start_date else ""
         if wants("labels"):
             unnamed = [lab["id"] for lab in (current or {}).get("labels", []) if not lab.get("name")]
             fields["idLabels"] = ",".join(self._label_ids(board, item.labels, unnamed))
@@ -476,7 +487,7 @@ class TrelloConnector(Connector):
                     return None
                 return self._comment(action)
             self._check_type(record_type)
-            card = self._call("GET", f"/cards/{external_id}")
+            card = self._call("GET", f"/cards/{external_id}", customFieldItems="true")
         except PermanentError as error:
             if error.status == 404:
                 return None
@@ -514,10 +525,13 @@ class TrelloConnector(Connector):
         issue = self._expect(item, Issue)
         fields = self._card_fields(scope, issue, None, None, marker)
         closed = fields.pop("closed", "false") == "true"
+        custom = self.custom_fields.planned(scope, {}, issue) if issue.custom else []
         card = self._call("POST", "/cards", pos="bottom", **fields)
         if closed:
             # Trello creates cards open; a cancelled item is archived right after.
             card = self._call("PUT", f"/cards/{card['id']}", closed="true")
+        if self.custom_fields.send(card["id"], custom):
+            card = self._call("GET", f"/cards/{card['id']}", customFieldItems="true")
         return self._issue(scope, card)
 
     def update(self, scope: str, record_type: str, external_id: str, item: CanonicalRecord,
@@ -529,12 +543,23 @@ class TrelloConnector(Connector):
             text = with_marker(comment.body, marker) if marker else comment.body
             return self._comment(self._call("PUT", f"/actions/{external_id}", text=text))
         issue = self._expect(item, Issue)
-        current = self._call("GET", f"/cards/{external_id}")
+        current = self._call("GET", f"/cards/{external_id}", customFieldItems="true")
         marker = split_marker(current.get("desc") or "")[1]
         fields = self._card_fields(scope, issue, changed, current, marker)
-        if not fields:
-            return self._issue(scope, current)
-        return self._issue(scope, self._call("PUT", f"/cards/{external_id}", **fields))
+        # Custom values are compared with the card's, so only the ones that differ are written.
+        custom = (self.custom_fields.planned(scope, current, issue)
+                  if issue.custom and touches_custom(changed) else [])
+        card = self._call("PUT", f"/cards/{external_id}", **fields) if fields else current
+        if self.custom_fields.send(external_id, custom):
+            card = self._call("GET", f"/cards/{external_id}", customFieldItems="true")
+        elif fields:
+            card["customFieldItems"] = current.get("customFieldItems") or []
+        return self._issue(scope, card)
+
+    def check_fields(self, scope: str, record_type: str, fields: Mapping[str, str]) -> list[str]:
+        if record_type != "issue":
+            return super().check_fields(scope, record_type, fields)
+        return self.custom_fields.check(scope, fields)
 
     def delete(self, scope: str, record_type: str, external_id: str) -> None:
         path = f"/actions/{external_id}" if record_type == "comment" else f"/cards/{external_id}"

@@ -64,6 +64,7 @@ from hub.model import CanonicalRecord, Customer, Issue, Project
 
 from . import convert, webhooks
 from .convert import MARKER_FIELD, RECORD_MODULES
+from .custom_fields import ZohoCustomFields
 from .token_store import TOKEN_KEY, MemorySecretStorage, SecretStorage, make_token_store
 
 _T = TypeVar("_T")
@@ -146,6 +147,7 @@ class ZohoCrmConnector(Connector):
         #: Method and URL of the latest request, for errors about its reply.
         self._last_request: tuple[str, str] | None = None
         self._account_ids: dict[str, str | None] = {}
+        self.custom_fields = ZohoCustomFields(self)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def bind_state(self, state: ConnectorState) -> None:
@@ -419,7 +421,7 @@ class ZohoCrmConnector(Connector):
         if record_id is None:
             return None
         params = ParameterMap()
-        params.add(GetRecordParam.fields, ",".join(convert.MODULE_FIELDS[module]))
+        params.add(GetRecordParam.fields, ",".join(self._module_fields(module)))
         try:
             response = self._call(f"get {module}/{external_id}", lambda: RecordOperations(module).get_record(
                 record_id, params, HeaderMap()))
@@ -439,7 +441,7 @@ class ZohoCrmConnector(Connector):
         page, token = 1, None
         while True:
             params = ParameterMap()
-            params.add(GetRecordsParam.fields, ",".join(fields or convert.MODULE_FIELDS[module]))
+            params.add(GetRecordsParam.fields, ",".join(fields or self._module_fields(module)))
             params.add(GetRecordsParam.per_page, self.settings.page_size)
             params.add(GetRecordsParam.sort_by, "Modified_Time")
             params.add(GetRecordsParam.sort_order, "asc")
@@ -537,9 +539,19 @@ class ZohoCrmConnector(Connector):
                 return
             offset += COQL_LIMIT
 
+    def _module_fields(self, module: str) -> tuple[str, ...]:
+        """What a read of ``module`` asks for: the fields pmhub maps, and for the module holding
+        issues its custom fields (see custom_fields.py)."""
+        fields = convert.MODULE_FIELDS[module]
+        if module == RECORD_MODULES["issue"]:
+            fields = (*fields, *(n for n in self.custom_fields.custom_names(module) if n not in fields))
+        return fields
+
     def _remote(self, record_type: str, row: dict[str, Any]) -> Remote:
         item: CanonicalRecord = (convert.project(row, self.name) if record_type == "project"
                                  else convert.issue(row, self.name))
+        if isinstance(item, Issue):
+            item.custom = self.custom_fields.read(RECORD_MODULES["issue"], row)
         return Remote(id=str(row["id"]), updated=item.updated, item=item, version=convert.version(item),
                       marker=row.get(MARKER_FIELD) or None)
 
@@ -652,6 +664,7 @@ class ZohoCrmConnector(Connector):
                 creating: bool) -> dict[str, Any]:
         if record_type == "issue" and isinstance(item, Issue):
             values = convert.case_values(item, changed)
+            values.update(self.custom_fields.values(RECORD_MODULES["issue"], item, changed))
             if changed is None or "customer" in changed:
                 if not item.customer:
                     if not creating:
@@ -822,6 +835,11 @@ class ZohoCrmConnector(Connector):
             page += 1
 
     # -- helpers -----------------------------------------------------------------------------------
+    def check_fields(self, scope: str, record_type: str, fields: Mapping[str, str]) -> list[str]:
+        if record_type != "issue":
+            return super().check_fields(scope, record_type, fields)
+        return self.custom_fields.check(RECORD_MODULES["issue"], fields)
+
     def _module(self, scope: str, record_type: str) -> str:
         module = RECORD_MODULES.get(record_type)
         if module is None:

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Request, Response
 from hub.sandbox.service import Call, json_response, route
 
 from .. import adf
-from . import jql, seed
+from . import custom_fields, jql, seed
 from .state import (
     MISSING,
     SETTABLE,
@@ -178,7 +178,7 @@ class JiraSandbox(JiraVersions):
             {"id": f[0], "key": f[0], "name": f[1], "custom": False, "orderable": f[5],
              "navigable": f[4], "searchable": f[6], "clauseNames": list(f[7]), "schema": field_schema(f)}
             for f in seed.SYSTEM_FIELDS
-        ])
+        ] + custom_fields.field_list())
 
     @route(f"{API}/issuetype")
     def issue_types(self, call: Call, version: str) -> Response:
@@ -381,6 +381,11 @@ class JiraSandbox(JiraVersions):
                 continue
             if name in ("project", "summary") and creating:
                 continue
+            if name in custom_fields.FIELD_IDS:
+                checked = custom_fields.check(name, value, errors)
+                if name not in errors:
+                    values.setdefault("custom", {})[name] = checked
+                continue
             if name == "summary":
                 if not isinstance(value, str) or not value.strip():
                     errors["summary"] = "You must specify a summary of the issue."
@@ -461,6 +466,9 @@ class JiraSandbox(JiraVersions):
 
     def _apply(self, issue: IssueRecord, values: dict[str, Any]) -> None:
         for name, value in values.items():
+            if name == "custom":
+                issue.custom.update(value)
+                continue
             setattr(issue, name, value)
 
     @route(f"{API}/issue/bulkfetch", methods=("POST",))
@@ -514,7 +522,9 @@ class JiraSandbox(JiraVersions):
         if labels is not None:
             values["labels"] = labels
         # Like Jira, an edit that changes nothing leaves `updated` (and so every cursor) alone.
-        changed = any(getattr(issue, name) != value for name, value in values.items())
+        custom = values.get("custom") or {}
+        changed = any(getattr(issue, name) != value for name, value in values.items() if name != "custom") \
+            or any(issue.custom.get(name) != value for name, value in custom.items())
         self._apply(issue, values)
         for op in comments:
             if isinstance(op, dict) and isinstance(op.get("add"), dict):

@@ -12,14 +12,15 @@ from typing import Any
 
 from hub.sandbox.service import BadPayload, Call
 
-from . import seed
+from . import custom_fields, seed
 
 ISSUE_EXPANDABLE = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
 #: Fields a GET of a search returns for "*navigable" (comment is not navigable in Jira).
-NAVIGABLE = tuple(f[0] for f in seed.SYSTEM_FIELDS if f[4] and f[0] != "statusCategory")
+NAVIGABLE = (*(f[0] for f in seed.SYSTEM_FIELDS if f[4] and f[0] != "statusCategory"),
+             *custom_fields.FIELD_IDS)
 ALL_FIELDS = (*NAVIGABLE, "project", "comment")
 SETTABLE = {"summary", "description", "issuetype", "project", "priority", "labels", "assignee",
-            "reporter", "duedate", "parent", "fixVersions"}
+            "reporter", "duedate", "parent", "fixVersions", *custom_fields.FIELD_IDS}
 
 
 class JiraFailure(Exception):
@@ -71,6 +72,8 @@ class IssueRecord:
     status_changed: dt.datetime | None = None
     comments: list[CommentRecord] = field(default_factory=list)
     properties: dict[str, Any] = field(default_factory=dict)
+    #: Custom field values (and time tracking) by field id, as Jira sends them.
+    custom: dict[str, Any] = field(default_factory=dict)
 
 
 def jira_time(value: dt.datetime | None) -> str | None:
@@ -151,7 +154,7 @@ def fields_arg(values: list[str], *, default: str) -> tuple[str, ...] | None:
             chosen.extend(NAVIGABLE)
         elif not part.startswith("-"):
             chosen.append(part)
-    known = {f[0] for f in seed.SYSTEM_FIELDS} | {"id", "key"}
+    known = {f[0] for f in seed.SYSTEM_FIELDS} | {"id", "key", *custom_fields.FIELD_IDS}
     result = tuple(dict.fromkeys(n for n in chosen if n in known and n not in excluded))
     return result
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from hub.sandbox.service import Call
 
 from .. import adf
-from . import seed
+from . import custom_fields, seed
 from .state import (
     ALL_FIELDS,
     ISSUE_EXPANDABLE,
@@ -138,6 +138,8 @@ class JiraViews:
         }
 
     def field_value(self, issue: IssueRecord, name: str) -> Any:
+        if name in custom_fields.FIELD_IDS:
+            return custom_fields.view(issue.custom.get(name), f"{self.call.base}/rest/api/{self.version}")
         done = status_def(issue.status).category_key == "done"
         if name == "summary":
             return issue.summary

@@ -27,6 +27,7 @@ from werkzeug.wrappers import Request, Response
 
 from hub.sandbox.service import BadPayload, Call, json_response, route
 
+from .custom_fields import TrelloCustomFields
 from .seed import load_demo
 from .state import (
     DEFAULT_LABEL_COLORS,
@@ -72,7 +73,7 @@ def _id_list(value: Any) -> list[str]:
     return [str(item).strip() for item in items if str(item).strip()]
 
 
-class TrelloSandbox(TrelloWebhooks):
+class TrelloSandbox(TrelloCustomFields, TrelloWebhooks):
     """Trello REST v1 stand-in. State lives in plain dicts keyed by id."""
 
     name = "trello"
@@ -92,6 +93,7 @@ class TrelloSandbox(TrelloWebhooks):
         self._encoded_cards: dict[str, str] = {}
         self.me = self._add_member(BOT_USERNAME, "pmhub bot", self.now())
         self.reset_webhooks()
+        self.reset_custom_fields()
         if seed == "demo":
             load_demo(self)
 
@@ -340,6 +342,7 @@ class TrelloSandbox(TrelloWebhooks):
         names = None if not fields or fields == "all" else fields.split(",")
         with_members = _flag(args.get("members", False))
         with_list = _flag(args.get("list", False))
+        with_items = _flag(args.get("customFieldItems", False))
 
         def view(card: Card) -> dict[str, Any]:
             full = card.to_json(self.labels)
@@ -348,6 +351,8 @@ class TrelloSandbox(TrelloWebhooks):
                 out["members"] = [self.members[m].brief() for m in card.members if m in self.members]
             if with_list:
                 out["list"] = self.lists[card.list_id].to_json()
+            if with_items:
+                out["customFieldItems"] = self.card_items(card)
             return out
 
         return view
@@ -464,6 +469,9 @@ class TrelloSandbox(TrelloWebhooks):
             if call.args.get("cards") not in (None, "none"):
                 item["cards"] = [self._card_json(c) for c in self._cards_of(tlist=tlist.id)
                                  if call.args["cards"] == "all" or not c.closed]
+                if _flag(call.args.get("card_customFieldItems", False)):
+                    for card_json in item["cards"]:
+                        card_json["customFieldItems"] = self.card_items(self.cards[card_json["id"]])
             out.append(item)
         return json_response(out)
 
@@ -510,7 +518,7 @@ class TrelloSandbox(TrelloWebhooks):
             return json_response(self._card_json(card, call))
         which = which or call.args.get("filter", "open")
         cards = self._filter_cards(board, which)
-        if not {"fields", "members", "list"} & set(call.args):
+        if not {"fields", "members", "list", "customFieldItems"} & set(call.args):
             return self._encoded_list(cards)
         view = self._card_view(call)
         return json_response([view(c) for c in cards])
@@ -664,6 +672,7 @@ class TrelloSandbox(TrelloWebhooks):
             raise BadPayload(400, "invalid value for name")
         new_board = self.boards[target.board]
         due = self._due(values["due"]) if "due" in values else card.due
+        start = self._due(values["start"]) if "start" in values else card.start
         labels = (self._check_ids(_id_list(values["idLabels"]), self.labels, "idLabels", new_board)
                   if "idLabels" in values else card.labels)
         members = (self._check_ids(_id_list(values["idMembers"]), self.members, "idMembers")
@@ -676,6 +685,7 @@ class TrelloSandbox(TrelloWebhooks):
         for name, new in (("name", str(values.get("name", card.name))),
                           ("desc", str(values.get("desc", card.desc) or "")),
                           ("due", due),
+                          ("start", start),
                           ("dueComplete", _flag(values.get("dueComplete", card.due_complete))),
                           ("closed", _flag(values.get("closed", card.closed))),
                           ("pos", pos)):

@@ -166,6 +166,12 @@ FIELDS: Mapping[str, tuple[FieldDef, ...]] = MappingProxyType({
         FieldDef("Case_Number", "Case Number", "autonumber", read_only=True),
         *_system_fields(),
         _pmhub_id(),
+        # Custom fields an org adds for planning (issue 11): what pmhub's custom fields map to.
+        FieldDef("Story_Points", "Story Points", "double", custom=True, length=16),
+        FieldDef("Customer_Tier", "Customer Tier", "picklist", custom=True,
+                 picklist=("-None-", "Gold", "Silver", "Bronze")),
+        FieldDef("Target_Launch", "Target Launch", "date", custom=True),
+        FieldDef("Start_Date", "Start Date", "date", custom=True),
     ),
     "Notes": (
         FieldDef("Note_Title", "Note Title", "text", length=120),
@@ -199,7 +205,7 @@ def _field_id(module: str, index: int) -> str:
 
 def _ui_type(f: FieldDef) -> int:
     return {"text": 1, "textarea": 3, "email": 25, "phone": 33, "website": 21, "picklist": 2,
-            "date": 24, "datetime": 333, "currency": 36, "lookup": 4, "ownerlookup": 8,
+            "date": 24, "datetime": 333, "currency": 36, "double": 38, "lookup": 4, "ownerlookup": 8,
             "autonumber": 1}.get(f.data_type, 1)
 
 
