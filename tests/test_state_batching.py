@@ -79,3 +79,27 @@ def test_links_are_found_by_their_whole_key_after_a_backfill(state_url):
     assert int(expected) >= 250, plan
     assert analyzed is not None
     store.close()
+
+
+def test_a_read_on_postgresql_opens_no_transaction(state_url):
+    """Reads outside a transaction are one statement each: on PostgreSQL they run in autocommit,
+    so a read is its query alone, without BEGIN before it and ROLLBACK when the connection goes
+    back to the pool."""
+    store = StateStore.open(state_url)
+    if store.engine.dialect.name != "postgresql":
+        store.close()
+        return
+    import psycopg.pq
+
+    during: list[psycopg.pq.TransactionStatus] = []
+
+    def after_query(_conn: object, cursor: psycopg.Cursor, *_: object) -> None:
+        during.append(cursor.connection.info.transaction_status)
+
+    backfill(store, 3)
+    event.listen(store.engine, "after_cursor_execute", after_query)
+    assert store.links_by_ids("f", "issue", "a", ["a1"])["a1"].b_id == "b1"
+    assert store.cursor("f", "a", "issue") is None and store.parked_records("f") == []
+    # Inside a transaction the status would be INTRANS: psycopg sent BEGIN before the query.
+    assert during == [psycopg.pq.TransactionStatus.IDLE] * 3
+    store.close()
