@@ -100,9 +100,7 @@ def test_three_workers_converge_every_flow_once_and_never_run_a_flow_twice_at_on
             assert end is not None and end <= start, f"{flow}: two runs overlap"
 
 
-# RabbitMQ's case is not here yet: with workers started before the run was queued, no worker took
-# the task within a minute (not understood yet; the convergence test covers RabbitMQ's delivery).
-@pytest.mark.parametrize("broker", ["redis"])
+@pytest.mark.parametrize("broker", ["redis", "amqp"])
 def test_a_killed_worker_s_backfill_is_redelivered_and_ends_with_exactly_one_twin_each(
         tmp_path: Path, pg_schema_url: str, broker: str) -> None:
     issues = 1000
