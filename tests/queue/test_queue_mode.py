@@ -65,7 +65,7 @@ def run_history(state_url: str) -> list[tuple[str, dt.datetime, dt.datetime | No
 @pytest.mark.parametrize("broker", ["redis", "amqp"])
 def test_three_workers_converge_every_flow_once_and_never_run_a_flow_twice_at_once(
         tmp_path: Path, pg_schema_url: str, broker: str) -> None:
-    flows, issues = 8, 25
+    flows, issues = 20, 10
     connections, specs = reference_flows(tmp_path, flows)
     for index in range(flows):
         seed(tmp_path / f"a{index}.sqlite", issues, f"f{index}")
