@@ -73,3 +73,33 @@ def test_queued_runs_collapse_and_status_and_metrics_show_the_queue(
     assert 'pmhub_queue_tasks_total{outcome="ok",task="pmhub.run_flow"} 2.0' in scrape(cluster)
     text = cluster.cli("status").output
     assert "queue: 0 task(s) in the broker; 0 flow run(s) waiting, 0 running" in text
+
+
+def test_a_targeted_sync_queued_as_serve_does_syncs_just_those_records_on_a_worker(
+        tmp_path: Path, pg_schema_url: str) -> None:
+    from hub.config import load_config
+    from hub.model import Issue
+    from hub.plugins import build_plugin_manager
+    from hub.state.store import StateStore
+
+    connections, specs = reference_flows(tmp_path, 1)
+    source = ReferenceStore(str(tmp_path / "a0.sqlite"))
+    ids = [source.put("proj", "issue", Issue(title=f"edited {n}")) for n in range(3)]
+    source.close()
+    cluster = Cluster(tmp_path, pg_schema_url, broker_url("redis"), connections=connections, flows=specs)
+    config = load_config(cluster.config, build_plugin_manager())
+    store = StateStore.open(config.state.url)
+    client = QueueClient(config, store)
+    try:
+        client.enqueue_records("flow0", "issue", "a", ids[:2])  # what SyncWorker does in queue mode
+        cluster.start_workers(1)
+        target = ReferenceStore(str(tmp_path / "b0.sqlite"))
+        wait_until(lambda: target.count("proj", "issue") == 2, 60, "the targeted sync", cluster)
+        wait_until(lambda: status(cluster)["queue"]["outcomes"].get("pmhub.sync_records ok") == 1, 30,
+                   "its outcome", cluster)
+        assert sorted(item.title for _, item in target.all("proj", "issue")) == ["edited 0", "edited 1"]
+        target.close()
+    finally:
+        client.close()
+        store.close()
+        cluster.stop()
