@@ -9,26 +9,21 @@ GitHub signs the raw body with the hook's secret: ``X-Hub-Signature-256: sha256=
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from hub.connector import WebhookEvent
+from hub.webhook_signatures import body_digest, sha256_signature_matches
 
 
 def verify(secret: str | None, headers: Mapping[str, str], body: bytes) -> bool:
-    if not secret:
-        return False
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    given = headers.get("x-hub-signature-256") or ""
-    return hmac.compare_digest(given.encode(), expected.encode())
+    return sha256_signature_matches(secret, body, headers.get("x-hub-signature-256"))
 
 
 def delivery_id(headers: Mapping[str, str], body: bytes) -> str:
     given = headers.get("x-github-delivery")
-    return f"delivery:{given}" if given else "sha256:" + hashlib.sha256(body).hexdigest()
+    return f"delivery:{given}" if given else body_digest(body)
 
 
 def events(headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:

@@ -10,29 +10,24 @@ issue or comment is then fetched, found gone, and the flow's ``on_delete`` appli
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from hub.connector import WebhookEvent
+from hub.webhook_signatures import body_digest, sha256_signature_matches
 
 ISSUE_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"})
 COMMENT_EVENTS = frozenset({"comment_created", "comment_updated", "comment_deleted"})
 
 
 def verify(secret: str | None, headers: Mapping[str, str], body: bytes) -> bool:
-    if not secret:
-        return False
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    given = headers.get("x-hub-signature") or ""
-    return hmac.compare_digest(given.encode(), expected.encode())
+    return sha256_signature_matches(secret, body, headers.get("x-hub-signature"))
 
 
 def delivery_id(headers: Mapping[str, str], body: bytes) -> str:
     given = headers.get("x-atlassian-webhook-identifier")
-    return f"webhook:{given}" if given else "sha256:" + hashlib.sha256(body).hexdigest()
+    return f"webhook:{given}" if given else body_digest(body)
 
 
 def events(headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:

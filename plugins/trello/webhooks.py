@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hub.connector import WebhookEvent
+from hub.webhook_signatures import body_digest
 
 #: Actions on a comment, which name the comment's own action in ``data.action``.
 COMMENT_CHANGES = frozenset({"updateComment", "deleteComment"})
@@ -36,7 +37,7 @@ def delivery_id(headers: Mapping[str, str], body: bytes) -> str:
         action_id = (json.loads(body).get("action") or {}).get("id")
     except (ValueError, AttributeError):
         action_id = None
-    return f"action:{action_id}" if action_id else "sha256:" + hashlib.sha256(body).hexdigest()
+    return f"action:{action_id}" if action_id else body_digest(body)
 
 
 def events(headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
