@@ -17,7 +17,6 @@ between runs anywhere else.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 
 from hub.errors import PermanentError, TransientError
 from hub.model import CanonicalRecord
+from hub.webhook_signatures import body_digest
 
 
 class Capability(StrEnum):
@@ -441,7 +441,7 @@ class Connector(ABC):
     def webhook_delivery_id(self, headers: Mapping[str, str], body: bytes) -> str:
         """What identifies this delivery, the same when the tool sends it again (replays are
         acknowledged and ignored). Default: the body's SHA-256."""
-        return "sha256:" + hashlib.sha256(body).hexdigest()
+        return body_digest(body)
 
     def webhook_events(self, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
         """The records a verified delivery names (none for an event pmhub does not sync)."""
