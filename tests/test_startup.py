@@ -17,7 +17,9 @@ from hub.state.store import MIGRATIONS, StateStore
 from tests.conftest import Pair
 
 #: Top-level modules a reference-only no-op sync has no use for.
-NOT_NEEDED = ("github", "jira", "requests", "zohocrmsdk", "alembic", "mako")
+NOT_NEEDED = ("github", "jira", "requests", "zohocrmsdk", "alembic", "mako",
+              # the service, the queue and the report load only for their own commands
+              "celery", "starlette", "uvicorn", "prometheus_client", "matplotlib", "weasyprint", "babel")
 
 _RUN_CLI = """
 import json, sys
