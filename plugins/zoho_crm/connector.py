@@ -127,6 +127,8 @@ class ZohoCrmConnector(Connector):
         for record_type in RECORD_MODULES
     }
     settings_model: ClassVar[type[ConnectionSettings]] = ZohoCrmSettings
+    #: A Case's parent is its Deal (the ``Deal_Name`` lookup): ``Issue.parent`` is the Deal's id.
+    parent_types: ClassVar[dict[str, str]] = {"issue": "project"}
     #: Modified_Time has whole seconds and If-Modified-Since means "after": re-read the cursor's second.
     cursor_overlap: ClassVar[dt.timedelta] = dt.timedelta(seconds=1)
     #: A customer's time is the newest of its account and its contacts, so customers arrive out of order.
@@ -373,8 +375,12 @@ class ZohoCrmConnector(Connector):
             raise TransientError(f"Zoho {what}: reply without per-record statuses")
         return data
 
-    def _entry_error(self, what: str, entry: dict[str, Any], status: int | None) -> ZohoApiError:
+    def _entry_error(self, what: str, entry: dict[str, Any], status: int | None, *, module: str | None = None,
+                     sent: Mapping[str, Any] | None = None) -> ZohoApiError:
         text = f"{entry.get('code')}: {entry.get('message')} {entry.get('details')}"
+        refused = _refused_lookup(module, entry, sent)
+        if refused:
+            text = f"{refused} ({text})"
         return ZohoApiError(_with_setup_hint(f"Zoho {what}: {text}", entry.get("code")),
                             status=status if status and status >= 400 else 400, code=entry.get("code"))
 
@@ -599,7 +605,7 @@ class ZohoCrmConnector(Connector):
         record_id = _numeric_id(external_id)
         if record_id is None:
             raise PermanentError(f"{external_id!r} is not a Zoho record id")
-        values = self._values(record_type, item, changed, creating=False)
+        values = self._values(record_type, item, changed, creating=False, external_id=external_id)
         entry: dict[str, Any] | None = None
         if values:
             body = BodyWrapper()
@@ -608,7 +614,8 @@ class ZohoCrmConnector(Connector):
                 module).update_record(record_id, body, HeaderMap()))
             entry = self._record_results(f"update {module}", response)[0]
             if entry.get("status") != "success":
-                raise self._entry_error(f"update {module}/{external_id}", entry, response.get_status_code())
+                raise self._entry_error(f"update {module}/{external_id}", entry, response.get_status_code(),
+                                        module=module, sent=values)
         if isinstance(item, Customer) and "contacts" in changed:
             self._sync_contacts(external_id, item, None)
         if entry is None or isinstance(item, Customer):
@@ -646,8 +653,9 @@ class ZohoCrmConnector(Connector):
         if len(entries) != len(rows):
             raise TransientError(f"Zoho upsert {module}: {len(entries)} statuses for {len(rows)} records")
         return [entry if entry.get("status") == "success"
-                else self._entry_error(f"upsert {module}", entry, response.get_status_code())
-                for entry in entries]
+                else self._entry_error(f"upsert {module}", entry, response.get_status_code(),
+                                       module=module, sent=row)
+                for entry, row in zip(entries, rows, strict=True)]
 
     def _written(self, entry: dict[str, Any], item: CanonicalRecord, marker: str | None) -> Remote:
         details = entry.get("details") or {}
@@ -661,8 +669,10 @@ class ZohoCrmConnector(Connector):
                       version=convert.version(stored), marker=marker)
 
     def _values(self, record_type: str, item: CanonicalRecord, changed: frozenset[str] | None, *,
-                creating: bool) -> dict[str, Any]:
+                creating: bool, external_id: str | None = None) -> dict[str, Any]:
         if record_type == "issue" and isinstance(item, Issue):
+            if item.parent and (changed is None or "parent" in changed) and _numeric_id(item.parent) is None:
+                raise PermanentError(f"the case's parent {item.parent!r} is not a Zoho Deal id")
             values = convert.case_values(item, changed)
             values.update(self.custom_fields.values(RECORD_MODULES["issue"], item, changed))
             if changed is None or "customer" in changed:
@@ -674,7 +684,13 @@ class ZohoCrmConnector(Connector):
                 # A customer with no account of that name leaves the case's link as it is.
             return values
         if record_type == "project" and isinstance(item, Project):
-            return convert.deal_values(item, changed, creating=creating)
+            current = None
+            if external_id is not None and changed is not None and "status" in changed \
+                    and item.status is not None:
+                # A status the Deal's stage already means keeps that stage: one read, on status edits only.
+                row = self._get_row(RECORD_MODULES["project"], external_id)
+                current = convert.picked(row.get("Stage")) if row is not None else None
+            return convert.deal_values(item, changed, creating=creating, current_stage=current)
         if record_type == "customer" and isinstance(item, Customer):
             return convert.account_values(item, changed)
         raise PermanentError(f"zoho_crm {record_type} records are not {type(item).__name__}")
@@ -866,6 +882,21 @@ def _with_setup_hint(message: str, code: Any) -> str:
         return message
     return (f"{message}. Is the org set up for pmhub? Each of Accounts, Contacts, Deals and Cases needs "
             f"a single-line field {MARKER_FIELD} marked 'Do not allow duplicate values' (see the README).")
+
+
+def _refused_lookup(module: str | None, entry: Mapping[str, Any],
+                    sent: Mapping[str, Any] | None) -> str | None:
+    """Words for an INVALID_DATA on a lookup pmhub sent (a Case's Deal, a record's Account): which
+    record it named, so the person reading the failure knows what is missing."""
+    details = entry.get("details")
+    if entry.get("code") != "INVALID_DATA" or not isinstance(details, Mapping) or module is None:
+        return None
+    field = details.get("api_name")
+    target = convert.LOOKUPS.get(module, {}).get(str(field))
+    value = (sent or {}).get(str(field))
+    if target is None or not isinstance(value, Mapping) or not value.get("id"):
+        return None
+    return f"{field} names {target} record {value['id']!r}, which Zoho does not have (deleted?)"
 
 
 def _whole_seconds(moment: dt.datetime) -> dt.datetime:

@@ -40,6 +40,12 @@ CASE_FIELDS = ("Subject", "Description", "Status", "Priority", "Type", "Account_
 MODULE_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "Accounts": ACCOUNT_FIELDS, "Contacts": CONTACT_FIELDS, "Deals": DEAL_FIELDS, "Cases": CASE_FIELDS,
 })
+#: Lookup fields pmhub writes, by module: the module each points at (for errors naming the target).
+LOOKUPS: Mapping[str, Mapping[str, str]] = MappingProxyType({
+    "Cases": MappingProxyType({"Deal_Name": "Deals", "Account_Name": "Accounts"}),
+    "Deals": MappingProxyType({"Account_Name": "Accounts"}),
+    "Contacts": MappingProxyType({"Account_Name": "Accounts"}),
+})
 #: Fields the SDK types as picklists: it wants them as ``Choice`` objects on writes.
 PICKLISTS = frozenset({"Status", "Priority", "Type", "Stage", "Industry", "Case_Origin", "Account_Type"})
 
@@ -63,15 +69,41 @@ PRIORITY_CASE: Mapping[Priority, str] = MappingProxyType({
     Priority.HIGHEST: "High", Priority.HIGH: "High", Priority.MEDIUM: "Medium", Priority.LOW: "Low",
     Priority.LOWEST: "Low",
 })
+#: A Deal's Stage as a project's status. The first stage is work not begun; the rest of the open
+#: pipeline is under way; a won deal is delivered (done); a lost one will not be (cancelled). A
+#: stage outside this table (an org's own pipeline) reads as under way.
 DEAL_STAGE_CATEGORY: Mapping[str, StatusCategory] = MappingProxyType({
+    "Qualification": StatusCategory.TODO,
+    "Needs Analysis": StatusCategory.IN_PROGRESS, "Value Proposition": StatusCategory.IN_PROGRESS,
+    "Identify Decision Makers": StatusCategory.IN_PROGRESS,
+    "Proposal/Price Quote": StatusCategory.IN_PROGRESS, "Negotiation/Review": StatusCategory.IN_PROGRESS,
     "Closed Won": StatusCategory.DONE, "Closed Lost": StatusCategory.CANCELLED,
     "Closed-Lost to Competition": StatusCategory.CANCELLED,
 })
+#: The stage written for a status the Deal's current stage does not already mean. Zoho has no
+#: blocked stage: a blocked project is an open deal, so it keeps (or reopens to) an open stage.
 CATEGORY_DEAL_STAGE: Mapping[StatusCategory, str] = MappingProxyType({
-    StatusCategory.DONE: "Closed Won", StatusCategory.CANCELLED: "Closed Lost",
+    StatusCategory.TODO: "Qualification", StatusCategory.IN_PROGRESS: "Needs Analysis",
+    StatusCategory.BLOCKED: "Needs Analysis", StatusCategory.DONE: "Closed Won",
+    StatusCategory.CANCELLED: "Closed Lost",
 })
 #: A new deal needs a Stage; the first stage of the default pipeline.
 DEFAULT_DEAL_STAGE = "Qualification"
+
+
+def stage_category(stage: str) -> StatusCategory:
+    return DEAL_STAGE_CATEGORY.get(stage, StatusCategory.IN_PROGRESS)
+
+
+def deal_stage(status: StatusCategory, current: str | None) -> str | None:
+    """The Stage to write for ``status``; None when the current stage already means it (a Deal at
+    Proposal/Price Quote stays there while its project is under way, one lost to a competitor is
+    not relabelled Closed Lost). A blocked project keeps any open stage."""
+    if current is not None:
+        have = stage_category(current)
+        if have == status or (status == StatusCategory.BLOCKED and have == StatusCategory.IN_PROGRESS):
+            return None
+    return CATEGORY_DEAL_STAGE[status]
 
 
 def parse_time(value: Any) -> dt.datetime | None:
@@ -103,7 +135,7 @@ def parse_date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(value[:10])
 
 
-def _picked(value: Any) -> str | None:
+def picked(value: Any) -> str | None:
     """A picklist value, with Zoho's ``-None-`` placeholder read as no value."""
     return value if isinstance(value, str) and value and value != "-None-" else None
 
@@ -135,15 +167,15 @@ def customer(row: dict[str, Any], contacts: Iterable[dict[str, Any]], connection
     stamps = [t for t in (parse_time(row.get("Modified_Time")),
                           *(parse_time(c.get("Modified_Time")) for c in people)) if t is not None]
     return Customer(
-        name=row.get("Account_Name") or "", website=row.get("Website"), industry=_picked(row.get("Industry")),
+        name=row.get("Account_Name") or "", website=row.get("Website"), industry=picked(row.get("Industry")),
         owner=person(row.get("Owner"), connection), contacts=[contact(c) for c in people],
         created=parse_time(row.get("Created_Time")), updated=max(stamps) if stamps else None,
     )
 
 
 def project(row: dict[str, Any], connection: str) -> Project:
-    stage = _picked(row.get("Stage"))
-    status = DEAL_STAGE_CATEGORY.get(stage or "", StatusCategory.IN_PROGRESS) if stage else None
+    stage = picked(row.get("Stage"))
+    status = stage_category(stage) if stage else None
     return Project(
         name=row.get("Deal_Name") or "", description=row.get("Description"), status=status,
         customer=lookup_id(row.get("Account_Name")), due_date=parse_date(row.get("Closing_Date")),
@@ -153,9 +185,9 @@ def project(row: dict[str, Any], connection: str) -> Project:
 
 
 def issue(row: dict[str, Any], connection: str) -> Issue:
-    status = _picked(row.get("Status"))
-    kind_name = _picked(row.get("Type"))
-    priority_name = _picked(row.get("Priority"))
+    status = picked(row.get("Status"))
+    kind_name = picked(row.get("Type"))
+    priority_name = picked(row.get("Priority"))
     raw = {"status": status, "priority": priority_name, "kind": kind_name,
            # Where progress notes go: the case's deal, else its account.
            "deal_id": lookup_id(row.get("Deal_Name")), "account_id": lookup_id(row.get("Account_Name"))}
@@ -166,6 +198,8 @@ def issue(row: dict[str, Any], connection: str) -> Issue:
         status=CASE_STATUS_CATEGORY.get(status or "", StatusCategory.TODO),
         priority=CASE_PRIORITY.get(priority_name or ""),
         reporter=person(row.get("Created_By"), connection),
+        # A case's parent is its Deal (the customer's project), by the id it is listed under.
+        parent=lookup_id(row.get("Deal_Name")),
         customer=lookup_name(row.get("Account_Name")),
         raw={k: v for k, v in raw.items() if v is not None},
         created=parse_time(row.get("Created_Time")), updated=parse_time(row.get("Modified_Time")),
@@ -200,10 +234,16 @@ def case_values(item: Issue, changed: frozenset[str] | None) -> dict[str, Any]:
         elif item.kind in KIND_CASE_TYPE:
             values["Type"] = KIND_CASE_TYPE[item.kind]
         # Kinds with no case type (task, story, epic, risk) leave Type as it is.
+    if wanted("parent") and (item.parent or changed is not None):
+        # A new case without a deal sends nothing; an update without one unlinks it.
+        values["Deal_Name"] = {"id": item.parent} if item.parent else None
     return values
 
 
-def deal_values(item: Project, changed: frozenset[str] | None, *, creating: bool) -> dict[str, Any]:
+def deal_values(item: Project, changed: frozenset[str] | None, *, creating: bool,
+                current_stage: str | None = None) -> dict[str, Any]:
+    """Zoho Deal values for ``changed`` fields (all when None). ``current_stage`` is the Deal's
+    stage now, so a status it already means leaves the stage alone."""
     def wanted(name: str) -> bool:
         return changed is None or name in changed
 
@@ -216,8 +256,9 @@ def deal_values(item: Project, changed: frozenset[str] | None, *, creating: bool
         values["Closing_Date"] = item.due_date
     if wanted("customer"):
         values["Account_Name"] = {"id": item.customer} if item.customer else None
-    if wanted("status"):
-        stage = CATEGORY_DEAL_STAGE.get(item.status) if item.status else None
+    if wanted("status") and item.status is not None:
+        # No status says nothing about the stage (which Zoho requires): leave it as it is.
+        stage = deal_stage(item.status, current_stage)
         if stage is not None:
             values["Stage"] = stage
     if creating and "Stage" not in values:

@@ -101,6 +101,17 @@ CASE_PRIORITIES = ("-None-", "High", "Medium", "Low")
 DEAL_STAGES = ("Qualification", "Needs Analysis", "Value Proposition", "Identify Decision Makers",
                "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost",
                "Closed-Lost to Competition")
+#: What a Stage value carries besides its name in a new org's field metadata: the probability (%),
+#: the forecast type (Open, Closed Won, Closed Lost) and the forecast category it counts under.
+STAGE_FORECASTS: Mapping[str, tuple[int, str, str]] = MappingProxyType({
+    "Qualification": (10, "Open", "Pipeline"), "Needs Analysis": (20, "Open", "Pipeline"),
+    "Value Proposition": (40, "Open", "Pipeline"), "Identify Decision Makers": (60, "Open", "Pipeline"),
+    "Proposal/Price Quote": (75, "Open", "Pipeline"), "Negotiation/Review": (90, "Open", "Pipeline"),
+    "Closed Won": (100, "Closed Won", "Closed"), "Closed Lost": (0, "Closed Lost", "Omitted"),
+    "Closed-Lost to Competition": (0, "Closed Lost", "Omitted"),
+})
+FORECAST_CATEGORY_IDS = MappingProxyType({"Pipeline": "6403584000000003001", "Closed": "6403584000000003003",
+                                          "Omitted": "6403584000000003005"})
 
 FIELDS: Mapping[str, tuple[FieldDef, ...]] = MappingProxyType({
     "Accounts": (
@@ -212,12 +223,17 @@ def _ui_type(f: FieldDef) -> int:
 def field_json(module: str, index: int, f: FieldDef) -> dict[str, Any]:
     """One entry of ``GET /settings/fields``, with every key a real reply carries."""
     field_id = _field_id(module, index)
-    picklist = [
+    picklist: list[dict[str, Any]] = [
         {"display_value": value, "sequence_number": n + 1, "reference_value": value,
          "colour_code": None, "actual_value": value, "id": str(int(field_id) + n + 1),
          "type": "used", "_delete": None}
         for n, value in enumerate(f.picklist)
     ]
+    if module == "Deals" and f.api_name == "Stage":
+        for entry in picklist:
+            probability, forecast_type, category = STAGE_FORECASTS[str(entry["actual_value"])]
+            entry.update({"probability": probability, "forecast_type": forecast_type,
+                          "forecast_category": {"name": category, "id": FORECAST_CATEGORY_IDS[category]}})
     lookup: dict[str, Any] | None = None
     if f.data_type == "lookup" and f.lookup:
         lookup = {

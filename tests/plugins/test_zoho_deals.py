@@ -1,0 +1,181 @@
+"""Deals as projects and a Case's Deal as its parent, through the real zohocrmsdk8-0 SDK against
+the Zoho stand-in (issue 11: the customer's Deal becomes a Jira Epic with its Cases under it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from pmhub_plugins.zoho_crm.connector import ZohoCrmConnector
+
+from hub.errors import PermanentError
+from hub.model import Issue, Project, StatusCategory
+from hub.testing.sandbox_client import SandboxClient
+from tests.plugins.test_zoho_connector import make_connector
+
+pytest.importorskip("zohocrmsdk")
+
+MISSING_DEAL = "6403584000000999001"
+
+
+@pytest.fixture
+def connector(sandbox: SandboxClient, tmp_path: Path) -> Iterator[ZohoCrmConnector]:
+    connector = make_connector(sandbox.base("zoho"), tmp_path)
+    connector.open()
+    yield connector
+    connector.close()
+
+
+def _raw(sandbox: SandboxClient, module: str, record_id: str, fields: str) -> dict[str, Any]:
+    """A record as Zoho prints it (what a person in Zoho sees), past the connector."""
+    reply = requests.get(f"{sandbox.base('zoho')}/crm/v8/{module}/{record_id}", params={"fields": fields},
+                         headers={"Authorization": "Zoho-oauthtoken x"}, timeout=10)
+    reply.raise_for_status()
+    return dict(reply.json()["data"][0])
+
+
+def _edit_in_zoho(sandbox: SandboxClient, module: str, record_id: str, **values: Any) -> None:
+    requests.put(f"{sandbox.base('zoho')}/crm/v8/{module}/{record_id}", json={"data": [values]},
+                 headers={"Authorization": "Zoho-oauthtoken x"}, timeout=10).raise_for_status()
+
+
+def _parent(connector: ZohoCrmConnector, case_id: str) -> str | None:
+    got = connector.get("Cases", "issue", case_id)
+    assert got is not None and isinstance(got.item, Issue)
+    return got.item.parent
+
+
+def _deal(connector: ZohoCrmConnector, deal_id: str) -> Project:
+    got = connector.get("Deals", "project", deal_id)
+    assert got is not None and isinstance(got.item, Project)
+    return got.item
+
+
+# -- a Case's Deal is its parent ---------------------------------------------------------------------
+def test_the_connector_declares_a_cases_parent_is_a_deal() -> None:
+    assert ZohoCrmConnector.parent_types == {"issue": "project"}
+
+
+def test_a_case_read_carries_its_deal_as_parent(sandbox: SandboxClient, tmp_path: Path) -> None:
+    sandbox.reset("demo")
+    connector = make_connector(sandbox.base("zoho"), tmp_path)
+    connector.open()
+    deals = {r.item.name: r.id for r in connector.list_changed("Deals", "project", None)
+             if isinstance(r.item, Project)}
+    cases = {r.item.title: r for r in connector.list_changed("Cases", "issue", None)
+             if isinstance(r.item, Issue)}
+    portal = deals["Acme customer portal"]
+    parents = {title: r.item.parent for title, r in cases.items() if isinstance(r.item, Issue)}
+    assert parents["Export invoices as CSV"] == portal and parents["Add SSO with Okta"] == portal
+    assert parents["Login page times out"] is None  # a case with no deal has no parent
+    one = connector.get("Cases", "issue", cases["Add SSO with Okta"].id)
+    assert one is not None and isinstance(one.item, Issue) and one.item.parent == portal
+
+
+def test_a_case_created_under_a_deal_moves_to_another_and_out(sandbox: SandboxClient,
+                                                              connector: ZohoCrmConnector) -> None:
+    portal = connector.create("Deals", "project", Project(name="Portal"), "pmhub:deal-portal").id
+    mobile = connector.create("Deals", "project", Project(name="Mobile app"), "pmhub:deal-mobile").id
+    case = connector.create("Cases", "issue", Issue(title="Single sign-on", parent=portal), "pmhub:case-sso")
+    assert _parent(connector, case.id) == portal
+    assert _raw(sandbox, "Cases", case.id, "Deal_Name")["Deal_Name"] == {"name": "Portal", "id": portal}
+
+    moved = Issue(title="Single sign-on", parent=mobile)
+    connector.update("Cases", "issue", case.id, moved, frozenset({"parent"}))
+    assert _parent(connector, case.id) == mobile
+    # An edit that does not touch the parent leaves the deal as it is.
+    connector.update("Cases", "issue", case.id, Issue(title="SSO with Okta"), frozenset({"title"}))
+    assert _parent(connector, case.id) == mobile
+
+    connector.update("Cases", "issue", case.id, Issue(title="SSO with Okta"), frozenset({"parent"}))
+    assert _parent(connector, case.id) is None
+    assert _raw(sandbox, "Cases", case.id, "Deal_Name")["Deal_Name"] is None
+
+
+def test_a_deal_that_does_not_exist_is_a_permanent_error_naming_it(connector: ZohoCrmConnector) -> None:
+    with pytest.raises(PermanentError) as created:
+        connector.create("Cases", "issue", Issue(title="Orphan", parent=MISSING_DEAL), "pmhub:orphan")
+    assert MISSING_DEAL in str(created.value) and "Deal_Name" in str(created.value)
+    assert "Deals" in str(created.value)
+
+    case = connector.create("Cases", "issue", Issue(title="Orphan"), "pmhub:orphan-2").id
+    with pytest.raises(PermanentError) as updated:
+        connector.update("Cases", "issue", case, Issue(title="Orphan", parent=MISSING_DEAL),
+                         frozenset({"parent"}))
+    assert MISSING_DEAL in str(updated.value)
+    assert _parent(connector, case) is None
+
+
+def test_a_parent_that_is_no_zoho_id_is_refused_before_anything_is_sent(
+        sandbox: SandboxClient, connector: ZohoCrmConnector) -> None:
+    sandbox.clear_requests()
+    with pytest.raises(PermanentError, match="'PORT-7' is not a Zoho Deal id"):
+        connector.create("Cases", "issue", Issue(title="Wrong side", parent="PORT-7"), "pmhub:wrong")
+    assert [r for r in sandbox.requests("zoho") if r["method"] != "GET"] == []
+
+
+# -- Deals: dates and stage ---------------------------------------------------------------------------
+def test_a_deal_carries_its_dates_customer_and_stage_both_ways(sandbox: SandboxClient,
+                                                             connector: ZohoCrmConnector) -> None:
+    from hub.model import Customer
+
+    acme = connector.create("Accounts", "customer", Customer(name="Acme"), "pmhub:acme").id
+    deal = Project(name="Portal", description="Self-service portal", due_date=dt.date(2026, 9, 30),
+                   customer=acme, status=StatusCategory.IN_PROGRESS)
+    created = connector.create("Deals", "project", deal, "pmhub:portal")
+    read = _deal(connector, created.id)
+    assert (read.name, read.description, read.due_date, read.customer, read.status) == (
+        "Portal", "Self-service portal", dt.date(2026, 9, 30), acme, StatusCategory.IN_PROGRESS)
+    assert read.owner is not None and read.owner.email
+    raw = _raw(sandbox, "Deals", created.id, "Stage,Closing_Date")
+    assert (raw["Stage"], raw["Closing_Date"]) == ("Needs Analysis", "2026-09-30")
+
+    redated = read.model_copy(update={"due_date": dt.date(2026, 12, 15)})
+    connector.update("Deals", "project", created.id, redated, frozenset({"due_date"}))
+    assert _deal(connector, created.id).due_date == dt.date(2026, 12, 15)
+
+    for status, stage in ((StatusCategory.DONE, "Closed Won"), (StatusCategory.CANCELLED, "Closed Lost"),
+                          (StatusCategory.TODO, "Qualification")):
+        connector.update("Deals", "project", created.id, read.model_copy(update={"status": status}),
+                         frozenset({"status"}))
+        assert _raw(sandbox, "Deals", created.id, "Stage")["Stage"] == stage
+        assert _deal(connector, created.id).status == status
+
+
+def test_a_stage_that_already_means_the_status_is_kept(sandbox: SandboxClient,
+                                                       connector: ZohoCrmConnector) -> None:
+    deal = connector.create("Deals", "project", Project(name="Portal"), "pmhub:kept").id
+    _edit_in_zoho(sandbox, "Deals", deal, Stage="Proposal/Price Quote")
+    assert _deal(connector, deal).status == StatusCategory.IN_PROGRESS
+    for status in (StatusCategory.IN_PROGRESS, StatusCategory.BLOCKED):  # Zoho has no blocked stage
+        connector.update("Deals", "project", deal, Project(name="Portal", status=status),
+                         frozenset({"status"}))
+        assert _raw(sandbox, "Deals", deal, "Stage")["Stage"] == "Proposal/Price Quote"
+
+    _edit_in_zoho(sandbox, "Deals", deal, Stage="Closed-Lost to Competition")
+    assert _deal(connector, deal).status == StatusCategory.CANCELLED
+    connector.update("Deals", "project", deal, Project(name="Portal", status=StatusCategory.CANCELLED),
+                     frozenset({"status"}))
+    assert _raw(sandbox, "Deals", deal, "Stage")["Stage"] == "Closed-Lost to Competition"
+    # A blocked project whose deal was closed reopens it at an open stage.
+    connector.update("Deals", "project", deal, Project(name="Portal", status=StatusCategory.BLOCKED),
+                     frozenset({"status"}))
+    assert _raw(sandbox, "Deals", deal, "Stage")["Stage"] == "Needs Analysis"
+
+
+def test_an_edited_deal_is_seen_by_the_next_incremental_listing(connector: ZohoCrmConnector) -> None:
+    deal = connector.create("Deals", "project", Project(name="Portal"), "pmhub:seen")
+    time.sleep(1.1)  # Modified_Time has whole seconds
+    cursor = dt.datetime.now(dt.UTC)
+    assert [r.id for r in connector.list_changed("Deals", "project", cursor)] == []
+    won = Project(name="Portal", status=StatusCategory.DONE)
+    written = connector.update("Deals", "project", deal.id, won, frozenset({"status"}))
+    assert written.updated is not None and deal.updated is not None and written.updated > deal.updated
+    listed = list(connector.list_changed("Deals", "project", cursor - connector.cursor_overlap))
+    assert [r.id for r in listed] == [deal.id]
+    assert isinstance(listed[0].item, Project) and listed[0].item.status == StatusCategory.DONE
