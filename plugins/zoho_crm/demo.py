@@ -17,6 +17,10 @@ ZOHO_CLIENT_ID = "1000.PMHUBDEMO"
 #: The account and the case of the sandbox's "demo" seed that the story follows.
 CUSTOMER = "Acme Corp"
 CUSTOMER_CASE = "Login page times out"
+#: The customer's one open Deal (its project) and the two Cases linked to it through Deal_Name:
+#: what becomes a Jira Epic with its requests under it. The followed case is not one of them.
+CUSTOMER_DEAL = "Acme customer portal"
+DEAL_CASES = ("Export invoices as CSV", "Add SSO with Okta")
 
 
 def connect_crm(demo: Demo) -> None:

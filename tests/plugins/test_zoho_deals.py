@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 import requests
 from pmhub_plugins.zoho_crm.connector import ZohoCrmConnector
+from pmhub_plugins.zoho_crm.demo import CUSTOMER, CUSTOMER_CASE, CUSTOMER_DEAL, DEAL_CASES
 
 from hub.errors import PermanentError
-from hub.model import Issue, Project, StatusCategory
+from hub.model import Customer, Issue, Project, StatusCategory
 from hub.testing.sandbox_client import SandboxClient
 from tests.plugins.test_zoho_connector import make_connector
 
@@ -62,18 +63,25 @@ def test_the_connector_declares_a_cases_parent_is_a_deal() -> None:
 
 
 def test_a_case_read_carries_its_deal_as_parent(sandbox: SandboxClient, tmp_path: Path) -> None:
+    # The demo seed: the customer's one open deal with two cases under it, the followed case in none.
     sandbox.reset("demo")
     connector = make_connector(sandbox.base("zoho"), tmp_path)
     connector.open()
-    deals = {r.item.name: r.id for r in connector.list_changed("Deals", "project", None)
+    customers = {r.item.name: r.id for r in connector.list_changed("Accounts", "customer", None)
+                 if isinstance(r.item, Customer)}
+    deals = {r.id: r.item for r in connector.list_changed("Deals", "project", None)
              if isinstance(r.item, Project)}
+    [portal] = [i for i, d in deals.items() if d.customer == customers[CUSTOMER] and d.status not in (
+        StatusCategory.DONE, StatusCategory.CANCELLED)]
+    assert deals[portal].name == CUSTOMER_DEAL and deals[portal].due_date is not None
     cases = {r.item.title: r for r in connector.list_changed("Cases", "issue", None)
              if isinstance(r.item, Issue)}
-    portal = deals["Acme customer portal"]
-    parents = {title: r.item.parent for title, r in cases.items() if isinstance(r.item, Issue)}
-    assert parents["Export invoices as CSV"] == portal and parents["Add SSO with Okta"] == portal
-    assert parents["Login page times out"] is None  # a case with no deal has no parent
-    one = connector.get("Cases", "issue", cases["Add SSO with Okta"].id)
+    under = sorted(title for title, r in cases.items()
+                   if isinstance(r.item, Issue) and r.item.parent == portal)
+    assert under == sorted(DEAL_CASES)
+    followed = cases[CUSTOMER_CASE].item
+    assert isinstance(followed, Issue) and followed.parent is None  # a case with no deal has no parent
+    one = connector.get("Cases", "issue", cases[DEAL_CASES[1]].id)
     assert one is not None and isinstance(one.item, Issue) and one.item.parent == portal
 
 
@@ -122,8 +130,6 @@ def test_a_parent_that_is_no_zoho_id_is_refused_before_anything_is_sent(
 # -- Deals: dates and stage ---------------------------------------------------------------------------
 def test_a_deal_carries_its_dates_customer_and_stage_both_ways(sandbox: SandboxClient,
                                                              connector: ZohoCrmConnector) -> None:
-    from hub.model import Customer
-
     acme = connector.create("Accounts", "customer", Customer(name="Acme"), "pmhub:acme").id
     deal = Project(name="Portal", description="Self-service portal", due_date=dt.date(2026, 9, 30),
                    customer=acme, status=StatusCategory.IN_PROGRESS)

@@ -26,6 +26,8 @@ def load_demo(store: CrmStore) -> None:
         Title="Head of Delivery", Account_Name={"id": acme})
     add("Contacts", First_Name="Hank", Last_Name="Scorpio", Email="hank@globex.example",
         Account_Name={"id": globex})
+    # Acme's one open deal, with two cases under it (Deal_Name): the demo's customer project
+    # (demo.CUSTOMER_DEAL, demo.DEAL_CASES). Login page times out belongs to no deal.
     portal = add("Deals", Deal_Name="Acme customer portal", Stage="Needs Analysis",
                  Closing_Date="2026-03-31", Amount=48000.0, Account_Name={"id": acme},
                  Description="New store-service portal for Acme's customers.")
