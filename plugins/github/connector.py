@@ -44,7 +44,7 @@ from hub.connector import (
 from hub.errors import ConnectorError, PermanentError, TransientError, error_for_status, not_json
 from hub.model import CanonicalRecord, Comment, Issue, Milestone, Person, StatusCategory
 
-from . import milestones, webhooks
+from . import milestones, sub_issues, webhooks
 
 _MARKER = re.compile(r"[ \t]*<!--\s*pmhub:(?P<marker>[A-Za-z0-9._:-]+)\s*-->[ \t]*\n?")
 _LINK_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
@@ -116,6 +116,8 @@ class GitHubConnector(Connector):
     webhook_admin: ClassVar[str | None] = ".webhook_admin"
     #: How far back ``find_by_marker`` looks (see there).
     marker_window: ClassVar[dt.timedelta] = dt.timedelta(hours=1)
+    #: Issues sit under issues (sub-issues; ``Issue.parent`` is the parent's number, see sub_issues.py).
+    parent_types: ClassVar[dict[str, str]] = {"issue": "issue"}
 
     settings: GitHubSettings
 
@@ -128,6 +130,9 @@ class GitHubConnector(Connector):
         self._pacer: WritePacer | None = None
         self._markers: dict[tuple[str, str, str], str] = {}
         self._milestones: dict[str, dict[str, int]] = {}
+        #: (repository lower-cased, issue number) -> (the issue's global id, its parent's number) as
+        #: last read: a parent-only change then needs just the sub-issue call.
+        self._places: dict[tuple[str, str], tuple[int, str | None]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
     def bind_state(self, state: ConnectorState) -> None:
@@ -237,6 +242,7 @@ class GitHubConnector(Connector):
                                  {"body": _with_marker(item.body, marker)})
             return self._remember(scope, record_type, self._to_remote(record_type, data))
         item = _expect(item, Issue)
+        parent = sub_issues.checked(self, item.parent)
         payload: dict[str, Any] = {"title": item.title, "body": _with_marker(item.description, marker)}
         payload.update(self._issue_fields(scope, item, frozenset({"labels", "assignees", "milestone"})))
         data = self._request("create", "POST", f"{self._repo_path(scope)}/issues", payload)
@@ -245,7 +251,10 @@ class GitHubConnector(Connector):
         if state["state"] == "closed":
             data = self._request("create", "PATCH", f"{self._repo_path(scope)}/issues/{data['number']}",
                                  state)
-        return self._remember(scope, record_type, self._to_remote(record_type, data))
+        # A parent takes one more write, which needs the new issue's global id.
+        placed = sub_issues.place(self, scope, "create", str(data["number"]), data["id"], None, parent,
+                                  moving=False)
+        return self._remember(scope, record_type, self._issue_placed(data, parent, placed))
 
     def update(self, scope: str, record_type: str, external_id: str, item: CanonicalRecord,
                changed: frozenset[str]) -> Remote:
@@ -268,11 +277,53 @@ class GitHubConnector(Connector):
             payload.update(self._issue_fields(scope, item, changed))
             if "status" in changed:
                 payload.update(self._state_fields(item))
+            if "parent" in changed:
+                return self._update_parent(scope, external_id, path, payload,
+                                           sub_issues.checked(self, item.parent))
         if payload:
             data = self._request("update", "PATCH", path, payload)
         else:  # nothing GitHub stores changed (e.g. only the priority): report it as it is
             data = self._request("update", "GET", path)
         return self._remember(scope, record_type, self._to_remote(record_type, data))
+
+    def _update_parent(self, scope: str, number: str, path: str, payload: dict[str, Any],
+                       parent: str | None) -> Remote:
+        """An issue update that moves it to ``parent`` (None: out from under its parent).
+
+        The other fields go first (their reply carries the global id and the current parent); with
+        none to write, the id and parent remembered from this run's reads save a GET.
+        """
+        known = self._places.get((scope.lower(), number))
+        if payload:
+            data: dict[str, Any] | None = self._request("update", "PATCH", path, payload)
+        elif known is None:
+            data = self._request("update", "GET", path)
+        else:
+            data = None
+        if data is not None:
+            child_id, current = data["id"], sub_issues.parent_of(data)
+        else:
+            assert known is not None
+            child_id, current = known
+        placed = sub_issues.place(self, scope, "update", number, child_id, current, parent, moving=True)
+        if data is None:
+            self._places[(scope.lower(), number)] = (child_id, parent)
+            # Nothing was read back: the engine keeps what it wrote as this side's snapshot.
+            return Remote(id=number, updated=None, item=None)
+        return self._remember(scope, "issue", self._issue_placed(data, parent, placed))
+
+    def _issue_placed(self, data: dict[str, Any], parent: str | None, placed: bool) -> Remote:
+        """The issue in ``data`` as it is after a sub-issue call put it under ``parent``.
+
+        The sub-issue calls answer with the parent, so the child's new ``updated_at`` is unknown:
+        the version is left out (the next listing reads the child again).
+        """
+        if not placed:
+            return self._to_remote("issue", data)
+        url = data["url"].rsplit("/", 1)[0] + f"/{parent}" if parent is not None else None
+        remote = self._to_remote("issue", {**data, "parent_issue_url": url})
+        remote.updated = remote.version = None
+        return remote
 
     # -- conversion ----------------------------------------------------------------------------
     def _to_remote(self, record_type: str, data: dict[str, Any]) -> Remote:
@@ -290,11 +341,15 @@ class GitHubConnector(Connector):
         reason = data.get("state_reason") or "completed"
         raw_status = "open" if data["state"] == "open" else f"closed:{reason}"
         milestone = data.get("milestone") or {}
+        parent = sub_issues.parent_of(data)
+        place = sub_issues.key_of(data)
+        if place is not None:
+            self._places[place] = (data["id"], parent)
         item = Issue(
             title=data["title"], description=body, status=_STATUS_OF_RAW.get(raw_status, StatusCategory.DONE),
             assignees=[self._person(a["login"]) for a in data.get("assignees") or []],
             reporter=author, labels=[label["name"] for label in data.get("labels") or []],
-            milestone=milestone.get("title"), raw={"status": raw_status},
+            milestone=milestone.get("title"), raw={"status": raw_status}, parent=parent,
             created=_parse_time(data["created_at"]), updated=updated, url=data.get("html_url"),
         )
         return Remote(id=str(data["number"]), updated=updated, item=item, version=data["updated_at"],

@@ -113,6 +113,9 @@ class JiraConnector(Connector):
     scope_help = "Jira project key, e.g. PORT"
     #: ``pmhub webhooks`` registers an admin webhook per connection through this module of the plugin.
     webhook_admin: ClassVar[str | None] = ".webhook_admin"
+    #: Issues sit under issues: an epic's children, a task's sub-tasks (``Issue.parent`` is the
+    #: parent's issue id). Jira decides which types may sit under which (its hierarchy levels).
+    parent_types: ClassVar[dict[str, str]] = {"issue": "issue"}
 
     settings: JiraSettings
 
@@ -401,10 +404,20 @@ class JiraConnector(Connector):
             assert current is not None
             current = self._transition(external_id, current, target)
         fields = self._issue_fields(scope, issue, changed, current=current)
-        if fields:
+        edits: dict[str, Any] = {}
+        if "parent" in changed:
+            # A new parent is a field; taking the parent away is the documented edit operation
+            # ``update.parent.set.none`` (standard issue types only: a sub-task keeps one).
+            if issue.parent:
+                fields["parent"] = {"id": _parent_id(issue.parent)}
+            else:
+                edits["parent"] = [{"set": {"none": True}}]
+        if fields or edits:
             # returnIssue saves the read-back; the edit comes after the transition so the reply is final.
-            raw = self._call("PUT", f"issue/{external_id}", json_body={"fields": fields},
-                             params={"returnIssue": "true"})
+            body: dict[str, Any] = {"fields": fields}
+            if edits:
+                body["update"] = edits
+            raw = self._call("PUT", f"issue/{external_id}", json_body=body, params={"returnIssue": "true"})
             return self._issue_remote(raw or self._get_issue_raw(external_id))
         if current is not None:
             return self._issue_remote(current, fresh=target is None)
@@ -477,7 +490,7 @@ class JiraConnector(Connector):
             reporter=self._person(fields.get("reporter")),
             labels=[label for label in labels if not label.startswith(MARKER_PREFIX)],
             due_date=dt.date.fromisoformat(fields["duedate"]) if fields.get("duedate") else None,
-            parent=(fields.get("parent") or {}).get("id"),
+            parent=_parent_in_project(key, fields.get("parent")),
             # pmhub's issue has one milestone; Jira's first fix version stands for it.
             milestone=next((v.get("name") for v in fields.get("fixVersions") or []), None),
             raw=raw_words,
@@ -568,7 +581,7 @@ class JiraConnector(Connector):
             # By name: a version's name is unique in its project, and is what the milestone links carry.
             fields["fixVersions"] = [{"name": issue.milestone}] if issue.milestone else []
         if changed is None and issue.parent:
-            fields["parent"] = {"id": issue.parent}
+            fields["parent"] = {"id": _parent_id(issue.parent)}
         fields.update(self.custom_fields.write(issue, changed))
         return fields
 
@@ -795,6 +808,27 @@ def _split_comment_id(external_id: str) -> tuple[str, str]:
     if not sep or not issue_id or not comment_id:
         raise PermanentError(f"not a Jira comment id (issue/comment): {external_id!r}", status=404)
     return issue_id, comment_id
+
+
+def _parent_id(parent: str) -> str:
+    """``Issue.parent`` as Jira takes it: the parent's issue id (digits)."""
+    if not parent.isdigit():
+        raise PermanentError(f"parent {parent!r} is not a Jira issue id", status=400)
+    return parent
+
+
+def _parent_in_project(key: str, parent: dict[str, Any] | None) -> str | None:
+    """The parent's id when it is in the issue's own project (the connection's scope), else None.
+
+    Jira lets an epic of another project hold an issue; that epic is outside the flow, and reading
+    its id as the parent would leave the child waiting for a twin that never comes.
+    """
+    if not parent or not parent.get("id"):
+        return None
+    parent_key = str(parent.get("key") or "")
+    if key and parent_key and parent_key.rsplit("-", 1)[0] != key.rsplit("-", 1)[0]:
+        return None
+    return str(parent["id"])
 
 
 def _parse_time(value: str | None) -> dt.datetime | None:

@@ -52,6 +52,8 @@ class GitHubSandboxBase(SandboxService):
         self.users: dict[str, User] = {}
         self.repos: dict[tuple[str, str], Repo] = {}
         self._ids: dict[str, Iterator[int]] = {}
+        #: Where each issue lives, by its global id: the repository's key and the issue number.
+        self.issue_places: dict[int, tuple[tuple[str, str], int]] = {}
         self._last_stamp = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
         self.rate_used = 0
         self.rate_reset = int(time.time()) + 3600
@@ -81,6 +83,16 @@ class GitHubSandboxBase(SandboxService):
             self.users[login.lower()] = user
         return user
 
+    def register_issue(self, repo: Repo, issue: Issue) -> None:
+        """Make a new issue findable by its global id (sub-issues are added by id, not number)."""
+        self.issue_places[issue.id] = ((repo.owner.lower(), repo.name.lower()), issue.number)
+
+    def locate_issue(self, issue_id: int) -> tuple[Repo, Issue] | None:
+        place = self.issue_places.get(issue_id)
+        repo = self.repos.get(place[0]) if place is not None else None
+        issue = repo.issues.get(place[1]) if repo is not None and place is not None else None
+        return (repo, issue) if repo is not None and issue is not None else None
+
     def stamp(self, previous: dt.datetime | None = None) -> dt.datetime:
         """The time of a write: real UTC seconds, strictly after ``previous`` (the record's last stamp).
 
@@ -101,7 +113,7 @@ class GitHubSandboxBase(SandboxService):
 
     # -- lookups ---------------------------------------------------------------------------------
     def render(self, call: Call) -> Render:
-        return Render(call.base, self.users, VIEWER)
+        return Render(call.base, self.users, VIEWER, self.locate_issue)
 
     def issue_event(self, call: Call, repo: Repo, issue: Issue, action: str,
                     changes: dict[str, Any] | None = None, **extra: Any) -> None:

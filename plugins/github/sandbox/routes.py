@@ -30,6 +30,7 @@ from .base import (
 )
 from .labels import LabelRoutes
 from .state import Comment, Issue, Repo
+from .sub_issues import SubIssueRoutes
 from .webhooks import HookRoutes
 
 STATE_REASONS = ("completed", "not_planned", "reopened", "duplicate")
@@ -37,7 +38,7 @@ _REPO_NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 _MISSING = object()
 
 
-class GitHubSandbox(HookRoutes, LabelRoutes):
+class GitHubSandbox(HookRoutes, SubIssueRoutes, LabelRoutes):
     """The GitHub stand-in. State lives in attributes; ``reset`` loads "empty" or "demo"."""
 
     # -- users, rate limit ---------------------------------------------------------------------
@@ -161,6 +162,7 @@ class GitHubSandbox(HookRoutes, LabelRoutes):
         self._apply_fields(repo, issue, data)
         repo.next_number += 1
         repo.issues[issue.number] = issue
+        self.register_issue(repo, issue)
         self.issue_event(call, repo, issue, "opened")
         body = self.render(call).issue(repo, issue)
         return json_response(body, 201, {"Location": body["url"]})
@@ -197,7 +199,9 @@ class GitHubSandbox(HookRoutes, LabelRoutes):
         """Sandbox only: GitHub's REST API cannot delete an issue. Afterwards the issue answers 410
         Gone, leaves every listing, and its comments go with it."""
         repo = self.repo(owner, name)
-        self.issue_event(call, repo, self.issue(repo, number), "deleted")
+        gone = self.issue(repo, number)
+        self.issue_event(call, repo, gone, "deleted")
+        self.detach_deleted(gone)
         del repo.issues[number]
         repo.deleted.add(number)
         for comment_id in [c.id for c in repo.comments.values() if c.issue_number == number]:

@@ -67,6 +67,7 @@ def load_demo(service: GitHubSandboxBase) -> None:
             state=state, state_reason=reason, milestone=1 if in_milestone else None,
             closed_at=updated if state == "closed" else None,
             closed_by="octocat" if state == "closed" else None, pull_request=pull)
+        service.register_issue(repo, repo.issues[number])
     repo.next_number = len(ISSUES) + 1
     for number, author, text, hours in (
         (1, "monalisa", "Reproduced with a Globex test account; the RelayState is dropped.", 3),

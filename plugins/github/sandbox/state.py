@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +87,10 @@ class Issue:
     locked: bool = False
     pull_request: bool = False
     comments: int = 0
+    #: The global ``id`` of the issue this one is a sub-issue of (same owner, any repository).
+    parent: int | None = None
+    #: The global ids of this issue's sub-issues, in their priority order.
+    sub_issues: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -126,10 +131,13 @@ REACTIONS = ("+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "eyes
 class Render:
     """Builds response objects for one request: every URL is rooted at the client's ``base``."""
 
-    def __init__(self, base: str, users: dict[str, User], viewer: str) -> None:
+    def __init__(self, base: str, users: dict[str, User], viewer: str,
+                 locate: Callable[[int], tuple[Repo, Issue] | None] | None = None) -> None:
         self.base = base
         self.users = users
         self.viewer = viewer
+        #: Finds an issue by its global id (sub-issues and parents may sit in sibling repositories).
+        self.locate = locate or (lambda _issue_id: None)
         # The sandbox has no web UI; html_url keeps GitHub's shape under the same root.
         self.web = base
         self._user_cache: dict[str, dict[str, Any]] = {}
@@ -289,13 +297,13 @@ class Render:
             "updated_at": iso(issue.updated_at), "closed_at": iso(issue.closed_at),
             "author_association": "OWNER" if issue.user.lower() == repo.owner.lower() else "MEMBER",
             "type": None, "active_lock_reason": None,
-            "sub_issues_summary": {"total": 0, "completed": 0, "percent_completed": 0},
+            "sub_issues_summary": self.sub_issues_summary(issue),
             "issue_dependencies_summary": {"blocked_by": 0, "total_blocked_by": 0, "blocking": 0,
                                            "total_blocking": 0},
             "body": issue.body, "closed_by": self.user(issue.closed_by),
             "reactions": self.reactions(url), "timeline_url": f"{url}/timeline",
             "performed_via_github_app": None, "state_reason": issue.state_reason,
-            "parent_issue_url": None, "pinned_comment": None,
+            "parent_issue_url": self.parent_issue_url(issue), "pinned_comment": None,
         }
         if issue.pull_request:
             pulls = f"{self.base}/repos/{repo.full_name}/pulls/{issue.number}"
@@ -303,6 +311,19 @@ class Render:
             out["pull_request"] = {"url": pulls, "html_url": html, "diff_url": f"{html}.diff",
                                    "patch_url": f"{html}.patch", "merged_at": None}
         return out
+
+    def parent_issue_url(self, issue: Issue) -> str | None:
+        found = self.locate(issue.parent) if issue.parent is not None else None
+        if found is None:
+            return None
+        return f"{self.base}/repos/{found[0].full_name}/issues/{found[1].number}"
+
+    def sub_issues_summary(self, issue: Issue) -> dict[str, int]:
+        """GitHub's counts: every sub-issue, the closed ones, and the closed share in whole percent."""
+        children = [found[1] for found in map(self.locate, issue.sub_issues) if found is not None]
+        done = sum(1 for child in children if child.state == "closed")
+        return {"total": len(children), "completed": done,
+                "percent_completed": done * 100 // len(children) if children else 0}
 
     def comment(self, repo: Repo, comment: Comment) -> dict[str, Any]:
         url = f"{self.base}/repos/{repo.full_name}/issues/comments/{comment.id}"

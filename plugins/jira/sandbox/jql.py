@@ -2,12 +2,12 @@
 
 Supported: ``field op value`` clauses joined by ``AND``, and ``ORDER BY field [ASC|DESC], ...``.
 Fields: project, key/issuekey, labels, status, statusCategory, issuetype/type, priority, assignee,
-reporter, updated, created. Operators: ``=``, ``!=``, ``in``, ``not in`` and, for dates,
-``>``, ``>=``, ``<``, ``<=``. Date literals are ``"yyyy/MM/dd HH:mm"``, ``"yyyy-MM-dd HH:mm"``,
-``"yyyy/MM/dd"``, ``"yyyy-MM-dd"`` (read in the searching user's time zone, as Jira does) or a
-relative offset such as ``-5m``, ``-2h``, ``-1d``, ``-1w``. Anything else is a ``JqlError``, which
-the stand-in answers with Jira's own 400 envelope, so a connector that drifts outside what the
-sandbox checks fails loudly instead of silently matching everything.
+reporter, parent (by key or id), updated, created. Operators: ``=``, ``!=``, ``in``, ``not in``
+and, for dates, ``>``, ``>=``, ``<``, ``<=``. Date literals are ``"yyyy/MM/dd HH:mm"``,
+``"yyyy-MM-dd HH:mm"``, ``"yyyy/MM/dd"``, ``"yyyy-MM-dd"`` (read in the searching user's time
+zone, as Jira does) or a relative offset such as ``-5m``, ``-2h``, ``-1d``, ``-1w``. Anything else
+is a ``JqlError``, which the stand-in answers with Jira's own 400 envelope, so a connector that
+drifts outside what the sandbox checks fails loudly instead of silently matching everything.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ _TEXT_FIELDS = {
     "project": "project", "key": "key", "issuekey": "key", "id": "key", "labels": "labels",
     "status": "status", "statuscategory": "statusCategory", "issuetype": "issuetype",
     "type": "issuetype", "priority": "priority", "assignee": "assignee", "reporter": "reporter",
+    "parent": "parent",
 }
 _DATE_FIELDS = {"updated": "updated", "updateddate": "updated", "created": "created",
                 "createddate": "created"}

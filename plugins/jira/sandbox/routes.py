@@ -17,7 +17,7 @@ from werkzeug.wrappers import Request, Response
 from hub.sandbox.service import Call, json_response, route
 
 from .. import adf
-from . import custom_fields, jql, seed
+from . import custom_fields, hierarchy, jql, seed
 from .state import (
     MISSING,
     SETTABLE,
@@ -336,6 +336,8 @@ class JiraSandbox(JiraVersions):
         if not isinstance(summary, str) or not summary.strip():
             errors["summary"] = "You must specify a summary of the issue."
         values = self._check_fields(version, fields, errors, creating=True, project=project_key)
+        if type_id is not None:
+            hierarchy.check(self.issues, type_id, values.get("parent"), errors)
         if errors:
             raise JiraFailure(400, [], errors)
         assert project_key is not None and type_id is not None
@@ -454,6 +456,7 @@ class JiraSandbox(JiraVersions):
                 if versions is not None:
                     values["fix_versions"] = versions
             elif name == "parent":
+                # By key or id; ``{"none": true}`` (update.parent.set.none) or null takes it away.
                 ref = value.get("key") or value.get("id") if isinstance(value, dict) else value
                 if ref is None:
                     values["parent"] = None
@@ -516,6 +519,7 @@ class JiraSandbox(JiraVersions):
         comments = update.pop("comment", []) if isinstance(update, dict) else []
         merged = {**fields, **update_sets(update)}
         values = self._check_fields(version, merged, errors, creating=False, project=issue.project)
+        hierarchy.check_edit(self.issues, issue, values, errors)
         labels = label_ops(update, issue.labels, errors)
         if errors:
             raise JiraFailure(400, [], errors)
@@ -789,6 +793,9 @@ class JiraSandbox(JiraVersions):
             return [issue.key, str(issue.id)]
         if name == "labels":
             return issue.labels
+        if name == "parent":
+            parent = self.issues.get(issue.parent) if issue.parent is not None else None
+            return [parent.key, str(parent.id)] if parent is not None else []
         if name in ("status", "statusCategory"):
             status = status_def(issue.status)
             if name == "status":

@@ -175,6 +175,7 @@ class JiraViews:
                     "self": f"{self.call.base}/rest/api/{self.version}/issue/{parent.id}",
                     "fields": {"summary": parent.summary,
                                "status": self.status(parent.status),
+                               "priority": self.priority(parent.priority),
                                "issuetype": self.issuetype(parent.issuetype)}}
         if name == "fixVersions":
             return [self.site.version_view(self.call, self.version, self.site.versions[v], in_issue=True)
