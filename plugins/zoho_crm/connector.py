@@ -578,11 +578,21 @@ class ZohoCrmConnector(Connector):
         module = self._module(scope, record_type)
         results: list[Remote | Exception] = []
         for batch in chunks(items, WRITE_BATCH):
-            rows = [{**self._values(record_type, item, None, creating=True), MARKER_FIELD: marker}
-                    for item, marker in batch]
+            # A record pmhub can tell is wrong before sending (a parent that is no Zoho id, an
+            # option the field lacks) fails alone; the rest of the batch is still written.
+            refused: dict[int, PermanentError] = {}
+            rows: list[dict[str, Any]] = []
+            for n, (item, marker) in enumerate(batch):
+                try:
+                    row = {**self._values(record_type, item, None, creating=True), MARKER_FIELD: marker}
+                    _check_lookup_ids(row)
+                    rows.append(row)
+                except PermanentError as error:
+                    refused[n] = error
             # Upsert on the marker: re-sending a create whose reply was lost updates, never duplicates.
-            entries = self._upsert(module, rows)
-            for (item, marker), entry in zip(batch, entries, strict=True):
+            sent = iter(self._upsert(module, rows) if rows else [])
+            for n, (item, marker) in enumerate(batch):
+                entry = refused[n] if n in refused else next(sent)
                 if isinstance(entry, Exception):
                     results.append(entry)
                     continue
@@ -753,6 +763,7 @@ class ZohoCrmConnector(Connector):
             if key in convert.PICKLISTS and value is not None:
                 value = Choice(value)
             elif isinstance(value, dict) and "id" in value:
+                _check_lookup_ids({key: value})
                 lookup = Record()
                 lookup.set_id(int(value["id"]))
                 value = lookup
@@ -882,6 +893,13 @@ def _with_setup_hint(message: str, code: Any) -> str:
         return message
     return (f"{message}. Is the org set up for pmhub? Each of Accounts, Contacts, Deals and Cases needs "
             f"a single-line field {MARKER_FIELD} marked 'Do not allow duplicate values' (see the README).")
+
+
+def _check_lookup_ids(values: Mapping[str, Any]) -> None:
+    """Zoho links records by numeric id: another tool's key in a lookup is refused before sending."""
+    for key, value in values.items():
+        if isinstance(value, Mapping) and "id" in value and _numeric_id(str(value["id"])) is None:
+            raise PermanentError(f"{key} {value['id']!r} is not a Zoho record id")
 
 
 def _refused_lookup(module: str | None, entry: Mapping[str, Any],

@@ -127,6 +127,23 @@ def test_a_parent_that_is_no_zoho_id_is_refused_before_anything_is_sent(
     assert [r for r in sandbox.requests("zoho") if r["method"] != "GET"] == []
 
 
+def test_a_case_with_a_wrong_deal_fails_alone_in_a_batch(connector: ZohoCrmConnector) -> None:
+    portal = connector.create("Deals", "project", Project(name="Portal"), "pmhub:batch-deal").id
+    results = connector.create_many("Cases", "issue", [
+        (Issue(title="Under the portal", parent=portal), "pmhub:batch-1"),
+        (Issue(title="Jira key as parent", parent="PORT-7"), "pmhub:batch-2"),
+        (Issue(title="Deal gone", parent=MISSING_DEAL), "pmhub:batch-3"),
+        (Issue(title="No deal"), "pmhub:batch-4")])
+    first, wrong, gone, last = results
+    assert isinstance(wrong, PermanentError) and "PORT-7" in str(wrong)
+    assert isinstance(gone, PermanentError) and MISSING_DEAL in str(gone)
+    assert not isinstance(first, Exception) and not isinstance(last, Exception)
+    assert (_parent(connector, first.id), _parent(connector, last.id)) == (portal, None)
+    titles = {r.item.title for r in connector.list_changed("Cases", "issue", None)
+              if isinstance(r.item, Issue)}
+    assert titles == {"Under the portal", "No deal"}
+
+
 # -- Deals: dates and stage ---------------------------------------------------------------------------
 def test_a_deal_carries_its_dates_customer_and_stage_both_ways(sandbox: SandboxClient,
                                                              connector: ZohoCrmConnector) -> None:
