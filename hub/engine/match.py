@@ -60,8 +60,12 @@ class Matcher:
                   if v.remote.url or v.values.get("url")}
         by_title: dict[str, list[Seen]] = {}
         if "title" in rules:
+            # A copy carrying the marker of a record of this page is that record's twin (linked by
+            # marker below), never a title candidate of another: after a crash mid-backfill, copies
+            # of issues sharing a title would otherwise make every later one ambiguous.
+            own = {marker_for(run.flow.name, record_type, other, seen.id) for seen in page}
             for v in candidates:
-                if title_of(v):
+                if title_of(v) and v.remote.marker not in own:
                     by_title.setdefault(title_of(v), []).append(v)
         here = Counter(title_of(seen) for seen in page if seen.eligible and not seen.remote.marker)
         matched: set[str] = set()
