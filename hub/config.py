@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from hub.errors import ConfigError
-from hub.model import RECORD_MODELS
+from hub.model import RECORD_MODELS, Kind
 
 if TYPE_CHECKING:
     from hub.connector import ConnectionSettings
@@ -76,6 +76,36 @@ class ProgressNotes(_Strict):
 
 MatchRule = Literal["marker", "link", "title"]
 
+#: The pairs of record types the engine can translate between: a flow's record type (the key)
+#: held by one side as records of another type (the value). A Zoho Deal is the customer's
+#: project; Jira has no such record, so an Epic stands for it.
+PAIRABLE = {"project": "issue"}
+
+
+class Pair(_Strict):
+    """``pairs = { project = { b = "issue", kind = "epic" } }``: side b holds the flow's projects
+    as its issues of that kind. The short form ``{ project = "issue" }`` means side b, kind epic."""
+
+    a: str | None = None
+    b: str | None = None
+    #: The kind of issue that stands for the record (its Jira issue type through the mapping).
+    kind: Kind = Kind.EPIC
+
+    @model_validator(mode="after")
+    def _one_side(self) -> Pair:
+        if (self.a is None) == (self.b is None):
+            raise ValueError("name the one side that holds these records as another type: "
+                             "{ b = \"issue\" } (or { a = \"issue\" })")
+        return self
+
+    @property
+    def side(self) -> str:
+        return "a" if self.a is not None else "b"
+
+    @property
+    def held_as(self) -> str:
+        return self.a or self.b or ""
+
 
 def _default_match() -> list[MatchRule]:
     # Title too: a first run between two sides that already hold the same work must link it, not
@@ -97,6 +127,38 @@ class FlowConfig(_Strict):
     #: How a first run recognises records that already exist on both sides.
     match: list[MatchRule] = Field(default_factory=_default_match)
     progress_notes: ProgressNotes | None = None
+    #: Record types one side holds as another type of its own (``Pair``).
+    pairs: dict[str, Pair] = Field(default_factory=dict)
+
+    @field_validator("pairs", mode="before")
+    @classmethod
+    def _short_pairs(cls, pairs: Any) -> Any:
+        if not isinstance(pairs, dict):
+            return pairs
+        return {name: {"b": spec} if isinstance(spec, str) else spec for name, spec in pairs.items()}
+
+    @model_validator(mode="after")
+    def _pairs_known(self) -> FlowConfig:
+        for record_type, pair in self.pairs.items():
+            if PAIRABLE.get(record_type) != pair.held_as:
+                known = ", ".join(f"{k} = \"{v}\"" for k, v in PAIRABLE.items())
+                raise ValueError(f"pairs.{record_type}: pmhub pairs {known}, not {record_type} with "
+                                 f"{pair.held_as!r}")
+            if record_type not in self.records:
+                raise ValueError(f"pairs.{record_type}: the flow does not sync {record_type}s "
+                                 f"(records = {self.records})")
+        return self
+
+    def held_as(self, side: str, record_type: str) -> str:
+        """The record type of ``side``'s tool that holds the flow's ``record_type`` records."""
+        pair = self.pairs.get(record_type)
+        return pair.held_as if pair is not None and pair.side == side else record_type
+
+    def flow_types(self, side: str, tool_type: str) -> tuple[str, ...]:
+        """The flow's record types that ``side`` holds as its ``tool_type`` records (its own type
+        first, then those paired with it)."""
+        own = (tool_type,) if tool_type in self.records and self.held_as(side, tool_type) == tool_type else ()
+        return own + tuple(t for t in self.records if t != tool_type and self.held_as(side, t) == tool_type)
 
     @field_validator("records")
     @classmethod
@@ -276,10 +338,11 @@ def load_config(path: str | os.PathLike[str] | None, host: PluginHost) -> Config
         for record_type in flow.records:
             for side in ("a", "b"):
                 conn = connections[getattr(flow, side).connection]
-                if record_type not in host.connector(conn.plugin).record_types:
+                held_as = flow.held_as(side, record_type)
+                if held_as not in host.connector(conn.plugin).record_types:
                     raise ConfigError(
-                        f"plugin {conn.plugin!r} does not handle {record_type!r} records",
-                        file=where, key=f"flows[{index}].records")
+                        f"plugin {conn.plugin!r} does not handle {held_as!r} records",
+                        file=where, key=f"flows[{index}].{'pairs' if held_as != record_type else 'records'}")
         if flow.progress_notes is not None:
             from hub.connector import Capability
 

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from hub.errors import PermanentError, TransientError
 from hub.model import CanonicalRecord
@@ -92,11 +92,18 @@ class WebhookEvent:
 
 @dataclass(slots=True)
 class CallCounter:
-    """API calls made by one connection, by kind; the run record shows them."""
+    """API calls made by one connection, by kind; the run record shows them.
+
+    Every connector counts each request as it makes it, so the engine hooks a connection's request
+    ceiling (``requests_per_minute``) in here: ``before_each(n)`` may sleep until the request's turn.
+    """
 
     counts: dict[str, int] = field(default_factory=dict)
+    before_each: Callable[[int], None] | None = None
 
     def add(self, kind: str, n: int = 1) -> None:
+        if self.before_each is not None:
+            self.before_each(n)
         self.counts[kind] = self.counts.get(kind, 0) + n
 
     @property
@@ -253,6 +260,9 @@ class ConnectionSettings(BaseModel):
     #: (GitHub, Jira), the app secret (Trello), the channel token (Zoho CRM). None: deliveries are
     #: refused, never accepted unsigned.
     webhook_secret: SecretStr | None = None
+    #: At most this many requests a minute to the tool, spaced evenly (``60 / N`` seconds apart); in
+    #: queue mode by every worker together. None: only the tool's own quota and Retry-After limit.
+    requests_per_minute: float | None = Field(None, gt=0)
 
 
 class Connector(ABC):
@@ -276,6 +286,11 @@ class Connector(ABC):
     sorted_by_updated: ClassVar[bool] = False
     #: What a scope is for this tool, for help text (e.g. "owner/repo").
     scope_help: ClassVar[str] = "scope"
+    #: Record types whose records sit under a parent (``Issue.parent``), with the parent's record
+    #: type in this tool: {"issue": "issue"} for sub-issues, {"issue": "project"} where work sits
+    #: in a project record (a Zoho Case in its Deal). A type left out has no parents here, and a
+    #: flow with such a side leaves the parent alone.
+    parent_types: ClassVar[dict[str, str]] = {}
 
     #: The connection's name (the ``[connections.NAME]`` key); error messages start with it.
     name: str

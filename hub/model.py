@@ -162,7 +162,7 @@ class Issue(_Record):
     which the flow's mapping turns into the canonical categories."""
 
     SYNC_FIELDS = ("title", "description", "kind", "status", "priority", "assignees", "labels",
-                   "milestone", "start_date", "due_date", "estimate", "customer")
+                   "milestone", "start_date", "due_date", "estimate", "customer", "parent")
 
     title: str = Field(min_length=1)
     description: str = ""
@@ -179,7 +179,10 @@ class Issue(_Record):
     #: The planned effort in hours (Jira's original estimate). Story points are a team's own
     #: measure, not hours: carry them as a custom field (``[issue.custom.story_points]``).
     estimate: float | None = Field(default=None, ge=0)
-    #: External id (on the same side) of the parent issue.
+    #: External id (on the same side) of the record this one sits under: a parent issue (a Jira
+    #: epic or parent task, a GitHub parent issue) or, where the tool says so (the connector's
+    #: ``parent_types``), a record of another type (a Zoho Case's Deal). It crosses to the other
+    #: side through the links of the parent's type, like a comment's issue.
     parent: str | None = None
     #: Name of the customer the work is for (stable across tools, unlike ids).
     customer: str | None = None

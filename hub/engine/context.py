@@ -18,7 +18,7 @@ from hub.config import FlowConfig
 from hub.connector import Connector, Remote
 from hub.engine.batch import Batch, commit
 from hub.engine.policies import RecordPolicy, policies
-from hub.engine.references import References
+from hub.engine.references import PARENT, WAITING, References
 from hub.engine.results import ATTENTION_KEPT, FlowResult, PlanEntry, SideStats, keeps
 from hub.engine.retry import Retrier
 from hub.mapping import Mapping_
@@ -26,6 +26,7 @@ from hub.model import RECORD_MODELS
 from hub.state.store import Link, StateStore
 
 OTHER = {"a": "b", "b": "a"}
+PARENT_WAIT = WAITING + PARENT
 #: Called as records are read: (flow, side, record_type, how many more).
 Progress = Callable[[str, str, str, int], None]
 
@@ -86,11 +87,34 @@ class RunContext:
         self.fields = {rt: self.policies[rt].synced_fields(mapping.fields(rt), tuple(flow.records),
                                                            frozenset(mapping.records))
                        for rt in RECORD_MODELS}
+        #: (record type, side) -> the flow's record types a parent named on that side may be.
+        self.parent_types = self._parent_types()
         self.model_fields = {rt: frozenset(model.model_fields) for rt, model in RECORD_MODELS.items()}
+        #: Unlinked records parked only because their parent had no twin yet, by record type: the
+        #: run applies them again after the type's listing (``FlowRun``), so a child read before its
+        #: parent is linked in the same run, without fetching it again. Parked for real meanwhile
+        #: only when ``deferring`` is off. Held back by the cursor like failures until then.
+        self.deferred: dict[str, list[Seen]] = {}
+        self.deferring = False
         #: Names of linked records (milestones) across the sides, for references that hold them by name.
         self.references = References(store, flow.name, flow.records)
         #: Called after each committed batch (the runner renews its lease there).
         self.on_commit: Callable[[], None] | None = None
+
+    def _parent_types(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """Where each side keeps parents (its connector's ``parent_types``), as the flow's types; a
+        type whose parents one side cannot name or the flow cannot link leaves its parent alone."""
+        found: dict[tuple[str, str], tuple[str, ...]] = {}
+        for record_type, policy in self.policies.items():
+            if policy.parent_field is None:
+                continue
+            for name, side in self.sides.items():
+                tool_type = side.connector.parent_types.get(self.flow.held_as(name, record_type))
+                found[record_type, name] = self.flow.flow_types(name, tool_type) if tool_type else ()
+            if not all(found[record_type, name] for name in self.sides):
+                kept = self.fields[record_type]
+                self.fields[record_type] = tuple(f for f in kept if f != policy.parent_field)
+        return found
 
     # -- the result ------------------------------------------------------------------------
     def stats(self, side: str) -> SideStats:
@@ -114,6 +138,9 @@ class RunContext:
 
     # -- records that were not applied -------------------------------------------------------
     def park(self, batch: Batch, record_type: str, seen: Seen, reason: str) -> None:
+        if self.deferring and seen.link is None and reason.startswith(PARENT_WAIT):
+            self.deferred.setdefault(record_type, []).append(seen)
+            return
         self.stats(seen.side).parked += 1
         self.plan("park", record_type, seen.side, seen, None, (), reason)
         batch.parks.append((record_type, seen.side, seen.id, reason))
@@ -134,7 +161,10 @@ class RunContext:
         return self.parked.get((record_type, seen.side, seen.id), "").startswith(reason_start)
 
     def failed(self, record_type: str) -> set[str]:
-        return self.failed_ids.get(record_type, set())
+        """Ids of records not applied (yet) this run, which the cursor must not pass."""
+        deferred = self.deferred.get(record_type)
+        failed = self.failed_ids.get(record_type, set())
+        return failed | {seen.id for seen in deferred} if deferred else failed
 
     def unpark_if_needed(self, batch: Batch, record_type: str, seen: Seen) -> None:
         if (record_type, seen.side, seen.id) in self.parked:

@@ -88,7 +88,9 @@ class FlowRun:
                 # Records parked until a milestone they name, or their parent, got its twin.
                 if ready := self.ctx.references.ready(self.store.parked_records(self.flow.name), record_type):
                     self.by_id.replay(ready)
+                self.ctx.deferring = True
                 self._sync_type(record_type)
+                self._apply_deferred(record_type)
             if self.flow.progress_notes is not None:
                 write_progress_notes(self.ctx)
 
@@ -178,6 +180,19 @@ class FlowRun:
                     value = tracker.value(complete=True)
                     if value is not None and (side == "a" or read_b):
                         self.store.set_cursor(conn, self.flow.name, side, record_type, value)
+
+    def _apply_deferred(self, record_type: str) -> None:
+        """Children read before their parent had a twin, applied again while that links more of
+        them (a grandchild waits for its parent's turn); the round that links none parks them."""
+        waiting = self.ctx.deferred.pop(record_type, [])
+        while waiting:
+            for side in ("a", "b"):
+                for chunk in chunks([s for s in waiting if s.side == side], PAGE):
+                    self.ctx.commit(self._apply(side, record_type, chunk, PendingChanges()), record_type)
+            again = self.ctx.deferred.pop(record_type, [])
+            self.ctx.deferring = len(again) < len(waiting)
+            waiting = again
+        self.ctx.deferring = False
 
     def _first_run(self, side: str, record_type: str) -> bool:
         return self.store.cursor(self.flow.name, side, record_type) is None

@@ -37,6 +37,9 @@ class RecordPolicy:
     #: The values that close a twin whose source was deleted (on_delete = "close"); None: this type
     #: cannot be closed, so its twin is deleted when the tool can delete it.
     closed: ClassVar[dict[str, Any] | None] = None
+    #: The synced field naming the record this one sits under (its id on the same side), which
+    #: crosses through the links of the parent's type; None: this type has no such field.
+    parent_field: ClassVar[str | None] = None
 
     def inbound(self, values: dict[str, Any]) -> dict[str, Any]:
         """A record's values as its tool gave them, before the mapping reads them."""
@@ -53,10 +56,13 @@ class RecordPolicy:
         return None
 
     def place(self, carry: dict[str, Any], source: dict[str, Any], *, flow: str, via: str,
-              twin_of: TwinLookup, twin_name: NameLookup = _same_name) -> dict[str, Any]:
+              twin_of: TwinLookup, twin_name: NameLookup = _same_name,
+              parents: tuple[str, ...] = (), written: frozenset[str] | None = None) -> dict[str, Any]:
         """Values for the target, before the mapping writes them: references to other records
         translated to the target's ids (or names). ``source``: the record's values as read;
-        ``via``: the connection it was read from."""
+        ``via``: the connection it was read from; ``parents``: the flow's record types the
+        source's parent may be (``parent_field``); ``written``: the fields being written (None:
+        all, a create)."""
         return carry
 
 
@@ -67,6 +73,7 @@ class IssuePolicy(RecordPolicy):
 
     filtered_by_labels = True
     closed = {"status": "cancelled"}
+    parent_field = "parent"
 
     def synced_fields(self, fields: tuple[str, ...], records: tuple[str, ...],
                       mapped: frozenset[str]) -> tuple[str, ...]:
@@ -78,14 +85,30 @@ class IssuePolicy(RecordPolicy):
         return fields
 
     def place(self, carry: dict[str, Any], source: dict[str, Any], *, flow: str, via: str,
-              twin_of: TwinLookup, twin_name: NameLookup = _same_name) -> dict[str, Any]:
+              twin_of: TwinLookup, twin_name: NameLookup = _same_name,
+              parents: tuple[str, ...] = (), written: frozenset[str] | None = None) -> dict[str, Any]:
         name = carry.get("milestone")
         if isinstance(name, str) and name:
             twin = twin_name("milestone", name)
             if twin is None:
                 raise PermanentError(waiting_reason("milestone", name))
             carry["milestone"] = twin
+        if "parent" in carry and (written is None or "parent" in written):
+            carry["parent"] = self._parent_twin(source.get("parent"), parents, twin_of)
         return carry
+
+    @staticmethod
+    def _parent_twin(parent: Any, parents: tuple[str, ...], twin_of: TwinLookup) -> str | None:
+        """The twin of the source's parent, looked for among the links of each type it may be (a
+        Jira issue's parent is an issue, or an Epic standing for a project). A parent with no twin
+        yet makes its child wait (parked, replayed once the parent has one)."""
+        if parent is None or parent == "":
+            return None
+        for parent_type in parents:
+            twin = twin_of(parent_type, str(parent))
+            if twin is not None:
+                return twin
+        raise PermanentError(parent_waiting_reason(" or ".join(parents) or "issue", str(parent)))
 
 
 class MilestonePolicy(RecordPolicy):
@@ -111,7 +134,8 @@ class CommentPolicy(RecordPolicy):
         return ("issue", str(source["issue"])) if source.get("issue") is not None else None
 
     def place(self, carry: dict[str, Any], source: dict[str, Any], *, flow: str, via: str,
-              twin_of: TwinLookup, twin_name: NameLookup = _same_name) -> dict[str, Any]:
+              twin_of: TwinLookup, twin_name: NameLookup = _same_name,
+              parents: tuple[str, ...] = (), written: frozenset[str] | None = None) -> dict[str, Any]:
         parent = twin_of("issue", str(source.get("issue")))
         if parent is None:
             raise PermanentError(parent_waiting_reason("issue", str(source.get("issue"))))

@@ -30,7 +30,8 @@ def waiting_reason(record_type: str, name: str) -> str:
 
 
 def parent_waiting_reason(record_type: str, external_id: str) -> str:
-    """Why a child whose parent has no twin yet is parked; the run that links the parent replays it."""
+    """Why a child whose parent has no twin yet is parked; the run that links the parent replays it.
+    ``record_type``: the parent's type, or its possible types joined by " or "."""
     return (f"{WAITING}{PARENT}{record_type} {json.dumps(external_id)} to be linked "
             "(it syncs once that one has a twin)")
 
@@ -87,11 +88,12 @@ class References:
         return out
 
     def _parent_linked(self, side: str, what: str) -> bool:
-        parent_type, _, rest = what.partition(" ")
-        parent_id = _quoted(rest)
-        if parent_id is None or parent_type not in self.records:
-            return False
-        return bool(self.store.links_by_ids(self.flow, parent_type, side, [parent_id]))
+        # "issue \"7\" ..." or, where the parent may be of several types, "issue or project \"7\" ..."
+        types, quote, rest = what.partition('"')
+        parent_id = _quoted(quote + rest)
+        return parent_id is not None and any(
+            self.store.links_by_ids(self.flow, parent_type, side, [parent_id])
+            for parent_type in types.strip().split(" or ") if parent_type in self.records)
 
 
 def _quoted(text: str) -> str | None:

@@ -14,6 +14,8 @@ from hub.connector import Connector, ConnectorState, WritePacer
 from hub.engine.connection_state import StoredSecrets, StoredValidators
 from hub.engine.flow import FlowResult, FlowRun, Progress, Side
 from hub.engine.leases import LEASE_TTL, take_lease, this_process
+from hub.engine.pairs import wrap_paired
+from hub.engine.request_budget import SharedBudget
 from hub.engine.retry import Retrier, RetryBudget
 from hub.errors import AuthError, ConfigError, PmhubError, StateStoreError
 from hub.mapping import Mapping_, load_mapping, mapping_search_path
@@ -51,7 +53,7 @@ class Hub:
             except AuthError as error:
                 raise AuthError(f"connection {name!r}: {error}", status=error.status) from None
             self.connectors[name] = connector
-            self.retriers[name] = Retrier(connector, self.budget)
+            self.retriers[name] = Retrier(connector, self.budget, shared=self._shared_budget(name))
         return self.connectors[name]
 
     def _shared_pacer(self, connection: str) -> WritePacer | None:
@@ -61,6 +63,14 @@ class Hub:
         from hub.queue.pacing import SharedWritePacer
 
         return SharedWritePacer(self.store, connection)
+
+    def _shared_budget(self, connection: str) -> SharedBudget | None:
+        """Queue mode: a spent quota one worker saw, and the request ceiling, hold for every worker."""
+        if self.config.queue is None:
+            return None
+        from hub.queue.pacing import SharedRequestBudget
+
+        return SharedRequestBudget(self.store, connection)
 
     def mapping(self, flow: FlowConfig) -> Mapping_:
         """The flow's mapping for its two connections, read from its file each time (a daemon
@@ -75,7 +85,7 @@ class Hub:
         sides = {}
         for side in ("a", "b"):
             ref = getattr(flow, side)
-            connector = self.connector(ref.connection)
+            connector = wrap_paired(self.connector(ref.connection), flow, side)
             sides[side] = Side(side, ref.connection, connector, ref.scope, self.retriers[ref.connection])
         return FlowRun(flow, sides, self.store, self.mapping(flow), dry_run=dry_run, full=full,
                        progress=progress, reported_calls=self.reported_calls)

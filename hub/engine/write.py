@@ -67,7 +67,7 @@ class Writer:
         self.ctx.plan("update", record_type, target, source, f"{target}:{twin_id}", tuple(sorted(updates)))
         if self.ctx.dry_run:
             return None
-        item = self.outbound(target, record_type, values, source)
+        item = self.outbound(target, record_type, values, source, written=frozenset(updates))
         touched = set(updates) | self._moved_by_mapping(target, record_type, base, item, source)
         remote = ctx.retrier.call(ctx.connector.update, ctx.scope, record_type, twin_id, item,
                                   frozenset(touched))
@@ -79,7 +79,7 @@ class Writer:
         """Fields of the tool's record that change although the canonical field that changed is
         another one: a transform may carry a value in a different field (a customer as a label)."""
         try:
-            before = self.outbound(target, record_type, dict(base), source)
+            before = self.outbound(target, record_type, dict(base), source, written=frozenset())
         except PermanentError:
             return set()
         old, new = before.model_dump(mode="json"), item.model_dump(mode="json")
@@ -100,17 +100,21 @@ class Writer:
         version = remote.version if merged == seen.synced else None
         return version, snap, fingerprint(snap)
 
-    def outbound(self, target: str, record_type: str, values: dict[str, Any], source: Seen) -> Any:
-        """Canonical values -> a model for the target connector (raw words, parent ids, attribution)."""
+    def outbound(self, target: str, record_type: str, values: dict[str, Any], source: Seen,
+                 written: frozenset[str] | None = None) -> Any:
+        """Canonical values -> a model for the target connector (raw words, parent ids, attribution);
+        ``written``: the fields that will be written (None: all, a create)."""
         run = self.ctx
         policy = run.policies[record_type]
         carry = {name: values.get(name) for name in run.fields[record_type]}
         for name in policy.structural:
             if name in source.values:
                 carry[name] = source.values[name]
-        carry = policy.place(carry, source.values, flow=run.flow.name, via=run.sides[source.side].connection,
+        carry = policy.place(carry, self.parents.placed_from(record_type, source, written),
+                             flow=run.flow.name, via=run.sides[source.side].connection,
                              twin_of=lambda rt, external_id: run.twin_of(rt, source.side, external_id),
-                             twin_name=lambda rt, name: run.references.twin_name(rt, source.side, name))
+                             twin_name=lambda rt, name: run.references.twin_name(rt, source.side, name),
+                             parents=run.parent_types.get((record_type, source.side), ()), written=written)
         carry = run.mapping.outbound(record_type, target, carry)
         try:
             names = run.model_fields[record_type]

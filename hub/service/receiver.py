@@ -37,7 +37,8 @@ class FlowSide:
     flow: str
     side: str
     scope: str
-    records: tuple[str, ...]
+    #: The tool's record type -> the flow's types it holds (an Epic may stand for a project).
+    records: dict[str, tuple[str, ...]]
 
 
 class WebhookReceiver:
@@ -58,7 +59,9 @@ class WebhookReceiver:
                 ref = getattr(flow, side)
                 if flow.reads(side):
                     self.sides.setdefault(ref.connection, []).append(
-                        FlowSide(flow.name, side, ref.scope, tuple(flow.records)))
+                        FlowSide(flow.name, side, ref.scope, {
+                            flow.held_as(side, rt): flow.flow_types(side, flow.held_as(side, rt))
+                            for rt in flow.records}))
 
     def takes(self, connection: str) -> bool:
         return connection in self.connectors
@@ -89,9 +92,10 @@ class WebhookReceiver:
 
     def targets(self, connection: str, connector: Connector, event: WebhookEvent) -> list[Target]:
         """The flow sides ``event`` belongs to, as targets of a targeted sync."""
-        return [Target(side.flow, event.record_type, side.side, event.external_id)
+        return [Target(side.flow, record_type, side.side, event.external_id)
                 for side in self.sides.get(connection, [])
-                if event.record_type in side.records and connector.webhook_in_scope(side.scope, event)]
+                if connector.webhook_in_scope(side.scope, event)
+                for record_type in side.records.get(event.record_type, ())]
 
     def too_large(self, connection: str) -> Reply:
         return self._count(connection, Reply(413, "too_large"))

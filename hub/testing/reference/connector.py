@@ -42,6 +42,7 @@ class ReferenceConnector(Connector):
     sorted_by_updated: ClassVar[bool] = True
     cursor_overlap: ClassVar[dt.timedelta] = dt.timedelta(0)
     scope_help: ClassVar[str] = "any name"
+    parent_types: ClassVar[dict[str, str]] = {"issue": "issue"}
 
     settings: ReferenceSettings
     store: ReferenceStore
