@@ -93,5 +93,13 @@ def place(conn: GitHubConnector, scope: str, operation: str, number: str, child_
             raise PermanentError(f"{conn.name}: parent issue #{wanted} of #{number} does not exist "
                                  f"in {scope} (HTTP {error.status})", status=error.status) from None
         raise PermanentError(f"{conn.name}: GitHub refused to put #{number} under #{wanted}: "
-                             f"{error}", status=error.status) from None
+                             f"{error}{_reasons(error)}", status=error.status) from None
     return True
+
+
+def _reasons(error: PermanentError) -> str:
+    """The ``errors[].message`` of GitHub's 422 (why it refused: one parent only, a cycle, ...)."""
+    data = getattr(error.__cause__, "data", None)
+    entries = data.get("errors") if isinstance(data, dict) else None
+    reasons = [str(e["message"]) for e in entries or [] if isinstance(e, dict) and e.get("message")]
+    return f" ({'; '.join(reasons)})" if reasons else ""

@@ -36,11 +36,8 @@ class SubIssueRoutes(GitHubSandboxBase):
     def list_sub_issues(self, call: Call, owner: str, name: str, number: int) -> Response:
         repo = self.repo(owner, name)
         parent = self.issue(repo, number)
-        render = self.render(call)
         children = [found for found in map(self.locate_issue, parent.sub_issues) if found is not None]
-        # Each element also carries its repository, as GitHub's sub-issue listing does.
-        return self.page(call, children, lambda found: {**render.issue(*found),
-                                                         "repository": render.repo(found[0])})
+        return self.page(call, children, lambda found: self._with_repository(call, *found))
 
     @route(f"{ISSUE}/sub_issues", methods=("POST",))
     def add_sub_issue(self, call: Call, owner: str, name: str, number: int) -> Response:
@@ -68,7 +65,7 @@ class SubIssueRoutes(GitHubSandboxBase):
         child.parent = parent.id
         parent.sub_issues.append(child.id)
         child.updated_at = self.stamp(child.updated_at)
-        body = self.render(call).issue(repo, parent)
+        body = self._with_repository(call, repo, parent)
         # The recorded reply's Location is the parent issue's URL (the description's example differs).
         return json_response(body, 201, {"Location": body["url"]})
 
@@ -81,7 +78,7 @@ class SubIssueRoutes(GitHubSandboxBase):
             raise BadPayload(404, "Not Found")
         self._unlink(child)
         child.updated_at = self.stamp(child.updated_at)
-        return json_response(self.render(call).issue(repo, parent))
+        return json_response(self._with_repository(call, repo, parent))
 
     @route(f"{ISSUE}/sub_issues/priority", methods=("PATCH",))
     def reprioritize_sub_issue(self, call: Call, owner: str, name: str, number: int) -> Response:
@@ -102,7 +99,7 @@ class SubIssueRoutes(GitHubSandboxBase):
         order = [i for i in parent.sub_issues if i != child.id]
         at = order.index(anchor) + (1 if after is not None else 0)
         parent.sub_issues = [*order[:at], child.id, *order[at:]]
-        return json_response(self.render(call).issue(repo, parent))
+        return json_response(self._with_repository(call, repo, parent))
 
     @route(f"{ISSUE}/parent")
     def get_parent(self, call: Call, owner: str, name: str, number: int) -> Response:
@@ -113,6 +110,12 @@ class SubIssueRoutes(GitHubSandboxBase):
         return json_response(self.render(call).issue(*found))
 
     # -- helpers ---------------------------------------------------------------------------------
+    def _with_repository(self, call: Call, repo: Repo, issue: Issue) -> dict[str, Any]:
+        """An issue as the sub-issue endpoints send it: with its repository (the recorded listing,
+        add, remove and reprioritise replies carry one; a plain issue read does not)."""
+        render = self.render(call)
+        return {**render.issue(repo, issue), "repository": render.repo(repo)}
+
     def detach_deleted(self, issue: Issue) -> None:
         """A deleted issue leaves its parent's sub-issues, and its own sub-issues lose their parent."""
         self._unlink(issue)
