@@ -60,7 +60,7 @@ from hub.errors import (
     not_json,
     retry_after_seconds,
 )
-from hub.model import CanonicalRecord, Customer, Issue, Project
+from hub.model import CanonicalRecord, Customer, Issue, Project, StatusCategory
 
 from . import convert, webhooks
 from .convert import MARKER_FIELD, RECORD_MODULES
@@ -150,6 +150,8 @@ class ZohoCrmConnector(Connector):
         self._last_request: tuple[str, str] | None = None
         self._account_ids: dict[str, str | None] = {}
         self.custom_fields = ZohoCustomFields(self)
+        #: The org's own Deal pipeline, once a stage outside the standard ones has shown there is one.
+        self._org_stages: Mapping[str, StatusCategory] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
     def bind_state(self, state: ConnectorState) -> None:
@@ -554,12 +556,26 @@ class ZohoCrmConnector(Connector):
         return fields
 
     def _remote(self, record_type: str, row: dict[str, Any]) -> Remote:
-        item: CanonicalRecord = (convert.project(row, self.name) if record_type == "project"
-                                 else convert.issue(row, self.name))
+        item: CanonicalRecord = (
+            convert.project(row, self.name, self._deal_stages(convert.picked(row.get("Stage"))))
+            if record_type == "project" else convert.issue(row, self.name))
         if isinstance(item, Issue):
             item.custom = self.custom_fields.read(RECORD_MODULES["issue"], row)
         return Remote(id=str(row["id"]), updated=item.updated, item=item, version=convert.version(item),
                       marker=row.get(MARKER_FIELD) or None)
+
+    def _deal_stages(self, stage: str | None) -> Mapping[str, StatusCategory]:
+        """The Deal stages to read and write by: a new org's standard ones, until a stage outside
+        them shows the org has its own pipeline; from then on that pipeline, read once from the
+        Stage field's metadata (its values carry each stage's forecast type: open, won or lost)."""
+        if self._org_stages is None:
+            if stage is None or stage in convert.DEAL_STAGE_CATEGORY:
+                return convert.DEAL_STAGE_CATEGORY
+            field = next((f for f in self.custom_fields.metadata(RECORD_MODULES["project"])
+                          if f.get("api_name") == "Stage"), None)
+            values = (field or {}).get("pick_list_values") or []
+            self._org_stages = convert.org_stage_categories(values) or convert.DEAL_STAGE_CATEGORY
+        return self._org_stages
 
     def _customer_remote(self, row: dict[str, Any], contacts: list[dict[str, Any]]) -> Remote:
         item = convert.customer(row, contacts, self.name)
@@ -700,7 +716,8 @@ class ZohoCrmConnector(Connector):
                 # A status the Deal's stage already means keeps that stage: one read, on status edits only.
                 row = self._get_row(RECORD_MODULES["project"], external_id)
                 current = convert.picked(row.get("Stage")) if row is not None else None
-            return convert.deal_values(item, changed, creating=creating, current_stage=current)
+            return convert.deal_values(item, changed, creating=creating, current_stage=current,
+                                       stages=self._deal_stages(current))
         if record_type == "customer" and isinstance(item, Customer):
             return convert.account_values(item, changed)
         raise PermanentError(f"zoho_crm {record_type} records are not {type(item).__name__}")

@@ -91,19 +91,48 @@ CATEGORY_DEAL_STAGE: Mapping[StatusCategory, str] = MappingProxyType({
 DEFAULT_DEAL_STAGE = "Qualification"
 
 
-def stage_category(stage: str) -> StatusCategory:
-    return DEAL_STAGE_CATEGORY.get(stage, StatusCategory.IN_PROGRESS)
+#: A stage outside the standard table is read by its forecast type in the field metadata.
+FORECAST_CATEGORY: Mapping[str, StatusCategory] = MappingProxyType(
+    {"Closed Won": StatusCategory.DONE, "Closed Lost": StatusCategory.CANCELLED})
 
 
-def deal_stage(status: StatusCategory, current: str | None) -> str | None:
+def org_stage_categories(values: Iterable[Mapping[str, Any]]) -> dict[str, StatusCategory]:
+    """An org's own pipeline (the Stage field's ``pick_list_values``) as statuses, in pipeline order:
+    a standard stage as the table says, another by its forecast type (won: done, lost: cancelled),
+    the pipeline's first open stage as work not begun and the later open ones as under way."""
+    out: dict[str, StatusCategory] = {}
+    for value in sorted(values, key=lambda v: v.get("sequence_number") or 0):
+        name = picked(value.get("actual_value"))
+        if name is None:
+            continue
+        category = DEAL_STAGE_CATEGORY.get(name) or FORECAST_CATEGORY.get(str(value.get("forecast_type")))
+        if category is None:
+            opened = any(c not in (StatusCategory.DONE, StatusCategory.CANCELLED) for c in out.values())
+            category = StatusCategory.IN_PROGRESS if opened else StatusCategory.TODO
+        out[name] = category
+    return out
+
+
+def stage_category(stage: str, stages: Mapping[str, StatusCategory] = DEAL_STAGE_CATEGORY) -> StatusCategory:
+    """A Deal stage as a status; ``stages``: the org's pipeline when it has its own."""
+    return stages.get(stage) or DEAL_STAGE_CATEGORY.get(stage, StatusCategory.IN_PROGRESS)
+
+
+def deal_stage(status: StatusCategory, current: str | None,
+               stages: Mapping[str, StatusCategory] = DEAL_STAGE_CATEGORY) -> str | None:
     """The Stage to write for ``status``; None when the current stage already means it (a Deal at
     Proposal/Price Quote stays there while its project is under way, one lost to a competitor is
-    not relabelled Closed Lost). A blocked project keeps any open stage."""
+    not relabelled Closed Lost). A blocked project keeps any open stage. In an org's own pipeline
+    without the standard stage, the first of its stages that means the status."""
     if current is not None:
-        have = stage_category(current)
+        have = stage_category(current, stages)
         if have == status or (status == StatusCategory.BLOCKED and have == StatusCategory.IN_PROGRESS):
             return None
-    return CATEGORY_DEAL_STAGE[status]
+    preferred = CATEGORY_DEAL_STAGE[status]
+    if preferred in stages:
+        return preferred
+    wanted = StatusCategory.IN_PROGRESS if status == StatusCategory.BLOCKED else status
+    return next((name for name, category in stages.items() if category == wanted), preferred)
 
 
 def parse_time(value: Any) -> dt.datetime | None:
@@ -173,9 +202,10 @@ def customer(row: dict[str, Any], contacts: Iterable[dict[str, Any]], connection
     )
 
 
-def project(row: dict[str, Any], connection: str) -> Project:
+def project(row: dict[str, Any], connection: str,
+            stages: Mapping[str, StatusCategory] = DEAL_STAGE_CATEGORY) -> Project:
     stage = picked(row.get("Stage"))
-    status = stage_category(stage) if stage else None
+    status = stage_category(stage, stages) if stage else None
     return Project(
         name=row.get("Deal_Name") or "", description=row.get("Description"), status=status,
         customer=lookup_id(row.get("Account_Name")), due_date=parse_date(row.get("Closing_Date")),
@@ -241,9 +271,10 @@ def case_values(item: Issue, changed: frozenset[str] | None) -> dict[str, Any]:
 
 
 def deal_values(item: Project, changed: frozenset[str] | None, *, creating: bool,
-                current_stage: str | None = None) -> dict[str, Any]:
+                current_stage: str | None = None,
+                stages: Mapping[str, StatusCategory] = DEAL_STAGE_CATEGORY) -> dict[str, Any]:
     """Zoho Deal values for ``changed`` fields (all when None). ``current_stage`` is the Deal's
-    stage now, so a status it already means leaves the stage alone."""
+    stage now, so a status it already means leaves the stage alone; ``stages`` the org's pipeline."""
     def wanted(name: str) -> bool:
         return changed is None or name in changed
 
@@ -258,7 +289,7 @@ def deal_values(item: Project, changed: frozenset[str] | None, *, creating: bool
         values["Account_Name"] = {"id": item.customer} if item.customer else None
     if wanted("status") and item.status is not None:
         # No status says nothing about the stage (which Zoho requires): leave it as it is.
-        stage = deal_stage(item.status, current_stage)
+        stage = deal_stage(item.status, current_stage, stages)
         if stage is not None:
             values["Stage"] = stage
     if creating and "Stage" not in values:

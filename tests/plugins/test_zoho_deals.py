@@ -202,3 +202,71 @@ def test_an_edited_deal_is_seen_by_the_next_incremental_listing(connector: ZohoC
     listed = list(connector.list_changed("Deals", "project", cursor - connector.cursor_overlap))
     assert [r.id for r in listed] == [deal.id]
     assert isinstance(listed[0].item, Project) and listed[0].item.status == StatusCategory.DONE
+
+
+# -- an org's own pipeline -----------------------------------------------------------------------------
+def _add_stages(sandbox: SandboxClient, *stages: tuple[str, str]) -> None:
+    """Add Deal stages as an org's admin does (Setup > Pipelines), each with its forecast type."""
+    base, auth = sandbox.base("zoho"), {"Authorization": "Zoho-oauthtoken x"}
+    fields = requests.get(f"{base}/crm/v8/settings/fields", params={"module": "Deals"}, headers=auth,
+                          timeout=10).json()["fields"]
+    stage_id = next(f["id"] for f in fields if f["api_name"] == "Stage")
+    requests.patch(f"{base}/crm/v8/settings/fields/{stage_id}", params={"module": "Deals"}, headers=auth,
+                   json={"fields": [{"pick_list_values": [
+                       {"display_value": name, "forecast_type": forecast} for name, forecast in stages]}]},
+                   timeout=10).raise_for_status()
+
+
+def _deals_field_reads(sandbox: SandboxClient) -> int:
+    return sum(1 for r in sandbox.requests("zoho")
+               if r["path"] == "/crm/v8/settings/fields" and "module=Deals" in r["query"])
+
+
+def test_an_orgs_own_stages_are_read_by_their_forecast_type(sandbox: SandboxClient,
+                                                            connector: ZohoCrmConnector) -> None:
+    _add_stages(sandbox, ("Kick-off", "Open"), ("Delivered", "Closed Won"), ("Shelved", "Closed Lost"))
+    ids = {stage: connector.create("Deals", "project", Project(name=stage), f"pmhub:org-{stage}").id
+           for stage in ("Kick-off", "Delivered", "Shelved", "Negotiation/Review")}
+    for stage, deal in ids.items():
+        _edit_in_zoho(sandbox, "Deals", deal, Stage=stage)
+    sandbox.clear_requests()
+    read = {r.item.name: r.item.status for r in connector.list_changed("Deals", "project", None)
+            if isinstance(r.item, Project)}
+    assert read == {"Kick-off": StatusCategory.IN_PROGRESS, "Delivered": StatusCategory.DONE,
+                    "Shelved": StatusCategory.CANCELLED, "Negotiation/Review": StatusCategory.IN_PROGRESS}
+    # A won stage of the org's own already means done: it is kept, not relabelled Closed Won.
+    won = Project(name="Delivered", status=StatusCategory.DONE)
+    connector.update("Deals", "project", ids["Delivered"], won, frozenset({"status"}))
+    assert _raw(sandbox, "Deals", ids["Delivered"], "Stage")["Stage"] == "Delivered"
+    list(connector.list_changed("Deals", "project", None))
+    assert _deals_field_reads(sandbox) == 1  # the pipeline is read once per connection
+
+
+def test_a_new_orgs_stages_need_no_metadata_read(sandbox: SandboxClient, tmp_path: Path) -> None:
+    sandbox.reset("demo")
+    connector = make_connector(sandbox.base("zoho"), tmp_path)
+    connector.open()
+    sandbox.clear_requests()
+    assert all(isinstance(r.item, Project) and r.item.status is not None
+               for r in connector.list_changed("Deals", "project", None))
+    # Only the SDK's own download of the field metadata (which it then caches) reaches Zoho.
+    assert _deals_field_reads(sandbox) <= 1
+    sandbox.clear_requests()
+    list(connector.list_changed("Deals", "project", None))
+    assert _deals_field_reads(sandbox) == 0
+
+
+def test_a_pipeline_without_the_standard_stages_is_written_with_its_own() -> None:
+    from pmhub_plugins.zoho_crm import convert
+
+    pipeline = convert.org_stage_categories([
+        {"actual_value": "Lead in", "forecast_type": "Open", "sequence_number": 1},
+        {"actual_value": "Build", "forecast_type": "Open", "sequence_number": 2},
+        {"actual_value": "Live", "forecast_type": "Closed Won", "sequence_number": 3},
+        {"actual_value": "Dropped", "forecast_type": "Closed Lost", "sequence_number": 4}])
+    assert pipeline == {"Lead in": StatusCategory.TODO, "Build": StatusCategory.IN_PROGRESS,
+                        "Live": StatusCategory.DONE, "Dropped": StatusCategory.CANCELLED}
+    written = {status: convert.deal_stage(status, "Lead in", pipeline) for status in StatusCategory}
+    assert written == {StatusCategory.TODO: None, StatusCategory.IN_PROGRESS: "Build",
+                       StatusCategory.BLOCKED: "Build", StatusCategory.DONE: "Live",
+                       StatusCategory.CANCELLED: "Dropped"}

@@ -133,3 +133,33 @@ def test_the_sdk_reads_the_deal_lookup_and_the_stage_forecasts(sandbox: SandboxC
     lookup = row.get_key_value("Deal_Name")
     assert isinstance(lookup, Record)
     assert (str(lookup.get_id()), lookup.get_key_value("name")) == (deal, "Portal")
+
+
+def test_an_admin_adds_deal_stages_with_their_forecast_type(sandbox: SandboxClient,
+                                                           zoho: tuple[str, requests.Session]) -> None:
+    base, session = zoho
+    stage_id = _fields(base, session, "Deals")["Stage"]["id"]
+    path = f"/crm/v8/settings/fields/{stage_id}"
+    new_stages = [{"display_value": "Delivered", "forecast_type": "Closed Won", "probability": 100},
+                  {"display_value": "Kick-off"}]
+    reply = session.patch(base + path, params={"module": "Deals"}, timeout=10,
+                          json={"fields": [{"pick_list_values": new_stages}]})
+    assert reply.status_code == 200
+    [done] = _checked("fields", reply, path)["fields"]
+    assert (done["code"], done["details"]["id"]) == ("SUCCESS", stage_id)
+    values = _fields(base, session, "Deals")["Stage"]["pick_list_values"]
+    assert [v["actual_value"] for v in values] == [*STANDARD_STAGES, "Delivered", "Kick-off"]
+    added = {v["actual_value"]: (v["forecast_type"], v["forecast_category"]["name"], v["sequence_number"])
+             for v in values[-2:]}
+    assert added == {"Delivered": ("Closed Won", "Closed", 10), "Kick-off": ("Open", "Pipeline", 11)}
+
+    nameless = session.patch(base + path, params={"module": "Deals"}, timeout=10,
+                             json={"fields": [{"pick_list_values": [{"forecast_type": "Open"}]}]})
+    assert nameless.status_code == 400 and nameless.json()["code"] == "MANDATORY_NOT_FOUND"
+    not_a_picklist = _fields(base, session, "Deals")["Closing_Date"]["id"]
+    wrong = session.patch(f"{base}/crm/v8/settings/fields/{not_a_picklist}", params={"module": "Deals"},
+                          timeout=10, json={"fields": [{"pick_list_values": [{"display_value": "x"}]}]})
+    assert wrong.status_code == 400 and wrong.json()["code"] == "INVALID_DATA"
+    sandbox.reset("empty")  # a new org again
+    assert [v["actual_value"] for v in _fields(base, session, "Deals")["Stage"]["pick_list_values"]] == \
+        STANDARD_STAGES

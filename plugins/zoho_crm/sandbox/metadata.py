@@ -18,7 +18,7 @@ README says so):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -101,14 +101,14 @@ CASE_PRIORITIES = ("-None-", "High", "Medium", "Low")
 DEAL_STAGES = ("Qualification", "Needs Analysis", "Value Proposition", "Identify Decision Makers",
                "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost",
                "Closed-Lost to Competition")
-#: What a Stage value carries besides its name in a new org's field metadata: the probability (%),
-#: the forecast type (Open, Closed Won, Closed Lost) and the forecast category it counts under.
-STAGE_FORECASTS: Mapping[str, tuple[int, str, str]] = MappingProxyType({
-    "Qualification": (10, "Open", "Pipeline"), "Needs Analysis": (20, "Open", "Pipeline"),
-    "Value Proposition": (40, "Open", "Pipeline"), "Identify Decision Makers": (60, "Open", "Pipeline"),
-    "Proposal/Price Quote": (75, "Open", "Pipeline"), "Negotiation/Review": (90, "Open", "Pipeline"),
-    "Closed Won": (100, "Closed Won", "Closed"), "Closed Lost": (0, "Closed Lost", "Omitted"),
-    "Closed-Lost to Competition": (0, "Closed Lost", "Omitted"),
+#: What a Stage value carries besides its name in a new org's field metadata: the probability (%)
+#: and the forecast type (Open, Closed Won, Closed Lost), which sets the forecast category.
+FORECAST_CATEGORIES = MappingProxyType({"Open": "Pipeline", "Closed Won": "Closed", "Closed Lost": "Omitted"})
+STAGE_FORECASTS: Mapping[str, tuple[int, str]] = MappingProxyType({
+    "Qualification": (10, "Open"), "Needs Analysis": (20, "Open"), "Value Proposition": (40, "Open"),
+    "Identify Decision Makers": (60, "Open"), "Proposal/Price Quote": (75, "Open"),
+    "Negotiation/Review": (90, "Open"), "Closed Won": (100, "Closed Won"), "Closed Lost": (0, "Closed Lost"),
+    "Closed-Lost to Competition": (0, "Closed Lost"),
 })
 FORECAST_CATEGORY_IDS = MappingProxyType({"Pipeline": "6403584000000003001", "Closed": "6403584000000003003",
                                           "Omitted": "6403584000000003005"})
@@ -220,19 +220,26 @@ def _ui_type(f: FieldDef) -> int:
             "autonumber": 1}.get(f.data_type, 1)
 
 
-def field_json(module: str, index: int, f: FieldDef) -> dict[str, Any]:
-    """One entry of ``GET /settings/fields``, with every key a real reply carries."""
+def field_json(module: str, index: int, f: FieldDef,
+               added: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """One entry of ``GET /settings/fields``, with every key a real reply carries. ``added``: the
+    picklist values an admin added to the field (``PATCH /settings/fields/{id}``, see field_edits)."""
     field_id = _field_id(module, index)
     picklist: list[dict[str, Any]] = [
         {"display_value": value, "sequence_number": n + 1, "reference_value": value,
          "colour_code": None, "actual_value": value, "id": str(int(field_id) + n + 1),
          "type": "used", "_delete": None}
-        for n, value in enumerate(f.picklist)
+        for n, value in enumerate([*f.picklist, *(str(a["actual_value"]) for a in added)])
     ]
     if module == "Deals" and f.api_name == "Stage":
+        forecasts: dict[str, Mapping[str, Any]] = {
+            name: {"probability": chance, "forecast_type": kind}
+            for name, (chance, kind) in STAGE_FORECASTS.items()}
+        forecasts.update({str(a["actual_value"]): a for a in added})
         for entry in picklist:
-            probability, forecast_type, category = STAGE_FORECASTS[str(entry["actual_value"])]
-            entry.update({"probability": probability, "forecast_type": forecast_type,
+            forecast = forecasts[str(entry["actual_value"])]
+            category = FORECAST_CATEGORIES[str(forecast["forecast_type"])]
+            entry.update({"probability": forecast["probability"], "forecast_type": forecast["forecast_type"],
                           "forecast_category": {"name": category, "id": FORECAST_CATEGORY_IDS[category]}})
     lookup: dict[str, Any] | None = None
     if f.data_type == "lookup" and f.lookup:
@@ -286,8 +293,10 @@ def field_json(module: str, index: int, f: FieldDef) -> dict[str, Any]:
     }
 
 
-def fields_json(module: str) -> list[dict[str, Any]]:
-    return [field_json(module, n, f) for n, f in enumerate(FIELDS[module])]
+def fields_json(module: str, added: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
+                ) -> list[dict[str, Any]]:
+    """The module's fields; ``added`` maps a field's API name to picklist values added to it."""
+    return [field_json(module, n, f, (added or {}).get(f.api_name, ())) for n, f in enumerate(FIELDS[module])]
 
 
 def module_json(module: str, sequence: int) -> dict[str, Any]:

@@ -4,7 +4,8 @@ Point the real SDK at it with
 ``DataCenter.Environment(BASE, BASE + "/oauth/v2/token", BASE)`` where ``BASE`` is
 ``http://HOST:PORT/zoho``. It serves the accounts server's token endpoint and the CRM REST API
 (``/crm/v8/...``) for Accounts, Contacts, Deals, Cases and Notes, and records' Attachments
-(``attachments``); see ``metadata`` for the fields.
+(``attachments``); see ``metadata`` for the fields, and ``field_edits`` for adding picklist values
+(an org's own Deal stages).
 
 Authentication, as the real service does it: ``POST /oauth/v2/token`` (form-encoded,
 ``grant_type=refresh_token``) issues access tokens; requests carry
@@ -35,6 +36,7 @@ from hub.sandbox.service import Call, json_response, route
 
 from . import coql, metadata
 from .attachments import ZohoAttachments
+from .field_edits import ZohoFieldEdits
 from .seed import load_demo
 from .state import CrmStore, Stored, parse_time, record_error, stamp
 from .webhooks import ZohoWebhooks
@@ -71,7 +73,7 @@ class ZohoError(Exception):
             self.status)
 
 
-class ZohoCrmSandbox(ZohoAttachments, ZohoWebhooks):
+class ZohoCrmSandbox(ZohoAttachments, ZohoFieldEdits, ZohoWebhooks):
     name: ClassVar[str] = "zoho"
 
     def __init__(self) -> None:
@@ -88,6 +90,7 @@ class ZohoCrmSandbox(ZohoAttachments, ZohoWebhooks):
         self.token_lifetime = DEFAULT_TOKEN_LIFETIME
         self.reset_webhooks()
         self.reset_attachments()
+        self.reset_field_edits()
         if seed == "demo":
             load_demo(self.store)
             self.store.changes.clear()
@@ -203,7 +206,7 @@ class ZohoCrmSandbox(ZohoAttachments, ZohoWebhooks):
     @route("/crm/v8/settings/fields")
     def fields(self, call: Call) -> Response:
         module = self._module(call.args.get("module"), param=True)
-        return json_response({"fields": metadata.fields_json(module)})
+        return json_response({"fields": metadata.fields_json(module, self.added_picklist_values(module))})
 
     @route("/crm/v8/settings/related_lists")
     def related_lists(self, call: Call) -> Response:
