@@ -13,7 +13,6 @@ secondary rate limits).
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from tenacity import (
 from tenacity.wait import wait_base
 
 from hub.connector import Connector
+from hub.engine.request_budget import RequestBudget, SharedBudget
 from hub.errors import DATA_ERRORS, BudgetExhausted, TransientError, unreadable
 
 T = TypeVar("T")
@@ -92,10 +92,12 @@ class Retrier:
     """Retries one connection's calls, counting what the run spent against its ``RetryBudget``."""
 
     def __init__(self, connector: Connector, budget: RetryBudget | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, *, shared: SharedBudget | None = None) -> None:
         self.connector = connector
         self.budget = budget or RetryBudget()
         self.sleep = sleep
+        #: The tool's quota and the connection's ceiling (cluster-wide when ``shared`` is given).
+        self.quota = RequestBudget(connector, shared, longest_wait=self.budget.max_single_wait, sleep=sleep)
         self.retries = 0
         self.waited = 0.0
         self.wait = RetryAfterWait(self.budget.backoff(), longest=self.budget.max_single_wait,
@@ -110,6 +112,8 @@ class Retrier:
                     return fn(*args)
                 except DATA_ERRORS as error:
                     raise unreadable(self.connector.name, error) from None
+                finally:
+                    self.quota.noticed()
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _retrying(self) -> Retrying:
@@ -125,6 +129,7 @@ class Retrier:
     def pause(self, error: TransientError, attempt: int) -> None:
         """Wait before attempt ``attempt + 1`` of something not retried through ``call`` (a listing
         restarted after a failed page); re-raise when attempts or the budget are spent."""
+        self.quota.noticed()
         if isinstance(error, BudgetExhausted) or attempt >= self.budget.attempts:
             raise error
         state = RetryCallState(self._retrying(), None, (), {})
@@ -142,11 +147,9 @@ class Retrier:
         self.sleep(seconds)
 
     def _respect_rate_limit(self) -> None:
-        """Pause before a call when the tool said the quota is gone until a reset time."""
-        limit = self.connector.rate_limit
-        if limit.remaining is None or limit.remaining > 0 or limit.reset_at is None:
-            return
-        wait = (limit.reset_at - dt.datetime.now(dt.UTC)).total_seconds()
+        """Pause before a call when the tool said the quota is gone until a reset time (in queue
+        mode: said so to any worker)."""
+        wait = self.quota.wait_before_call()
         if wait <= 0:
             return
         if wait > self.budget.max_single_wait or self.waited + wait > self.budget.max_wait:
@@ -154,4 +157,4 @@ class Retrier:
                                   "the rest waits for the next run", retry_after=wait)
         self.waited += wait
         self.sleep(wait)
-        limit.remaining = None
+        self.quota.waited()

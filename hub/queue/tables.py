@@ -1,4 +1,4 @@
-"""Queue mode's own tables (created by migration 0006): what waits, how tasks ended, write slots."""
+"""Queue mode's own tables (migrations 0006, 0007): what waits, how tasks ended, write slots, budgets."""
 
 from __future__ import annotations
 
@@ -25,5 +25,14 @@ queue_outcomes = Table(
 write_slots = Table(
     "write_slots", metadata,
     Column("connection", String(200), primary_key=True),
+    Column("next_at", Float, nullable=False),
+)
+
+#: Per connection, for every worker: until when the tool said its quota is spent (epoch seconds;
+#: 0 when nobody saw it spent), and the ceiling's next free request slot (``requests_per_minute``).
+request_budget = Table(
+    "request_budget", metadata,
+    Column("connection", String(200), primary_key=True),
+    Column("spent_until", Float, nullable=False),
     Column("next_at", Float, nullable=False),
 )
