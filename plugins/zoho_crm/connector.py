@@ -62,7 +62,7 @@ from hub.errors import (
 )
 from hub.model import CanonicalRecord, Customer, Issue, Project, StatusCategory
 
-from . import convert, webhooks
+from . import convert, stages, webhooks
 from .convert import MARKER_FIELD, RECORD_MODULES
 from .custom_fields import ZohoCustomFields
 from .token_store import TOKEN_KEY, MemorySecretStorage, SecretStorage, make_token_store
@@ -569,12 +569,12 @@ class ZohoCrmConnector(Connector):
         them shows the org has its own pipeline; from then on that pipeline, read once from the
         Stage field's metadata (its values carry each stage's forecast type: open, won or lost)."""
         if self._org_stages is None:
-            if stage is None or stage in convert.DEAL_STAGE_CATEGORY:
-                return convert.DEAL_STAGE_CATEGORY
+            if stage is None or stage in stages.DEAL_STAGE_CATEGORY:
+                return stages.DEAL_STAGE_CATEGORY
             field = next((f for f in self.custom_fields.metadata(RECORD_MODULES["project"])
                           if f.get("api_name") == "Stage"), None)
             values = (field or {}).get("pick_list_values") or []
-            self._org_stages = convert.org_stage_categories(values) or convert.DEAL_STAGE_CATEGORY
+            self._org_stages = stages.org_stage_categories(values) or stages.DEAL_STAGE_CATEGORY
         return self._org_stages
 
     def _customer_remote(self, row: dict[str, Any], contacts: list[dict[str, Any]]) -> Remote:

@@ -25,6 +25,8 @@ from hub.model import (
     StatusCategory,
 )
 
+from .stages import DEAL_STAGE_CATEGORY, deal_stage, new_deal_stage, picked, stage_category
+
 RECORD_MODULES: Mapping[str, str] = MappingProxyType(
     {"customer": "Accounts", "project": "Deals", "issue": "Cases"})
 MARKER_FIELD = "Pmhub_Id"
@@ -69,72 +71,6 @@ PRIORITY_CASE: Mapping[Priority, str] = MappingProxyType({
     Priority.HIGHEST: "High", Priority.HIGH: "High", Priority.MEDIUM: "Medium", Priority.LOW: "Low",
     Priority.LOWEST: "Low",
 })
-#: A Deal's Stage as a project's status. The first stage is work not begun; the rest of the open
-#: pipeline is under way; a won deal is delivered (done); a lost one will not be (cancelled). A
-#: stage outside this table (an org's own pipeline) reads as under way.
-DEAL_STAGE_CATEGORY: Mapping[str, StatusCategory] = MappingProxyType({
-    "Qualification": StatusCategory.TODO,
-    "Needs Analysis": StatusCategory.IN_PROGRESS, "Value Proposition": StatusCategory.IN_PROGRESS,
-    "Identify Decision Makers": StatusCategory.IN_PROGRESS,
-    "Proposal/Price Quote": StatusCategory.IN_PROGRESS, "Negotiation/Review": StatusCategory.IN_PROGRESS,
-    "Closed Won": StatusCategory.DONE, "Closed Lost": StatusCategory.CANCELLED,
-    "Closed-Lost to Competition": StatusCategory.CANCELLED,
-})
-#: The stage written for a status the Deal's current stage does not already mean. Zoho has no
-#: blocked stage: a blocked project is an open deal, so it keeps (or reopens to) an open stage.
-CATEGORY_DEAL_STAGE: Mapping[StatusCategory, str] = MappingProxyType({
-    StatusCategory.TODO: "Qualification", StatusCategory.IN_PROGRESS: "Needs Analysis",
-    StatusCategory.BLOCKED: "Needs Analysis", StatusCategory.DONE: "Closed Won",
-    StatusCategory.CANCELLED: "Closed Lost",
-})
-#: A new deal needs a Stage; the first stage of the default pipeline.
-DEFAULT_DEAL_STAGE = "Qualification"
-
-
-#: A stage outside the standard table is read by its forecast type in the field metadata.
-FORECAST_CATEGORY: Mapping[str, StatusCategory] = MappingProxyType(
-    {"Closed Won": StatusCategory.DONE, "Closed Lost": StatusCategory.CANCELLED})
-
-
-def org_stage_categories(values: Iterable[Mapping[str, Any]]) -> dict[str, StatusCategory]:
-    """An org's own pipeline (the Stage field's ``pick_list_values``) as statuses, in pipeline order:
-    a standard stage as the table says, another by its forecast type (won: done, lost: cancelled),
-    the pipeline's first open stage as work not begun and the later open ones as under way."""
-    out: dict[str, StatusCategory] = {}
-    for value in sorted(values, key=lambda v: v.get("sequence_number") or 0):
-        name = picked(value.get("actual_value"))
-        if name is None:
-            continue
-        category = DEAL_STAGE_CATEGORY.get(name) or FORECAST_CATEGORY.get(str(value.get("forecast_type")))
-        if category is None:
-            opened = any(c not in (StatusCategory.DONE, StatusCategory.CANCELLED) for c in out.values())
-            category = StatusCategory.IN_PROGRESS if opened else StatusCategory.TODO
-        out[name] = category
-    return out
-
-
-def stage_category(stage: str, stages: Mapping[str, StatusCategory] = DEAL_STAGE_CATEGORY) -> StatusCategory:
-    """A Deal stage as a status; ``stages``: the org's pipeline when it has its own."""
-    return stages.get(stage) or DEAL_STAGE_CATEGORY.get(stage, StatusCategory.IN_PROGRESS)
-
-
-def deal_stage(status: StatusCategory, current: str | None,
-               stages: Mapping[str, StatusCategory] = DEAL_STAGE_CATEGORY) -> str | None:
-    """The Stage to write for ``status``; None when the current stage already means it (a Deal at
-    Proposal/Price Quote stays there while its project is under way, one lost to a competitor is
-    not relabelled Closed Lost). A blocked project keeps any open stage. In an org's own pipeline
-    without the standard stage, the first of its stages that means the status."""
-    if current is not None:
-        have = stage_category(current, stages)
-        if have == status or (status == StatusCategory.BLOCKED and have == StatusCategory.IN_PROGRESS):
-            return None
-    preferred = CATEGORY_DEAL_STAGE[status]
-    if preferred in stages:
-        return preferred
-    wanted = StatusCategory.IN_PROGRESS if status == StatusCategory.BLOCKED else status
-    return next((name for name, category in stages.items() if category == wanted), preferred)
-
-
 def parse_time(value: Any) -> dt.datetime | None:
     """Zoho prints ``2025-01-02T03:04:05+05:30``: aware, whole seconds. Returned in UTC."""
     if not isinstance(value, str) or not value:
@@ -162,11 +98,6 @@ def parse_date(value: Any) -> dt.date | None:
     if not isinstance(value, str) or not value:
         return None
     return dt.date.fromisoformat(value[:10])
-
-
-def picked(value: Any) -> str | None:
-    """A picklist value, with Zoho's ``-None-`` placeholder read as no value."""
-    return value if isinstance(value, str) and value and value != "-None-" else None
 
 
 def lookup_id(value: Any) -> str | None:
@@ -293,7 +224,7 @@ def deal_values(item: Project, changed: frozenset[str] | None, *, creating: bool
         if stage is not None:
             values["Stage"] = stage
     if creating and "Stage" not in values:
-        values["Stage"] = DEFAULT_DEAL_STAGE
+        values["Stage"] = new_deal_stage(stages)
     return values
 
 

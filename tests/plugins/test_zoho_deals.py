@@ -257,16 +257,17 @@ def test_a_new_orgs_stages_need_no_metadata_read(sandbox: SandboxClient, tmp_pat
 
 
 def test_a_pipeline_without_the_standard_stages_is_written_with_its_own() -> None:
-    from pmhub_plugins.zoho_crm import convert
+    from pmhub_plugins.zoho_crm import stages
 
-    pipeline = convert.org_stage_categories([
+    pipeline = stages.org_stage_categories([
         {"actual_value": "Lead in", "forecast_type": "Open", "sequence_number": 1},
         {"actual_value": "Build", "forecast_type": "Open", "sequence_number": 2},
         {"actual_value": "Live", "forecast_type": "Closed Won", "sequence_number": 3},
         {"actual_value": "Dropped", "forecast_type": "Closed Lost", "sequence_number": 4}])
     assert pipeline == {"Lead in": StatusCategory.TODO, "Build": StatusCategory.IN_PROGRESS,
                         "Live": StatusCategory.DONE, "Dropped": StatusCategory.CANCELLED}
-    written = {status: convert.deal_stage(status, "Lead in", pipeline) for status in StatusCategory}
+    written = {status: stages.deal_stage(status, "Lead in", pipeline) for status in StatusCategory}
     assert written == {StatusCategory.TODO: None, StatusCategory.IN_PROGRESS: "Build",
                        StatusCategory.BLOCKED: "Build", StatusCategory.DONE: "Live",
                        StatusCategory.CANCELLED: "Dropped"}
+    assert stages.new_deal_stage(pipeline) == "Lead in"  # a new deal given no status starts the pipeline
