@@ -3,6 +3,7 @@ GitHub's refusals, and every reply checked against the OpenAPI description and r
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -158,3 +159,31 @@ def test_sub_issue_replies_have_the_shapes_of_recorded_ones(sandbox: SandboxClie
     for real in recorded_bodies("github/recorded-exchanges.json", "DELETE", pattern):
         assert_same_shape(real, removed)
     assert listed[0]["repository"]["full_name"] == REPO
+
+
+def test_links_are_delivered_as_sub_issues_events_that_name_the_child(sandbox: SandboxClient) -> None:
+    from pmhub_plugins.github import webhooks
+
+    from tests.webhooks.receiver import Receiver
+
+    sandbox.reset("demo")
+    repo = github_client(sandbox.base("github")).get_repo(REPO)
+    with Receiver() as receiver:
+        repo.create_hook("web", {"url": f"{receiver.url}/hooks/gh", "content_type": "json"},
+                         ["sub_issues"], True)
+        receiver.wait(1)
+        receiver.clear()
+        child = repo.create_issue("Part")  # an ``issues`` event: not subscribed, not delivered
+        repo.get_issue(1).add_sub_issue(child)
+        repo.get_issue(1).remove_sub_issue(child)
+        got = receiver.wait(4)
+
+    actions = [(r.headers["X-GitHub-Event"], json.loads(r.body)["action"]) for r in got]
+    assert actions == [("sub_issues", "sub_issue_added"), ("sub_issues", "parent_issue_added"),
+                       ("sub_issues", "sub_issue_removed"), ("sub_issues", "parent_issue_removed")]
+    first = json.loads(got[0].body)
+    assert (first["parent_issue"]["number"], first["sub_issue_id"]) == (1, child.id)
+    assert first["sub_issue_repo"]["full_name"] == REPO and "parent_issue_repo" not in first
+    named = [webhooks.events({"x-github-event": r.headers["X-GitHub-Event"]}, r.body) for r in got]
+    assert {(e.record_type, e.external_id, e.scopes) for events in named for e in events} == {
+        ("issue", str(child.number), frozenset({REPO}))}

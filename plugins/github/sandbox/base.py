@@ -119,6 +119,10 @@ class GitHubSandboxBase(SandboxService):
                     changes: dict[str, Any] | None = None, **extra: Any) -> None:
         """Tell the repository's hooks about an issue write; ``webhooks.HookRoutes`` delivers."""
 
+    def sub_issue_event(self, call: Call, parent: tuple[Repo, Issue], child: tuple[Repo, Issue],
+                        added: bool) -> None:
+        """Tell the hooks of both repositories about a sub-issue link; ``webhooks.HookRoutes`` delivers."""
+
     def repo(self, owner: str, name: str) -> Repo:
         repo = self.repos.get((owner.lower(), name.lower()))
         if repo is None:

@@ -44,7 +44,7 @@ class SubIssueRoutes(GitHubSandboxBase):
         repo = self.repo(owner, name)
         parent = self.issue(repo, number)
         data = self.body(call)
-        _child_repo, child = self._sub_issue(repo, data)
+        child_repo, child = self._sub_issue(repo, data)
         replace = data.get("replace_parent", _MISSING)
         if replace is not _MISSING and not isinstance(replace, bool):
             raise BadPayload(422, f"Invalid request.\n\nFor 'properties/replace_parent', "
@@ -61,10 +61,11 @@ class SubIssueRoutes(GitHubSandboxBase):
             self._refuse(f"Parent cannot have more than {MAX_SUB_ISSUES} sub-issues")
         if self._depth(parent) + self._height(child) > MAX_DEPTH:
             self._refuse(f"Sub-issues cannot be nested more than {MAX_DEPTH} levels deep")
-        self._unlink(child)
+        self._unlink(child, call)  # a move is a removal, then an add, as GitHub's deliveries tell it
         child.parent = parent.id
         parent.sub_issues.append(child.id)
         child.updated_at = self.stamp(child.updated_at)
+        self.sub_issue_event(call, (repo, parent), (child_repo, child), added=True)
         body = self._with_repository(call, repo, parent)
         # The recorded reply's Location is the parent issue's URL (the description's example differs).
         return json_response(body, 201, {"Location": body["url"]})
@@ -76,8 +77,8 @@ class SubIssueRoutes(GitHubSandboxBase):
         _child_repo, child = self._sub_issue(repo, self.body(call))
         if child.parent != parent.id:
             raise BadPayload(404, "Not Found")
-        self._unlink(child)
         child.updated_at = self.stamp(child.updated_at)
+        self._unlink(child, call)
         return json_response(self._with_repository(call, repo, parent))
 
     @route(f"{ISSUE}/sub_issues/priority", methods=("PATCH",))
@@ -138,13 +139,17 @@ class SubIssueRoutes(GitHubSandboxBase):
             raise BadPayload(404, "Not Found")
         return found
 
-    def _unlink(self, child: Issue) -> None:
+    def _unlink(self, child: Issue, call: Call | None = None) -> None:
+        """Take ``child`` from under its parent; with ``call``, the hooks are told."""
         if child.parent is None:
             return
         found = self.locate_issue(child.parent)
         if found is not None and child.id in found[1].sub_issues:
             found[1].sub_issues.remove(child.id)
         child.parent = None
+        place = self.locate_issue(child.id)
+        if call is not None and found is not None and place is not None:
+            self.sub_issue_event(call, found, place, added=False)
 
     def _is_under(self, issue: Issue, ancestor: Issue) -> bool:
         """Whether ``ancestor`` is above ``issue`` in its parent chain."""

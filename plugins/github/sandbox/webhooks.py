@@ -4,8 +4,9 @@ Routes, as GitHub has them (``repos/create-webhook`` in the oracle's description
 ``GET|POST /repos/{o}/{r}/hooks``, ``GET|PATCH|DELETE /repos/{o}/{r}/hooks/{id}`` and
 ``POST /repos/{o}/{r}/hooks/{id}/pings``. A new hook gets a ``ping`` delivery; each issue or comment
 write a delivery of ``issues`` (opened, edited, closed, reopened, deleted) or ``issue_comment``
-(created, edited, deleted) to every active hook of the repository subscribed to that event (or
-``*``), with ``X-GitHub-Event``, ``X-GitHub-Delivery`` (a GUID) and, when the hook has a secret,
+(created, edited, deleted), and each sub-issue link or unlink a ``sub_issues`` delivery to both
+repositories (see ``sub_issue_event``), to every active hook subscribed to that event (or ``*``),
+with ``X-GitHub-Event``, ``X-GitHub-Delivery`` (a GUID) and, when the hook has a secret,
 ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>`` (and the older SHA-1 one).
 ``last_response`` tells how the receiver answered the latest delivery.
 """
@@ -135,6 +136,22 @@ class HookRoutes(GitHubSandboxBase):
         if changes:
             payload["changes"] = changes
         self._emit(call, repo, "issues", payload)
+
+    def sub_issue_event(self, call: Call, parent: tuple[Repo, Issue], child: tuple[Repo, Issue],
+                        added: bool) -> None:
+        """GitHub's ``sub_issues`` event, twice: ``sub_issue_added``/``_removed`` to the parent's
+        repository (with ``sub_issue_repo``), ``parent_issue_added``/``_removed`` to the child's
+        (with ``parent_issue_repo``). Each names both issues and their global ids."""
+        render = self.render(call)
+        done = "added" if added else "removed"
+        both = {"parent_issue_id": parent[1].id, "parent_issue": render.issue(*parent),
+                "sub_issue_id": child[1].id, "sub_issue": render.issue(*child)}
+        if self._hooks(parent[0]):
+            self._emit(call, parent[0], "sub_issues", {"action": f"sub_issue_{done}", **both,
+                                                       "sub_issue_repo": render.repo(child[0])})
+        if self._hooks(child[0]):
+            self._emit(call, child[0], "sub_issues", {"action": f"parent_issue_{done}", **both,
+                                                      "parent_issue_repo": render.repo(parent[0])})
 
     def comment_event(self, call: Call, repo: Repo, issue: Issue | None, comment: Comment,
                       action: str, changes: dict[str, Any] | None = None) -> None:
