@@ -76,13 +76,14 @@ class Cluster:
     def cli(self, *args: str) -> Result:
         return CliRunner().invoke(main, [*args, "--config", str(self.config)], catch_exceptions=False)
 
-    def start_workers(self, n: int) -> None:
+    def start_workers(self, n: int, *options: str) -> None:
+        """``n`` ``pmhub worker`` processes, with ``options`` (e.g. "--concurrency", "2")."""
         for index in range(len(self.workers), len(self.workers) + n):
             log = (self.home / f"worker-{index}.log").open("wb")
             # A session each, so a kill -9 reaches the worker and nothing else.
             self.workers.append(subprocess.Popen(
                 [sys.executable, "-m", "hub", "worker", "--config", str(self.config),
-                 "--loglevel", "warning"],
+                 "--loglevel", "warning", *options],
                 env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
 
     def kill(self, pid: int) -> None:
