@@ -9,6 +9,10 @@ the engine retries in one place and recovers a lost create by its marker instead
 Markers: a create appends a hidden ``<!-- pmhub:MARKER -->`` line to the body; converting to
 canonical strips it, and updates of the body keep it.
 
+Parents: ``Issue.parent`` is the parent issue's number, read from ``parent_issue_url`` and written
+through the REST sub-issues endpoints (``sub_issues.py``, which also says what GitHub's
+timestamps do when a parent changes).
+
 Conditional requests across runs: when a listing fits on one page, that page's ETag and JSON are
 kept in pmhub's state store (``ConnectorState.validators``, one entry per repository and kind). The
 next listing sends the ETag as ``If-None-Match``; GitHub answers 304, which costs no rate limit,

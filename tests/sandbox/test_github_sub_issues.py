@@ -115,6 +115,10 @@ def test_github_refuses_what_github_refuses(sandbox: SandboxClient, call: Any) -
     call("DELETE", f"{base}/{c['number']}/sub_issue", 404, {"sub_issue_id": b["id"]})  # not its child
     call("GET", f"{base}/{a['number']}/parent", 404)  # a root has none
     assert call("GET", f"{base}/{b['number']}/parent", 200)["number"] == a["number"]
+    # The sandbox-only deletion of a parent leaves its sub-issues without one.
+    requests.delete(f"{sandbox.base('github')}{base}/{a['number']}", timeout=10).raise_for_status()
+    call("GET", f"{base}/{b['number']}/parent", 404)
+    assert call("GET", f"{base}/{b['number']}", 200)["parent_issue_url"] is None
 
 
 def _pull_request_id(sandbox: SandboxClient) -> int:

@@ -1,6 +1,7 @@
 """The GitHub stand-in served by ``pmhub sandbox``, apart from the connector.
 
-``routes`` (repositories, issues, comments) and ``labels`` (labels, milestones) answer requests;
+``routes`` (repositories, issues, comments), ``labels`` (labels, milestones) and ``sub_issues``
+(parents and sub-issues) answer requests;
 ``base`` holds the plumbing every route shares (clock, ETags, rate limit, errors, pagination);
 ``state`` the records and their JSON; ``seed`` the "demo" data.
 """

@@ -1,9 +1,10 @@
-"""A stateful stand-in of GitHub's REST API (issues, comments, labels, milestones, assignees, repos).
+"""A stateful stand-in of GitHub's REST API (issues, sub-issues, comments, labels, milestones,
+assignees, repos).
 
 Mounted under ``/github``: point PyGithub at it with ``base_url="http://127.0.0.1:8400/github"``.
 Plumbing (clock, ETags, rate-limit headers, errors, pagination) is in ``base``; label and
-milestone routes in ``labels``; repository hooks and their deliveries in ``webhooks``; the JSON
-shapes in ``state``; the demo data in ``seed``.
+milestone routes in ``labels``; sub-issue routes in ``sub_issues``; repository hooks and their
+deliveries in ``webhooks``; the JSON shapes in ``state``; the demo data in ``seed``.
 
 Sandbox-only additions, which GitHub's REST API does not have: ``DELETE /repos/{o}/{r}/issues/{n}``
 deletes an issue (GitHub deletes issues only through its web UI and GraphQL), so that the 410 a
@@ -197,7 +198,7 @@ class GitHubSandbox(HookRoutes, SubIssueRoutes, LabelRoutes):
     @route("/repos/<owner>/<name>/issues/<int:number>", methods=("DELETE",))
     def delete_issue(self, call: Call, owner: str, name: str, number: int) -> Response:
         """Sandbox only: GitHub's REST API cannot delete an issue. Afterwards the issue answers 410
-        Gone, leaves every listing, and its comments go with it."""
+        Gone, leaves every listing, its comments go with it, and its sub-issues have no parent."""
         repo = self.repo(owner, name)
         gone = self.issue(repo, number)
         self.issue_event(call, repo, gone, "deleted")
