@@ -250,14 +250,21 @@ class GitHubConnector(Connector):
         payload: dict[str, Any] = {"title": item.title, "body": _with_marker(item.description, marker)}
         payload.update(self._issue_fields(scope, item, frozenset({"labels", "assignees", "milestone"})))
         data = self._request("create", "POST", f"{self._repo_path(scope)}/issues", payload)
-        # GitHub creates every issue open; a closed one takes a second write.
-        state = self._state_fields(item)
-        if state["state"] == "closed":
-            data = self._request("create", "PATCH", f"{self._repo_path(scope)}/issues/{data['number']}",
-                                 state)
-        # A parent takes one more write, which needs the new issue's global id.
-        placed = sub_issues.place(self, scope, "create", str(data["number"]), data["id"], None, parent,
-                                  moving=False)
+        try:
+            # GitHub creates every issue open; a closed one takes a second write.
+            state = self._state_fields(item)
+            if state["state"] == "closed":
+                data = self._request("create", "PATCH",
+                                     f"{self._repo_path(scope)}/issues/{data['number']}", state)
+            # A parent takes one more write, which needs the new issue's global id.
+            placed = sub_issues.place(self, scope, "create", str(data["number"]), data["id"], None,
+                                      parent, moving=False)
+        except TransientError as error:
+            # The issue exists. A follow-up refused for a while (a secondary limit on the sub-issue
+            # POST) must not read as a create that never happened, or the engine would send it again:
+            # without a wait to honour, it is settled by the marker and what is missing written then.
+            raise TransientError(f"{self.name}: issue #{data['number']} was created, but a follow-up "
+                                 f"write failed: {error}") from error
         return self._remember(scope, record_type, self._issue_placed(data, parent, placed))
 
     def update(self, scope: str, record_type: str, external_id: str, item: CanonicalRecord,

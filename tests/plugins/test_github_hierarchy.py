@@ -14,7 +14,7 @@ import pytest
 import requests
 from pmhub_plugins.github.connector import GitHubConnector
 
-from hub.errors import PermanentError
+from hub.errors import PermanentError, TransientError
 from hub.model import Issue
 from hub.testing.sandbox_client import SandboxClient
 from tests.plugins.test_github_connector import SCOPE, open_connector
@@ -138,3 +138,24 @@ def test_a_parent_that_is_not_an_issue_of_the_scope_is_a_clear_error(
         github.create(SCOPE, "issue", Issue(title="Misplaced", parent="PORT-1"), "m-x")
     with pytest.raises(PermanentError, match=r"refused to put #\d+ under #\d+: .*own sub-issue"):
         github.update(SCOPE, "issue", child.id, Issue(title="Orphan", parent=child.id), frozenset({"parent"}))
+
+
+def test_a_sub_issue_call_refused_after_the_create_is_settled_by_marker_not_sent_again(
+        sandbox: SandboxClient, github: GitHubConnector) -> None:
+    from hub.engine.creating import refused
+
+    parent = github.create(SCOPE, "issue", Issue(title="Parent"), "m-parent")
+    limit = f"{sandbox.url}/_sandbox/github/content-creation-limit"
+    # One more content-creating request: the issue's POST passes, its sub-issue POST is refused.
+    sandbox.http.post(limit, json={"limit": 1, "window_seconds": 60}, timeout=10).raise_for_status()
+
+    with pytest.raises(TransientError) as failed:
+        github.create(SCOPE, "issue", Issue(title="Child", parent=parent.id), "m-late")
+    sandbox.http.delete(limit, timeout=10).raise_for_status()
+
+    assert "was created, but a follow-up write failed" in str(failed.value)
+    assert not refused(failed.value), "a create that happened is never sent again blind"
+    found = github.find_by_marker(SCOPE, "issue", "m-late")
+    assert found is not None and isinstance(found.item, Issue) and found.item.parent is None
+    titles = [r.item.title for r in github.list_changed(SCOPE, "issue", None)]  # type: ignore[union-attr]
+    assert titles.count("Child") == 1
