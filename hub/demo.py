@@ -147,7 +147,10 @@ class Demo:
                               f"{s.unchanged} unchanged" for s in result.stats.values())
             self.echo(f"    flow {result.flow}: {result.status} ({parts})")
             if result.status != "ok":
-                raise DemoFailed(f"{label}: flow {result.flow} ended {result.status}: {result.error or ''}")
+                # Attention: what was parked or put in conflict says why.
+                why = result.error or "; ".join(f"{e.action} {e.record_type} {e.source}: {e.detail}"
+                                                for e in result.plan if e.action in ("park", "conflict"))
+                raise DemoFailed(f"{label}: flow {result.flow} ended {result.status}: {why}")
         self.echo(f"    {label} took {time.perf_counter() - started:.1f} s")
         return results
 

@@ -90,10 +90,11 @@ class RunContext:
         #: (record type, side) -> the flow's record types a parent named on that side may be.
         self.parent_types = self._parent_types()
         self.model_fields = {rt: frozenset(model.model_fields) for rt, model in RECORD_MODELS.items()}
-        #: Unlinked records parked only because their parent had no twin yet, by record type: the
+        #: Records that would park only because their parent had no twin yet, by record type: the
         #: run applies them again after the type's listing (``FlowRun``), so a child read before its
-        #: parent is linked in the same run, without fetching it again. Parked for real meanwhile
-        #: only when ``deferring`` is off. Held back by the cursor like failures until then.
+        #: parent (or moved under a parent created in the same run) is placed in that run, without
+        #: fetching it again. Parked for real only when ``deferring`` is off. The cursor holds
+        #: back before them like before failures until then.
         self.deferred: dict[str, list[Seen]] = {}
         self.deferring = False
         #: Names of linked records (milestones) across the sides, for references that hold them by name.
@@ -138,7 +139,7 @@ class RunContext:
 
     # -- records that were not applied -------------------------------------------------------
     def park(self, batch: Batch, record_type: str, seen: Seen, reason: str) -> None:
-        if self.deferring and seen.link is None and reason.startswith(PARENT_WAIT):
+        if self.deferring and reason.startswith(PARENT_WAIT):
             self.deferred.setdefault(record_type, []).append(seen)
             return
         self.stats(seen.side).parked += 1

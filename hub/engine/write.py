@@ -1,6 +1,5 @@
 """Writing to a side: updates of a twin and what it looks like afterwards (read-back), creates
-preceded by committed intents and recovered by marker, and the conversion of canonical values to
-a record the target connector takes."""
+preceded by committed intents and recovered by marker, canonical values made the target's record."""
 
 from __future__ import annotations
 
@@ -72,6 +71,8 @@ class Writer:
         remote = ctx.retrier.call(ctx.connector.update, ctx.scope, record_type, twin_id, item,
                                   frozenset(touched))
         self.ctx.stats(target).updated += 1
+        if parent := self.ctx.policies[record_type].parent_field:  # as the target names it
+            values[parent] = getattr(item, parent, None)
         return self._read_back(target, record_type, remote, values, touched)
 
     def _moved_by_mapping(self, target: str, record_type: str, base: dict[str, Any], item: Any,

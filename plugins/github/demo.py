@@ -3,6 +3,7 @@ check, through both clients, that each tool's edit reached the other."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -34,7 +35,7 @@ def connect_github_jira(demo: Demo) -> None:
                                 "token": demo.token_ref}
     demo.flows.append({
         "name": "portal-issues", "a": {"connection": "gh", "scope": GITHUB_REPO},
-        "b": {"connection": "jira", "scope": JIRA_PROJECT}, "records": ["issue", "comment"],
+        "b": {"connection": "jira", "scope": JIRA_PROJECT}, "records": ["milestone", "issue", "comment"],
         "direction": "both", "mapping": "github-jira", "conflict": "newest",
         # Both sides already hold "Export invoices as CSV": the title rule links them, no duplicate.
         "match": ["marker", "link", "title"],
@@ -52,6 +53,39 @@ def edit_github(demo: Demo) -> None:
         gh.close()
     demo.facts["github_renamed"] = new_title
     demo.echo(f"    GitHub #1 renamed to {new_title!r}")
+
+
+def redate_milestone(demo: Demo) -> None:
+    """The team moves the customer's release: the GitHub milestone's due date, through PyGithub."""
+    gh = github_client(demo)
+    try:
+        milestone = gh.get_repo(GITHUB_REPO).get_milestone(1)
+        due = (milestone.due_on + dt.timedelta(days=14)).date()
+        milestone.edit(milestone.title, due_on=due)
+    finally:
+        gh.close()
+    demo.facts["milestone_due"] = (milestone.title, due.isoformat())
+    demo.echo(f"    GitHub milestone {milestone.title!r} now due {due.isoformat()}")
+
+
+def check_milestone(demo: Demo) -> None:
+    """The milestone is a Jira version with the new release date, and its issues carry it."""
+    title, due = demo.facts["milestone_due"]
+    jira = jira_client(demo)
+    try:
+        version = next((v for v in jira.project_versions(JIRA_PROJECT) if v.name == title), None)
+        if version is None or getattr(version, "releaseDate", None) != due:
+            found = getattr(version, "releaseDate", None) if version else "no version"
+            raise DemoFailed(f"the GitHub milestone {title!r} is not a Jira version due {due} ({found})")
+        found = jira.search_issues(f"project = {JIRA_PROJECT}", fields="summary,fixVersions", maxResults=False)
+        carrying = [i.key for i in found if title in [v.name for v in i.fields.fixVersions or []]]
+    finally:
+        jira.close()
+    if not carrying:
+        raise DemoFailed(f"no Jira issue carries the fix version {title!r}")
+    demo.outcomes.append(f"GitHub milestone {title!r} re-dated -> Jira version {title!r} releases {due}, "
+                         f"fix version of {len(carrying)} issues")
+    demo.echo(f"    Jira version {title!r} releases {due}; {len(carrying)} issues in it")
 
 
 def check_edits(demo: Demo) -> None:
@@ -94,4 +128,8 @@ def register(add: Callable[[DemoStep], None]) -> None:
     add(DemoStep(Phase.CONNECT, "Connecting GitHub and Jira (flow portal-issues, mapping github-jira)",
                  connect_github_jira))
     add(DemoStep(Phase.EDIT, "Editing GitHub: renaming an issue", edit_github))
+    add(DemoStep(Phase.EDIT + 2, "Editing GitHub: moving the release milestone by two weeks",
+                 redate_milestone))
     add(DemoStep(Phase.CHECK, "Checking both edits arrived", check_edits))
+    add(DemoStep(Phase.CHECK + 2, "Checking the milestone and its Jira version are in step",
+                 check_milestone))

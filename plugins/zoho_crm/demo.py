@@ -1,5 +1,6 @@
 """The Zoho CRM part of ``pmhub demo``: a customer's CRM cases become Jira work, the team finishes one
-in Jira, and the case closes in the CRM with one progress note on the customer's account.
+in Jira, and the case closes in the CRM with one progress note on the customer's account; the
+customer's Deal becomes a Jira Epic with the Deal's Cases under it.
 
 The CRM is read over plain HTTP (``requests``), authorised the way Zoho's OAuth works.
 """
@@ -31,8 +32,10 @@ def connect_crm(demo: Demo) -> None:
                                # The SDK's metadata cache stays with the demo's other files.
                                "data_dir": str(demo.workdir / "zoho")}
     demo.flows.append({
-        "name": "customer-requests", "a": {"connection": "crm", "scope": "Cases"},
-        "b": {"connection": "jira", "scope": JIRA_PROJECT}, "records": ["issue"],
+        # The customer's project is a Deal in the CRM and an Epic in Jira; its Cases sit under it.
+        "name": "customer-requests", "a": {"connection": "crm", "scope": "*"},
+        "b": {"connection": "jira", "scope": JIRA_PROJECT}, "records": ["project", "issue"],
+        "pairs": {"project": "issue"},
         "direction": "both", "mapping": "zoho-jira", "conflict": "newest",
         "match": ["marker", "link", "title"], "progress_notes": {"side": "a"},
         # Only work for a customer becomes a CRM case; internal Jira issues stay out of the CRM.
@@ -73,6 +76,26 @@ def check_customer(demo: Demo) -> None:
     demo.echo(f"    case closed; {len(notes)} progress note on {CUSTOMER}")
 
 
+def check_customer_project(demo: Demo) -> None:
+    """The customer's Deal is a Jira Epic, and the Deal's Cases are the issues under it."""
+    jira = jira_client(demo)
+    try:
+        found = jira.search_issues(f"project = {JIRA_PROJECT}", fields="summary,issuetype,parent",
+                                   maxResults=False)
+    finally:
+        jira.close()
+    epic = next((i for i in found if i.fields.summary == CUSTOMER_DEAL), None)
+    if epic is None or epic.fields.issuetype.name != "Epic":
+        raise DemoFailed(f"the Deal {CUSTOMER_DEAL!r} did not become a Jira Epic")
+    under = sorted(i.fields.summary for i in found
+                   if getattr(getattr(i.fields, "parent", None), "id", None) == epic.id)
+    if under != sorted(DEAL_CASES):
+        raise DemoFailed(f"the Epic {epic.key} holds {under}, not the Deal's Cases {sorted(DEAL_CASES)}")
+    demo.outcomes.append(f"CRM Deal {CUSTOMER_DEAL!r} -> Jira Epic {epic.key} with its {len(under)} "
+                         "requests under it")
+    demo.echo(f"    Deal {CUSTOMER_DEAL!r} is Epic {epic.key}, {len(under)} requests under it")
+
+
 def _no_second_note(demo: Demo) -> str | None:
     notes = _account_notes(demo, _crm_session(demo))
     return None if len(notes) == 1 else f"left {len(notes)} notes on {CUSTOMER}"
@@ -104,3 +127,5 @@ def register(add: Callable[[DemoStep], None]) -> None:
     add(DemoStep(Phase.EDIT + 20, "Finishing a customer's request in Jira", finish_customer_work))
     add(DemoStep(Phase.CHECK + 10, "Checking the customer side: case closed, one progress note",
                  check_customer))
+    add(DemoStep(Phase.CHECK + 15, "Checking the customer's Deal became a Jira Epic with its requests",
+                 check_customer_project))

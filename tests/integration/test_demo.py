@@ -28,9 +28,10 @@ def test_demo_syncs_both_ways_and_prints_a_summary_with_next_steps(tmp_path: Pat
     assert "First sync" in output and "Second sync" in output, "progress output per step"
     counts = created_per_connection(output)
     # The demo seed: 4 GitHub issues and 4 Jira issues without a twin (one pair matches by title),
-    # 3 comments each way, then the Jira comment crosses in the second sync. Three of the CRM's
-    # cases become Jira issues (the fourth matches by title), and travel on to GitHub.
-    assert counts["jira"][0] == 7 + 3 and counts["gh"][0] == 8 + 3, output
+    # 3 comments each way, then the Jira comment crosses in the second sync; GitHub's milestone
+    # becomes a Jira version. Three of the CRM's cases become Jira issues (the fourth matches by
+    # title) and the CRM's two Deals become Epics; all five travel on to GitHub.
+    assert counts["jira"][0] == 7 + 1 + 3 + 2 and counts["gh"][0] == 8 + 3 + 2, output
     assert counts["crm"][0] == 0, "internal Jira work does not become CRM cases"
     assert counts["jira"][1] >= 1 and counts["gh"][1] >= 1, "each edit updated the other side"
     calls = dict(re.findall(r"^\s+(github|jira)\s+(\d+)\s+\(", output, re.M))
@@ -40,6 +41,10 @@ def test_demo_syncs_both_ways_and_prints_a_summary_with_next_steps(tmp_path: Pat
                      r'"\*\*pmhub-bot\*\* \(via jira\): Deployed', output)
     assert re.search(r"Jira PORT-\d+ -> Done -> CRM case 'Login page times out' closed; note on Acme Corp: "
                      r'"\*\*1/3 done\*\* for Acme Corp\."', output)
+    assert re.search(r"GitHub milestone 'v1.0' re-dated -> Jira version 'v1.0' releases \d{4}-\d\d-\d\d, "
+                     r"fix version of \d+ issues", output)
+    assert re.search(r"CRM Deal 'Acme customer portal' -> Jira Epic PORT-\d+ with its 2 requests under it",
+                     output)
     assert "A third run with nothing new wrote nothing and added no note" in output
     assert f"State file: {keep.resolve() / 'pmhub-demo.db'}" in output
     assert (keep / "pmhub-demo.db").is_file() and (keep / "pmhub-demo.toml").is_file()
@@ -58,7 +63,8 @@ def test_demo_runs_as_a_module_in_a_fresh_process_quickly(tmp_path: Path) -> Non
     assert "Summary" in done.stdout and "Traceback" not in done.stderr
     assert "(temporary, removed now; keep it with --keep-state DIR)" in done.stdout
     assert list(tmp_path.iterdir()) == [], "nothing left behind in the working directory"
-    assert elapsed < 15, f"the demo took {elapsed:.1f} s"
+    # A guard against a hang or a runaway, not a benchmark: the demo takes ~10 s on a quiet machine.
+    assert elapsed < 40, f"the demo took {elapsed:.1f} s"
 
 
 def test_cli_start_does_not_import_the_client_libraries() -> None:
@@ -77,12 +83,12 @@ def test_the_tools_steps_come_from_their_plugins_and_run_in_position_order() -> 
     by_module = {step.run.__module__ for step in steps if step not in CORE_STEPS}
     assert by_module == {f"pmhub_plugins.{tool}.demo" for tool in ("github", "jira", "zoho_crm")}
     titles = [step.title for step in steps if step.title is not None]
-    assert len(titles) == 12 and titles[0].startswith("Starting the sandbox")
+    assert len(titles) == 15 and titles[0].startswith("Starting the sandbox")
     # Connections are added before the config is written; edits fall between the first two syncs.
     connect = [s for s in steps if s.title and s.title.startswith("Connecting")]
     assert connect and all(Phase.SANDBOX < s.position < Phase.WRITE_CONFIG for s in connect)
     edits = [s for s in steps if s.title and s.title.startswith(("Editing", "Finishing"))]
-    assert len(edits) == 3 and all(Phase.FIRST_SYNC < s.position < Phase.SECOND_SYNC for s in edits)
+    assert len(edits) == 4 and all(Phase.FIRST_SYNC < s.position < Phase.SECOND_SYNC for s in edits)
 
 
 def test_a_third_party_plugin_adds_a_step_where_its_position_says() -> None:
@@ -99,7 +105,7 @@ def test_a_third_party_plugin_adds_a_step_where_its_position_says() -> None:
 
     @hookimpl
     def register_demo_steps(register):  # type: ignore[no-untyped-def]
-        register(DemoStep(Phase.EDIT + 5, "Looking around", look))
+        register(DemoStep(Phase.EDIT + 1, "Looking around", look))
 
     extra.register_demo_steps = register_demo_steps  # type: ignore[attr-defined]
     titles = [s.title for s in default_steps(build_plugin_manager(extra=(extra,))) if s.title]
