@@ -197,3 +197,23 @@ def test_a_zoho_deal_with_two_cases_becomes_a_jira_epic_with_two_issues_under_it
     delivery.sandbox.clear_requests()
     run(delivery.config)
     assert writes(delivery.sandbox) == [], "a quiet re-run writes nothing"
+
+
+def test_a_jira_epic_with_a_story_under_it_becomes_a_deal_with_its_case(delivery: Delivery) -> None:
+    run(delivery.config)
+    epic = delivery.jira.create_issue(fields={"project": PROJECT, "summary": "Globex data migration",
+                                              "issuetype": {"name": "Epic"}, "duedate": "2026-09-30"})
+    delivery.jira.create_issue(fields={"project": PROJECT, "summary": "Map the legacy fields",
+                                       "issuetype": {"name": "Story"}, "parent": {"key": epic.key}})
+
+    run(delivery.config)
+
+    deals = delivery.zoho.get(f"{delivery.zoho_base}/crm/v8/Deals", timeout=TIMEOUT,
+                              params={"fields": "Deal_Name,Closing_Date,Stage"}).json()["data"]
+    [deal] = [d for d in deals if d["Deal_Name"] == "Globex data migration"]
+    assert deal["Closing_Date"] == "2026-09-30"
+    cases = delivery.zoho.get(f"{delivery.zoho_base}/crm/v8/Cases", timeout=TIMEOUT,
+                              params={"fields": "Subject,Deal_Name"}).json()["data"]
+    [case] = [c for c in cases if c["Subject"] == "Map the legacy fields"]
+    assert case["Deal_Name"]["id"] == deal["id"], "the story's Epic is its Case's Deal"
+    assert not [c for c in cases if c["Subject"] == "Globex data migration"], "an Epic is no Case"
