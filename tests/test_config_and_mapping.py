@@ -52,6 +52,12 @@ def test_a_good_config_checks_ok(tmp_path):
     (("[[flows]]", "[[flows]]\nschedule = \"every five minutes\""), "flows[0].schedule",
      "not a cron expression"),
     (("[[flows]]", "[[flows]]\nrecords = [\"ticket\"]"), "flows[0].records", "unknown record type"),
+    (("[[flows]]", "[[flows]]\nrecords = [\"milestone\", \"issue\"]\npairs = { milestone = \"issue\" }"),
+     "flows[0]", "pmhub pairs project = \"issue\", not milestone with 'issue'"),
+    (("[[flows]]", "[[flows]]\nrecords = [\"issue\"]\npairs = { project = \"issue\" }"),
+     "flows[0]", "the flow does not sync projects"),
+    (("[[flows]]", "[[flows]]\nrecords = [\"project\", \"issue\"]\npairs = { project = { a = \"issue\", "
+                   "b = \"issue\" } }"), "flows[0].pairs.project", "name the one side"),
 ])
 def test_bad_config_names_the_file_the_key_and_the_problem(tmp_path, change, key, problem):
     result = check(tmp_path, GOOD.replace(*change, 1))
@@ -163,3 +169,22 @@ def test_people_table_maps_handles_between_the_flows_connections():
     [person] = inbound["assignees"]
     assert person["email"] == "alice@acme.example"
     assert person["handles"] == {"gh": "alice-gh", "jira": "5b10ac"}
+
+
+def test_a_pair_says_which_side_holds_which_records_as_what():
+    from hub.config import FlowConfig
+    from hub.model import Kind
+
+    short = FlowConfig.model_validate({"name": "f", "a": {"connection": "crm", "scope": "*"},
+                                       "b": {"connection": "jira", "scope": "PORT"},
+                                       "records": ["issue", "project"], "pairs": {"project": "issue"}})
+    assert short.held_as("b", "project") == "issue" and short.held_as("a", "project") == "project"
+    assert short.pairs["project"].kind == Kind.EPIC
+    # Jira's issues hold the flow's issues first, then the projects paired with them.
+    assert short.flow_types("b", "issue") == ("issue", "project")
+    assert short.flow_types("a", "project") == ("project",) and short.flow_types("a", "issue") == ("issue",)
+    long = FlowConfig.model_validate({"name": "f", "a": {"connection": "jira", "scope": "PORT"},
+                                      "b": {"connection": "crm", "scope": "*"}, "records": ["project"],
+                                      "pairs": {"project": {"a": "issue", "kind": "story"}}})
+    assert long.held_as("a", "project") == "issue" and long.pairs["project"].kind == Kind.STORY
+    assert long.flow_types("a", "issue") == ("project",), "the flow syncs no issues of its own"
