@@ -393,6 +393,10 @@ class ZohoCrmConnector(Connector):
     def webhook_events(self, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
         return webhooks.events(body)
 
+    def webhook_in_scope(self, scope: str, event: WebhookEvent) -> bool:
+        # "*" is every module a flow's records need (``_module``): any module's event is its own.
+        return scope.strip() == "*" or super().webhook_in_scope(scope, event)
+
     # -- reading -----------------------------------------------------------------------------------
     def list_changed(self, scope: str, record_type: str, since: dt.datetime | None) -> Iterator[Remote]:
         module = self._module(scope, record_type)
