@@ -36,4 +36,16 @@ def alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    return not _exited(pid)
+
+
+def _exited(pid: int) -> bool:
+    """Has ``pid`` exited without being reaped yet? Such a zombie still answers ``kill(pid, 0)``,
+    and a killed worker is one from its death until its parent waits for it: the moment a broker
+    hands its task to another worker (Linux: state Z or X in ``/proc/PID/stat``)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            fields = stat.read().rpartition(")")[2].split()  # the name in parentheses may hold spaces
+    except OSError:
+        return False  # no /proc (not Linux): kill(pid, 0) is all there is
+    return bool(fields) and fields[0] in ("Z", "X")

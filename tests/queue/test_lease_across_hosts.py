@@ -44,3 +44,24 @@ def test_a_dead_holder_on_this_machine_is_taken_over_at_once(pg_schema_url: str)
         assert take_lease(store, "flow0", this_process())
     finally:
         store.close()
+
+
+def test_a_killed_holder_its_parent_has_not_reaped_yet_is_taken_over_at_once(pg_schema_url: str) -> None:
+    """A worker killed with -9 is a zombie until its parent waits for it, and RabbitMQ hands its
+    task to another worker at once, inside that window: the lease must not look held by it."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    store = StateStore.open(pg_schema_url)
+    try:
+        assert store.acquire_lease("flow0", f"{socket.gethostname()}:{child.pid}", dt.timedelta(minutes=10))
+        assert not take_lease(store, "flow0", this_process()), "alive: its lease holds"
+        child.kill()
+        os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)  # dead, and not reaped
+        assert take_lease(store, "flow0", this_process())
+    finally:
+        child.wait()
+        store.close()
