@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +190,13 @@ def test_a_zoho_deal_with_two_cases_becomes_a_jira_epic_with_two_issues_under_it
         fields = issues[subject].fields
         assert fields.parent.id == epic.id, f"{subject} sits under the Deal's Epic"
         assert "customer:Acme_Corp" in fields.labels, "the Case's customer is kept"
+
+    # The customer's project report counts what sits under it, from the state store alone.
+    report = CliRunner().invoke(main, ["report", "--project", deal, "--format", "json", "--config",
+                                       str(delivery.config)], catch_exceptions=False)
+    assert report.exit_code == 0, report.output
+    summary = json.loads(report.output)
+    assert (summary["customer"], summary["summary"]["total"]) == ("Acme Corp", 2)
 
     delivery.jira.transition_issue(epic, "Done")
     run(delivery.config)
