@@ -62,15 +62,18 @@ def commit(store: StateStore, flow: str, batch: Batch, record_type: str, cursor_
 
 def _insert_unlinked(store: StateStore, conn: Connection, flow: str, new: list[Link]) -> list[Link]:
     """Insert the new links of records not linked yet; return those left out (linked already)."""
+    if not new:
+        return []  # no savepoint either: two round trips on PostgreSQL for nothing
     fresh: list[Link] = []
     claimed: set[tuple[str, str, str]] = set()
     for record_type in dict.fromkeys(link.record_type for link in new):
         mine = [link for link in new if link.record_type == record_type]
-        taken = {("a", i) for i in store.links_by_ids(flow, record_type, "a", [x.a_id for x in mine], conn)}
-        taken |= {("b", i) for i in store.links_by_ids(flow, record_type, "b", [x.b_id for x in mine], conn)}
+        # One look at the ledger per page and record type, for both ends, reading ids only.
+        taken_a, taken_b = store.linked_ends(conn, flow, record_type, [x.a_id for x in mine],
+                                             [x.b_id for x in mine])
         for link in mine:
             ends = {(record_type, "a", link.a_id), (record_type, "b", link.b_id)}
-            if ("a", link.a_id) in taken or ("b", link.b_id) in taken or ends & claimed:
+            if link.a_id in taken_a or link.b_id in taken_b or ends & claimed:
                 continue
             claimed |= ends
             fresh.append(link)

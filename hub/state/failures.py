@@ -53,6 +53,27 @@ def translate_failures(engine: Engine) -> None:
     event.listen(engine, "handle_error", handle_error)
 
 
+def driver_failure(engine: Engine, statement: str, error: Exception) -> Exception:
+    """What an error raised by the driver itself (a PostgreSQL COPY, which SQLAlchemy does not
+    run) becomes: the same as through SQLAlchemy, its wrapper (``IntegrityError`` for a unique
+    violation) for the code that sent it, or ``StateStoreError`` for a problem of the store."""
+    dbapi = engine.dialect.loaded_dbapi
+    if not isinstance(error, dbapi.Error):
+        return error
+    disconnect = engine.dialect.is_disconnect(error, None, None)
+    wrapped = exc.DBAPIError.instance(statement, None, error, dbapi.Error,
+                                      connection_invalidated=disconnect)
+    if not isinstance(wrapped, exc.DBAPIError):
+        return error
+    if _is_program_error(wrapped) and not disconnect:
+        return wrapped
+    if engine.dialect.name == "sqlite":
+        problem, remedy = _sqlite(error, sqlite_file(engine.url))
+    else:
+        problem, remedy = _server(error, disconnect=disconnect)
+    return StateStoreError(masked(engine.url), problem, remedy)
+
+
 def _is_program_error(error: exc.StatementError | None) -> bool:
     """Errors in the statement or its data rather than in the store, left to the code that sent
     them; ``None``: not a database error at all (a bug in Python code run during a statement)."""

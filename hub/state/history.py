@@ -18,8 +18,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Connection, DateTime, Index, Integer, String, Table, insert, select
+from sqlalchemy import Column, Connection, DateTime, Index, Integer, String, Table, select
 
+from hub.state import bulk
 from hub.state.membership import among_ids
 from hub.state.schema import NAME, links, metadata, runs
 
@@ -41,6 +42,7 @@ issue_history = Table(
 )
 
 TRACKED_TYPE = "issue"
+_EVENT_COLUMNS = ("flow", "link_id", "event", "status", "previous", "at", "run_id", "origin")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,12 @@ def snapshot_status(a_snapshot: str | None, b_snapshot: str | None, before: str 
     return moved[0] if moved else seen[0]
 
 
+def first_status(a_snapshot: str | None, b_snapshot: str | None) -> str | None:
+    """``snapshot_status`` of a new link (nothing before it): a's status, else b's. b's snapshot
+    is parsed only when a's has none (a new link's two usually agree)."""
+    return _status(a_snapshot) or _status(b_snapshot)
+
+
 def _status(snapshot: str | None) -> str | None:
     if not snapshot:
         return None
@@ -72,12 +80,12 @@ def _status(snapshot: str | None) -> str | None:
     return str(value) if value else None
 
 
-def statuses_before(conn: Connection, link_ids: Sequence[int]) -> dict[int, str | None]:
-    """link id -> the canonical status its stored snapshots stand for (read before they change)."""
-    out: dict[int, str | None] = {}
+def snapshots_before(conn: Connection, link_ids: Sequence[int]) -> dict[int, tuple[str | None, str | None]]:
+    """link id -> its stored (a, b) snapshots, read before they change."""
+    out: dict[int, tuple[str | None, str | None]] = {}
     for among in among_ids(conn, links.c.id, link_ids):
         rows = conn.execute(select(links.c.id, links.c.a_snapshot, links.c.b_snapshot).where(among))
-        out.update({row.id: snapshot_status(row.a_snapshot, row.b_snapshot) for row in rows})
+        out.update({row.id: (row.a_snapshot, row.b_snapshot) for row in rows})
     return out
 
 
@@ -88,19 +96,10 @@ def running_run(conn: Connection, flow: str) -> int | None:
     return int(found) if found is not None else None
 
 
-def new_link_ids(conn: Connection, flow: str, a_ids: Sequence[str]) -> dict[str, int]:
-    """a id -> link id of issue links just inserted (inserts do not return ids in bulk)."""
-    out: dict[str, int] = {}
-    for among in among_ids(conn, links.c.a_id, a_ids):
-        rows = conn.execute(select(links.c.id, links.c.a_id).where(
-            links.c.flow == flow, links.c.record_type == TRACKED_TYPE, among))
-        out.update({row.a_id: row.id for row in rows})
-    return out
-
-
 def append(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
-        conn.execute(insert(issue_history), rows)
+        bulk.insert_rows(conn, issue_history, _EVENT_COLUMNS, [tuple(row[c] for c in _EVENT_COLUMNS)
+                                                               for row in rows])
 
 
 def event_row(flow: str, link_id: int, event: str, status: str | None, previous: str | None,
@@ -119,13 +118,11 @@ def events(conn: Connection, flows: Sequence[str]) -> Iterator[HistoryEvent]:
                            row.origin)
 
 
-def record_links(conn: Connection, written: Sequence[Any], before: dict[int, str | None],
-                 at: dt.datetime) -> None:
-    """Append the events of one ``write_links`` call: ``written`` are its links (``Link``), with
-    ``id`` None for the new ones; ``before`` is ``statuses_before`` of the others, read earlier."""
-    issues = [link for link in written if link.record_type == TRACKED_TYPE]
-    if not issues:
-        return
+def record_links(conn: Connection, updated: Sequence[Any], before: dict[int, tuple[str | None, str | None]],
+                 inserted: Sequence[tuple[Any, int]], at: dt.datetime) -> None:
+    """Append the events of one ``write_links`` call: ``updated`` are its stored links (``Link``)
+    and ``before`` their snapshots as ``snapshots_before`` read them; ``inserted`` its new links,
+    each with the id the insert gave it."""
     rows: list[dict[str, Any]] = []
     run_ids: dict[str, int | None] = {}
 
@@ -134,22 +131,20 @@ def record_links(conn: Connection, written: Sequence[Any], before: dict[int, str
             run_ids[flow] = running_run(conn, flow)
         return run_ids[flow]
 
-    fresh: dict[str, list[Any]] = {}
-    for link in issues:
-        if link.id is None:
-            fresh.setdefault(link.flow, []).append(link)
+    for link in updated:
+        if link.record_type != TRACKED_TYPE:
             continue
-        old = before.get(link.id)
+        old_a, old_b = before.get(link.id, (None, None))
+        if link.a_snapshot == old_a and link.b_snapshot == old_b:
+            continue  # the same snapshots (a version or fingerprint moved): the same status
+        old = snapshot_status(old_a, old_b)
         new = snapshot_status(link.a_snapshot, link.b_snapshot, old)
         if new is not None and new != old:
             rows.append(event_row(link.flow, link.id, "status", new, old, at, run_of(link.flow)))
-    for flow, made in fresh.items():
-        ids = new_link_ids(conn, flow, [link.a_id for link in made])
-        for link in made:
-            if link.a_id in ids:
-                rows.append(event_row(flow, ids[link.a_id], "added",
-                                      snapshot_status(link.a_snapshot, link.b_snapshot), None, at,
-                                      run_of(flow)))
+    for link, link_id in inserted:
+        if link.record_type == TRACKED_TYPE:
+            rows.append(event_row(link.flow, link_id, "added", first_status(link.a_snapshot, link.b_snapshot),
+                                  None, at, run_of(link.flow)))
     append(conn, rows)
 
 
@@ -165,5 +160,5 @@ def record_removed(conn: Connection, link_id: int, state: str, at: dt.datetime) 
 def record_inserted(conn: Connection, link: Any, link_id: int, at: dt.datetime) -> None:
     """The ``added`` event of one link stored on its own (``StateStore.insert_link``)."""
     if link.record_type == TRACKED_TYPE:
-        status = snapshot_status(link.a_snapshot, link.b_snapshot)
+        status = first_status(link.a_snapshot, link.b_snapshot)
         append(conn, [event_row(link.flow, link_id, "added", status, None, at, running_run(conn, link.flow))])

@@ -1,16 +1,25 @@
-"""Statements sized for each backend: "this column is one of these values",
-inserts that skip rows whose unique key is taken, and keeping PostgreSQL's statistics current."""
+"""Statements sized for each backend: "this column is one of these values", and keeping
+PostgreSQL's statistics current."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Connection, Insert, Table, any_, bindparam, text
-from sqlalchemy.dialects import postgresql, sqlite
-
-#: Values per ``IN`` list on SQLite, well under its limit on bound parameters.
-_SQLITE_CHUNK = 500
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    Select,
+    Text,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    text,
+)
 
 #: New rows below which a table's statistics are left to autovacuum.
 ANALYZE_AT_LEAST = 1000
@@ -20,9 +29,12 @@ def among_ids(conn: Connection, column: ColumnElement[Any],
               values: Sequence[Any]) -> Iterator[ColumnElement[bool]]:
     """Conditions that together say "``column`` is one of ``values``", one per statement to run.
 
-    PostgreSQL takes them all as one array (``= ANY(:ids)``): one statement, whose text does not
-    change with the number of values, so psycopg prepares it once and the server plans it once.
-    SQLite has no arrays; it gets ``IN`` lists of at most ``_SQLITE_CHUNK`` values.
+    One condition, whose statement text does not change with the number of values: SQLAlchemy
+    compiles it once (an ``IN`` list is re-rendered for each call, 500 placeholders at a time),
+    psycopg prepares it once and PostgreSQL plans it once. PostgreSQL takes the values as one
+    array (``= ANY(:ids)``), SQLite as one JSON array it unpacks itself
+    (``IN (SELECT value FROM json_each(:ids))``, looked up by the column's index like a list).
+    Kept a generator so that callers need not change when a backend needs several statements.
     """
     values = list(dict.fromkeys(values))
     if not values:
@@ -30,14 +42,9 @@ def among_ids(conn: Connection, column: ColumnElement[Any],
     if conn.dialect.name == "postgresql":
         yield column == any_(bindparam(None, values, type_=ARRAY(column.type)))
         return
-    for start in range(0, len(values), _SQLITE_CHUNK):
-        yield column.in_(values[start:start + _SQLITE_CHUNK])
-
-
-def insert_skipping_existing(conn: Connection, table: Table, key: Sequence[str]) -> Insert:
-    """``INSERT ... ON CONFLICT (key) DO NOTHING`` in the connection's dialect (both have it)."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing(index_elements=list(key))
+    unpacked: Select[tuple[Any]] = select(literal_column("value")).select_from(
+        func.json_each(bindparam(None, json.dumps(values), type_=Text())))
+    yield column.in_(unpacked)
 
 
 def analyze_when_outgrown(conn: Connection, table: str, inserted: int) -> bool:

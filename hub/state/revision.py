@@ -37,7 +37,18 @@ def head_revision(versions: Path = VERSIONS) -> str:
 
 def current_revision(conn: Connection) -> str | None:
     """The revision recorded in ``alembic_version``, or None (no table, empty, or several rows)."""
-    if not inspect(conn).has_table("alembic_version"):
+    if not _has_version_table(conn):
         return None
     rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
     return rows[0] if len(rows) == 1 else None
+
+
+def _has_version_table(conn: Connection) -> bool:
+    # Asked directly rather than through SQLAlchemy's inspector, whose catalog query PostgreSQL
+    # takes a few milliseconds to plan on every run's first connection.
+    if conn.dialect.name == "postgresql":
+        return conn.execute(text("SELECT to_regclass('alembic_version') IS NOT NULL")).scalar() is True
+    if conn.dialect.name == "sqlite":
+        return conn.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                 "AND name = 'alembic_version'")).first() is not None
+    return inspect(conn).has_table("alembic_version")

@@ -25,21 +25,23 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    union_all,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from hub.errors import ConfigError
-from hub.state import history
+from hub.state import bulk, history
 from hub.state.failures import translate_failures
 from hub.state.membership import (
     ANALYZE_AT_LEAST,
     among_ids,
     analyze_when_outgrown,
-    insert_skipping_existing,
 )
 from hub.state.migrating import migrate as migrate_schema
+from hub.state.pinging import ping_when_idle
 from hub.state.schema import (
     conflicts,
     cursors,
@@ -135,11 +137,12 @@ class StateStore:
     def open(cls, url: str | None = None, *, migrate: bool = True) -> StateStore:
         url = url or default_state_url()
         try:
-            engine = create_engine(url, future=True, pool_pre_ping=True, **_dialect_options(url))
+            engine = create_engine(url, future=True, **_dialect_options(url))
         except Exception as error:  # bad URL, missing driver: a config problem, not a crash
             raise ConfigError(f"cannot use state url: {error}", key="state.url") from None
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+        ping_when_idle(engine)
         translate_failures(engine)
         store = cls(engine)
         if migrate:
@@ -153,6 +156,17 @@ class StateStore:
         """Bring the schema to the newest revision (cheap when it already is; one process at a
         time when it is not: see ``hub.state.migrating``)."""
         migrate_schema(self.engine)
+
+    @contextmanager
+    def _one_statement(self) -> Iterator[Connection]:
+        """A connection for a write that is one statement, atomic by itself: in autocommit on
+        PostgreSQL (no BEGIN and COMMIT round trips around it), in a transaction on SQLite."""
+        if self.engine.dialect.name == "postgresql":
+            with self._reader.connect() as conn:
+                yield conn
+        else:
+            with self.engine.begin() as conn:
+                yield conn
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -181,6 +195,29 @@ class StateStore:
                     link = Link(*row)
                     found[link.id_on(side)] = link
         return found
+
+    def linked_ends(self, conn: Connection, flow: str, record_type: str, a_ids: Sequence[str],
+                    b_ids: Sequence[str]) -> tuple[set[str], set[str]]:
+        """Which of ``a_ids`` are linked on side a and which of ``b_ids`` on side b: the ledger
+        check of a page's new links, one statement for both sides that reads only the ids."""
+        if not a_ids and not b_ids:
+            return set(), set()
+        wanted_a, wanted_b = set(a_ids), set(b_ids)
+        parts = [select(links.c.a_id, links.c.b_id).where(
+                     links.c.flow == flow, links.c.record_type == record_type, among)
+                 for column, ids in ((links.c.a_id, a_ids), (links.c.b_id, b_ids))
+                 for among in among_ids(conn, column, ids)]
+        # UNION ALL, not OR: each half is looked up by its own unique index (SQLite would scan
+        # the flow's links for an OR of the two).
+        query = parts[0] if len(parts) == 1 else union_all(*parts)
+        taken_a: set[str] = set()
+        taken_b: set[str] = set()
+        for a_id, b_id in conn.execute(query):
+            if a_id in wanted_a:
+                taken_a.add(a_id)
+            if b_id in wanted_b:
+                taken_b.add(b_id)
+        return taken_a, taken_b
 
     def link_by_id(self, link_id: int) -> Link | None:
         with self._reader.connect() as c:
@@ -218,26 +255,25 @@ class StateStore:
         (``hub.state.history``); ``at`` stands for now (tests replaying weeks of history)."""
         now = at or utcnow()
         rows = list(rows)
-        before = history.statuses_before(conn, [r.id for r in rows if r.id is not None
-                                                and r.record_type == history.TRACKED_TYPE])
-        new, changed = [], []
-        for row in rows:
-            values = {k: getattr(row, k) for k in Link.__slots__ if k != "id"}
-            values["updated_at"] = now
-            if row.id is None:
-                new.append({**values, "created_at": now})
-            else:
-                changed.append({**values, "link_id": row.id})
+        changed = [row for row in rows if row.id is not None]
+        new = [row for row in rows if row.id is None]
+        before = history.snapshots_before(conn, [r.id for r in changed if r.id is not None
+                                                 and r.record_type == history.TRACKED_TYPE])
+        new_ids: list[int] = []
         if new:
-            # Plain executemany: psycopg pipelines it, which beats one INSERT of arrays (their text
-            # dump escapes each snapshot) and multi-row VALUES (a long text converted per call).
-            conn.execute(insert(links), new)
+            # The ids come back from the insert itself: the history rows of new issue links
+            # need them, and reading them back by a_id was a second lookup per link.
+            new_ids = bulk.insert_returning_ids(
+                conn, links, _NEW_LINK_COLUMNS,
+                [(*(getattr(link, name) for name in _LINK_FIELDS), now, now) for link in new],
+                key=("flow", "record_type", "a_id"))
             self._links_unanalyzed += len(new)
         if changed:
             stmt = update(links).where(links.c.id == bindparam("link_id")).values(
-                {k: bindparam(k) for k in changed[0] if k != "link_id"})
-            conn.execute(stmt, changed)
-        history.record_links(conn, rows, before, now)
+                {k: bindparam(k) for k in (*_LINK_FIELDS, "updated_at")})
+            conn.execute(stmt, [{**{k: getattr(row, k) for k in _LINK_FIELDS}, "updated_at": now,
+                                 "link_id": row.id} for row in changed])
+        history.record_links(conn, changed, before, list(zip(new, new_ids, strict=True)), now)
 
     def insert_link(self, link: Link) -> Link:
         """Store a new link now and return it with its id (conflicts need one to refer to)."""
@@ -296,13 +332,13 @@ class StateStore:
         if not pairs:
             return
         now = utcnow()
-        rows = [dict(flow=flow, record_type=record_type, target_side=target_side, source_id=s,
-                     marker=m, created_at=now) for s, m in pairs]
         with self.transaction() as c:
             # An intent already pending keeps its marker (a create may be carrying it): the
             # unique key skips it inside the one INSERT, instead of a read before it.
-            c.execute(insert_skipping_existing(c, intents, ("flow", "record_type", "target_side",
-                                                            "source_id")), rows)
+            bulk.insert_skipping_existing(
+                c, intents, ("flow", "record_type", "target_side", "source_id", "marker", "created_at"),
+                [(flow, record_type, target_side, s, m, now) for s, m in pairs],
+                key=("flow", "record_type", "target_side", "source_id"))
 
     def drop_intents(self, conn: Connection, flow: str, record_type: str, target_side: str,
                      source_ids: Sequence[str]) -> None:
@@ -393,13 +429,13 @@ class StateStore:
 
     # -- runs ------------------------------------------------------------------------------
     def start_run(self, flow: str, dry_run: bool) -> int:
-        with self.transaction() as c:
+        with self._one_statement() as c:
             run_id = c.execute(insert(runs).values(flow=flow, started_at=utcnow(), status="running",
                                                    dry_run=dry_run).returning(runs.c.id)).scalar_one()
             return int(run_id)
 
     def finish_run(self, run_id: int, status: str, stats: dict[str, Any], error: str | None = None) -> None:
-        with self.transaction() as c:
+        with self._one_statement() as c:
             c.execute(update(runs).where(runs.c.id == run_id).values(
                 finished_at=utcnow(), status=status, stats=json.dumps(stats), error=error))
 
@@ -419,32 +455,31 @@ class StateStore:
 
     # -- leases ----------------------------------------------------------------------------
     def acquire_lease(self, flow: str, holder: str, ttl: dt.timedelta) -> bool:
-        """Take the flow's lease unless another live holder has it. Atomic on both backends."""
+        """Take the flow's lease unless another live holder has it. Atomic on both backends: one
+        upsert that inserts the row, or takes it over when it expired or is this holder's, and
+        returns it only then."""
         now = utcnow()
-        with self.transaction() as c:
-            taken = c.execute(update(leases).where(
-                leases.c.flow == flow, (leases.c.expires_at < now) | (leases.c.holder == holder),
-            ).values(holder=holder, expires_at=now + ttl))
-            if taken.rowcount:
-                return True
-            try:
-                with c.begin_nested():
-                    c.execute(insert(leases).values(flow=flow, holder=holder, expires_at=now + ttl))
-                return True
-            except IntegrityError:
-                return False
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(leases).values(flow=flow, holder=holder, expires_at=now + ttl)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[leases.c.flow],
+            set_={"holder": stmt.excluded.holder, "expires_at": stmt.excluded.expires_at},
+            where=(leases.c.expires_at < now) | (leases.c.holder == holder),
+        ).returning(leases.c.flow)
+        with self._one_statement() as c:
+            return c.execute(stmt).first() is not None
 
     def lease_holder(self, flow: str) -> str | None:
         with self._reader.connect() as c:
             return c.execute(select(leases.c.holder).where(leases.c.flow == flow)).scalar_one_or_none()
 
     def renew_lease(self, flow: str, holder: str, ttl: dt.timedelta) -> None:
-        with self.transaction() as c:
+        with self._one_statement() as c:
             c.execute(update(leases).where(leases.c.flow == flow, leases.c.holder == holder).values(
                 expires_at=utcnow() + ttl))
 
     def release_lease(self, flow: str, holder: str) -> None:
-        with self.transaction() as c:
+        with self._one_statement() as c:
             c.execute(delete(leases).where(leases.c.flow == flow, leases.c.holder == holder))
 
     # -- progress notes --------------------------------------------------------------------
@@ -568,6 +603,10 @@ def _validator_key(key: str) -> str:
 
 #: The columns a ``Link`` is made of, in its field order (not the timestamps, which it does not hold).
 _LINK_COLUMNS = tuple(links.c[name] for name in Link.__slots__)
+#: What a link stores besides its id, and a new link's columns (those and its timestamps).
+_LINK_FIELDS = tuple(name for name in Link.__slots__ if name != "id")
+_NEW_LINK_COLUMNS = (*_LINK_FIELDS, "created_at", "updated_at")
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
