@@ -94,6 +94,9 @@ def report(results: list[FlowResult], *, dry_run: bool) -> int:
         for entry in result.plan:
             if entry.action in ("park", "retry", "conflict") and not dry_run:
                 click.echo(f"  {entry.describe()}", err=True)
+        if result.plan_omitted:
+            click.echo(f"  ... and {result.plan_omitted} more not listed (pmhub parked, pmhub conflicts "
+                       "list them all)", err=True)
         if result.status != "ok":
             code = EXIT_ATTENTION
     return code

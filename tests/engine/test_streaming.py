@@ -93,3 +93,16 @@ def test_a_real_run_keeps_only_plan_entries_that_need_a_person(make_pair):
         [result] = sync(hub)
     assert [entry.action for entry in result.plan] == ["park"]
     assert result.stats["b"].created == 1 and ATTENTION_KEPT >= 100
+
+
+def test_sync_says_how_many_entries_needing_a_person_it_did_not_list(make_pair, monkeypatch):
+    from hub.engine import context
+
+    monkeypatch.setattr(context, "ATTENTION_KEPT", 1)
+    pair = make_pair(records=["issue"])
+    for n in range(3):
+        pair.a.put("proj", "issue", Issue(title=f"broken {n}"))
+    pair.b.inject("create", "permanent", times=None)
+    out = pair.sync(expect=1)
+    assert out.output.count("park ") == 1
+    assert "... and 2 more not listed (pmhub parked, pmhub conflicts list them all)" in out.output
