@@ -305,3 +305,28 @@ def test_every_hookspec_is_exercised_by_some_test():
     for name in _hookspec_names():
         used = re.compile(rf"\b{name}\b")
         assert any(used.search(text) for text in tests.values()), f"no test calls or implements {name}"
+
+
+def test_a_lazy_connector_that_cannot_load_is_reported_and_the_others_still_listed():
+    import types
+
+    from hub import hookimpl
+    from hub.plugins import LazyConnector
+
+    broken = types.ModuleType("broken_lazy")
+
+    @hookimpl
+    def register_connectors(register):  # type: ignore[no-untyped-def]
+        register(LazyConnector("asana", "pmhub_asana_missing.connector:AsanaConnector"))
+
+    broken.register_connectors = register_connectors  # type: ignore[attr-defined]
+    import hub.plugins as plugins
+
+    real = plugins.build_plugin_manager
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plugins, "build_plugin_manager", lambda **kw: real(extra=(broken,), **kw))
+        result = CliRunner().invoke(main, ["plugins"])
+    assert result.exit_code == 1, result.output
+    assert "plugin 'asana': cannot load its connector pmhub_asana_missing.connector:AsanaConnector" \
+        in result.output
+    assert "github" in result.output and "zoho_crm" in result.output, "the others are still listed"

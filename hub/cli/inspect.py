@@ -39,14 +39,21 @@ TESTING_PACKAGE = "hub.testing."
 @reports_errors
 def plugins(show_all: bool) -> None:
     """List installed plugins, their connectors, record types and capabilities."""
+    from hub.errors import ConfigError
     from hub.plugins import build_plugin_manager
 
     host = build_plugin_manager()
     rows = []
     hidden = []
-    for name, cls in sorted(host.connectors.items()):
+    broken = []
+    for name in sorted(host.connectors):
         if not show_all and host.connector_origin[name].startswith(TESTING_PACKAGE):
             hidden.append(name)
+            continue
+        try:
+            cls = host.connectors[name]  # a lazily registered connector is imported here
+        except ConfigError as error:  # one plugin that cannot load hides none of the others
+            broken.append(error.problem)
             continue
         origin = host.connector_origin[name].split(".")
         plugin = next((p for p in host.versions if p == name or p in origin), name)
@@ -60,7 +67,9 @@ def plugins(show_all: bool) -> None:
         click.echo("transforms: " + ", ".join(sorted(host.transforms)))
     for failure in host.failures:
         click.echo(f"plugin {failure.plugin!r} failed: {failure.error}", err=True)
-    sys.exit(EXIT_ATTENTION if host.failures else EXIT_OK)
+    for problem in broken:
+        click.echo(problem, err=True)
+    sys.exit(EXIT_ATTENTION if host.failures or broken else EXIT_OK)
 
 
 @click.command()
