@@ -12,13 +12,16 @@ from __future__ import annotations
 import heapq
 import pickle
 import sqlite3
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import fields
 from itertools import count
 
 from hub.connector import Remote
 from hub.engine.context import Seen
 from hub.engine.records import marker_for
+from hub.errors import StateStoreError
 from hub.state.store import Link
 
 IN_MEMORY = 5000
@@ -40,7 +43,8 @@ class PendingChanges:
         held = len(self._linked) + len(self._unlinked)
         if self._spill is None:
             return held
-        return held + int(self._spill.execute("SELECT count(*) FROM pending").fetchone()[0])
+        with _local_disk():
+            return held + int(self._spill.execute("SELECT count(*) FROM pending").fetchone()[0])
 
     def add(self, seen: Seen) -> None:
         """Keep a change (a later read of the same record replaces it, in its place)."""
@@ -63,10 +67,11 @@ class PendingChanges:
                 return found[1]
         if self._spill is None:
             return None
-        row = self._spill.execute("SELECT data FROM pending WHERE id = ?", (external_id,)).fetchone()
-        if row is None:
-            return None
-        self._spill.execute("DELETE FROM pending WHERE id = ?", (external_id,))
+        with _local_disk():
+            row = self._spill.execute("SELECT data FROM pending WHERE id = ?", (external_id,)).fetchone()
+            if row is None:
+                return None
+            self._spill.execute("DELETE FROM pending WHERE id = ?", (external_id,))
         return _unpack(row[0])
 
     def unlinked(self) -> list[Seen]:
@@ -98,6 +103,10 @@ class PendingChanges:
 
     # -- the temporary file ------------------------------------------------------------------
     def _spill_one(self, seen: Seen) -> None:
+        with _local_disk():
+            self._spill_into(seen)
+
+    def _spill_into(self, seen: Seen) -> None:
         if self._spill is None:
             # "": a private temporary database on disk, deleted when closed. Nothing in it needs to
             # survive a crash, so it has no journal and one transaction that is never committed.
@@ -115,13 +124,26 @@ class PendingChanges:
         assert self._spill is not None
         last = -1
         while True:
-            rows = self._spill.execute("SELECT seq, data FROM pending WHERE seq > ? ORDER BY seq LIMIT 500",
-                                       (last,)).fetchall()
+            with _local_disk():
+                rows = self._spill.execute(
+                    "SELECT seq, data FROM pending WHERE seq > ? ORDER BY seq LIMIT 500", (last,)).fetchall()
             if not rows:
                 return
             for seq, data in rows:
                 yield seq, _unpack(data)
             last = rows[-1][0]
+
+
+@contextmanager
+def _local_disk() -> Iterator[None]:
+    """The temporary file's failures (a full disk) as one line saying where and what to do, like
+    the state store's: every flow of the run needs that disk, so the command stops."""
+    try:
+        yield
+    except sqlite3.Error as error:
+        raise StateStoreError(f"temporary file in {tempfile.gettempdir()}",
+                              f"cannot keep the changes waiting for the other side ({error})",
+                              "free space there, or point TMPDIR at a disk with room") from None
 
 
 # Plain tuples: they pickle several times faster than the dataclasses they come from.

@@ -106,3 +106,31 @@ def test_sync_says_how_many_entries_needing_a_person_it_did_not_list(make_pair, 
     out = pair.sync(expect=1)
     assert out.output.count("park ") == 1
     assert "... and 2 more not listed (pmhub parked, pmhub conflicts list them all)" in out.output
+
+
+def test_a_full_disk_under_the_waiting_changes_stops_the_run_with_one_line(make_pair, monkeypatch):
+    import sqlite3
+
+    monkeypatch.setattr(pending, "IN_MEMORY", 1)
+    real_connect = sqlite3.connect
+
+    def tiny(database, *args, **kwargs):  # the spill file fills after two pages, as a full disk does
+        connection = real_connect(database, *args, **kwargs)
+        if database == "":
+            connection.execute("PRAGMA max_page_count = 2")
+        return connection
+
+    monkeypatch.setattr(pending.sqlite3, "connect", tiny)
+    pair = make_pair(records=["issue"])
+    ids = [pair.a.put("proj", "issue", Issue(title=f"task {n}")) for n in range(40)]
+    pair.sync()
+    on_b = {item.title: ident for ident, item in pair.b.all("proj", "issue")}
+    for n in range(40):
+        pair.b.edit("proj", "issue", on_b[f"task {n}"], description="x" * 400)
+    out = pair.sync(expect=2)
+    assert "temporary file in" in out.output and "cannot keep the changes waiting" in out.output
+    assert "point TMPDIR at a disk with room" in out.output and "Traceback" not in out.output
+    monkeypatch.setattr(pending.sqlite3, "connect", real_connect)
+    pair.sync()
+    assert all(pair.a.get("proj", "issue", i).description == "x" * 400 for i in ids), \
+        "nothing was lost: the next run with room syncs every edit"
