@@ -359,18 +359,36 @@ class JiraConnector(Connector):
         return results
 
     def _bulk_create(self, scope: str, chunk: list[tuple[Issue, str]]) -> list[str | Exception]:
-        """One ``POST /issue/bulk``: the new issue's id or the error, per element."""
-        field_list = [self._issue_fields(scope, issue, None, marker=marker) for issue, marker in chunk]
+        """One ``POST /issue/bulk``: the new issue's id or the error, per element.
+
+        An item refused before sending (a parent that is no Jira id, an option a field lacks) fails
+        alone; the rest of the chunk is sent.
+        """
+        prepared: list[dict[str, Any] | PermanentError] = []
+        for issue, marker in chunk:
+            try:
+                prepared.append(self._issue_fields(scope, issue, None, marker=marker))
+            except PermanentError as error:
+                prepared.append(error)
+        field_list = [f for f in prepared if not isinstance(f, PermanentError)]
+        if not field_list:  # every item was refused before sending
+            return [f for f in prepared if isinstance(f, PermanentError)]
         try:
             with self._errors("bulk_create"):
-                outcomes = self.client.create_issues(field_list, prefetch=False)
+                outcomes = iter(self.client.create_issues(field_list, prefetch=False))
         except (TransientError, PermanentError) as error:
-            # Whether any of the chunk was created is unknown (a lost reply): every item gets the
+            # Whether any of the chunk was created is unknown (a lost reply): every item sent gets the
             # error, and the engine recovers the ones that exist by their markers.
-            return [error for _ in chunk]
-        return [str(o["issue"].id) if o["status"] == "Success"
-                else PermanentError(f"Jira refused the issue: {o['error']}", status=400)
-                for o in outcomes]
+            return [f if isinstance(f, PermanentError) else error for f in prepared]
+        results: list[str | Exception] = []
+        for item in prepared:
+            if isinstance(item, PermanentError):
+                results.append(item)
+                continue
+            outcome = next(outcomes)
+            results.append(str(outcome["issue"].id) if outcome["status"] == "Success"
+                           else PermanentError(f"Jira refused the issue: {outcome['error']}", status=400))
+        return results
 
     def _after_create(self, issue_id: str, issue: Issue, raw: dict[str, Any] | None = None) -> Remote:
         """New issues start in the workflow's first status; move them where the item says."""

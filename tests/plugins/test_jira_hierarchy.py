@@ -100,3 +100,19 @@ def test_a_parent_in_another_project_reads_as_none(sandbox: SandboxClient, jira:
     assert raw["fields"]["parent"]["key"] == elsewhere["key"]
 
     assert _parent(jira, here["id"]) is None, "OPS is outside the PORT connection's scope"
+
+
+def test_a_bulk_create_with_one_unusable_parent_creates_the_others(sandbox: SandboxClient,
+                                                                  jira: JiraConnector) -> None:
+    epic = _create(jira, "Checkout", Kind.EPIC)
+    items = [(Issue(title="Card", parent=epic), uuid.uuid4().hex),
+             (Issue(title="Stray", parent="acme/portal#3"), uuid.uuid4().hex),
+             (Issue(title="Wallet", parent=epic), uuid.uuid4().hex)]
+
+    results = jira.create_many(SCOPE, "issue", items)
+
+    assert isinstance(results[1], PermanentError) and "not a Jira issue id" in str(results[1])
+    created = [r for r in results if not isinstance(r, Exception)]
+    assert [(r.item.title, r.item.parent) for r in created] == [
+        ("Card", epic), ("Wallet", epic)]
+    assert sorted(_children(sandbox, epic)) == sorted(r.id for r in created)
