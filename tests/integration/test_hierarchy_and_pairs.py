@@ -172,6 +172,13 @@ def delivery(tmp_path: Path, sandbox: SandboxClient) -> Delivery:
     return Delivery(tmp_path, sandbox)
 
 
+def test_pmhub_check_reads_each_side_as_the_tool_holds_the_paired_records(delivery: Delivery) -> None:
+    checked = CliRunner().invoke(main, ["check", "--config", str(delivery.config)], catch_exceptions=False)
+    assert checked.exit_code == 0, checked.output
+    assert "flow acme-delivery side b: connection jira scope 'PORT': ok (project, issue readable)" \
+        in checked.output
+
+
 def test_a_zoho_deal_with_two_cases_becomes_a_jira_epic_with_two_issues_under_it(delivery: Delivery) -> None:
     acme = delivery.insert("Accounts", Account_Name="Acme Corp")
     deal = delivery.insert("Deals", Deal_Name="Acme portal rollout", Stage="Needs Analysis",
