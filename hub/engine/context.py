@@ -27,6 +27,9 @@ from hub.state.store import Link, StateStore
 
 OTHER = {"a": "b", "b": "a"}
 PARENT_WAIT = WAITING + PARENT
+#: Children held in memory for their parent at most (a run's memory stays flat); more are parked,
+#: and the next run places them (fetching each again).
+DEFERRED_AT_MOST = 5000
 #: Called as records are read: (flow, side, record_type, how many more).
 Progress = Callable[[str, str, str, int], None]
 
@@ -139,8 +142,9 @@ class RunContext:
 
     # -- records that were not applied -------------------------------------------------------
     def park(self, batch: Batch, record_type: str, seen: Seen, reason: str) -> None:
-        if self.deferring and reason.startswith(PARENT_WAIT):
-            self.deferred.setdefault(record_type, []).append(seen)
+        waiting = self.deferred.setdefault(record_type, []) if self.deferring else None
+        if waiting is not None and len(waiting) < DEFERRED_AT_MOST and reason.startswith(PARENT_WAIT):
+            waiting.append(seen)
             return
         self.stats(seen.side).parked += 1
         self.plan("park", record_type, seen.side, seen, None, (), reason)

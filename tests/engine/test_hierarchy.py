@@ -92,3 +92,19 @@ def test_a_child_under_a_parent_the_filter_leaves_out_syncs_without_one(make_pai
     assert set(twins) == {"customer work"}
     assert twins["customer work"][1].parent is None
     assert "0 parked" in out.output
+
+
+def test_children_beyond_what_memory_holds_wait_parked_and_the_next_run_places_them(pair, monkeypatch):
+    from hub.engine import context
+
+    monkeypatch.setattr(context, "DEFERRED_AT_MOST", 2)
+    epic = pair.a.put("proj", "issue", Issue(title="epic"))
+    for n in range(5):
+        pair.a.put("proj", "issue", Issue(title=f"child {n}", parent=epic))
+    pair.a.edit("proj", "issue", epic, description="listed after its children")
+    out = pair.sync(expect=1)
+    assert "3 parked" in out.output, "two waited in memory, three were parked"
+    assert len(twins_by_title(pair)) == 3
+    pair.sync()
+    twins = twins_by_title(pair)
+    assert len(twins) == 6 and all(twins[f"child {n}"][1].parent == twins["epic"][0] for n in range(5))
