@@ -89,12 +89,22 @@ def place(conn: GitHubConnector, scope: str, operation: str, number: str, child_
     try:
         conn._request(operation, "POST", f"{repo}/issues/{wanted}/sub_issues", body)
     except PermanentError as error:
+        if error.status == 422 and _already_under(conn, operation, repo, number, wanted):
+            return True  # a retry after a lost reply: the first add went through
         if error.status in (404, 410):
             raise PermanentError(f"{conn.name}: parent issue #{wanted} of #{number} does not exist "
                                  f"in {scope} (HTTP {error.status})", status=error.status) from None
         raise PermanentError(f"{conn.name}: GitHub refused to put #{number} under #{wanted}: "
                              f"{error}{_reasons(error)}", status=error.status) from None
     return True
+
+
+def _already_under(conn: GitHubConnector, operation: str, repo: str, number: str, wanted: str) -> bool:
+    """Whether issue ``number`` sits under ``wanted`` now (one GET, only after a refusal)."""
+    try:
+        return parent_of(conn._request(operation, "GET", f"{repo}/issues/{number}")) == wanted
+    except PermanentError:
+        return False
 
 
 def _reasons(error: PermanentError) -> str:

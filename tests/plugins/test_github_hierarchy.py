@@ -159,3 +159,20 @@ def test_a_sub_issue_call_refused_after_the_create_is_settled_by_marker_not_sent
     assert found is not None and isinstance(found.item, Issue) and found.item.parent is None
     titles = [r.item.title for r in github.list_changed(SCOPE, "issue", None)]  # type: ignore[union-attr]
     assert titles.count("Child") == 1
+
+
+def test_an_add_sent_again_after_a_lost_reply_is_not_a_refusal(sandbox: SandboxClient,
+                                                               github: GitHubConnector) -> None:
+    parent = github.create(SCOPE, "issue", Issue(title="Parent"), "m-parent")
+    child = github.create(SCOPE, "issue", Issue(title="Child"), "m-child")
+    sandbox.fault("github", method="POST", path=r"/sub_issues$", status=502, after_commit=True)
+    wanted = Issue(title="Child", parent=parent.id)
+
+    with pytest.raises(TransientError):
+        github.update(SCOPE, "issue", child.id, wanted, frozenset({"parent"}))
+    # The engine's retry: GitHub answers "duplicate sub-issue", and a read shows it is in place.
+    again = github.update(SCOPE, "issue", child.id, wanted, frozenset({"parent"}))
+
+    assert again.item is None
+    seen = github.get(SCOPE, "issue", child.id)
+    assert seen is not None and isinstance(seen.item, Issue) and seen.item.parent == parent.id
