@@ -1,6 +1,7 @@
-"""kill -9 of ``pmhub sync`` during a GitHub -> Jira backfill of milestones and the issues in them,
-then a re-run to the end: exactly one Jira version per milestone, one Jira twin per issue, each twin
-in its milestone's fixVersion, and a quiet re-run writes nothing.
+"""kill -9 of ``pmhub sync`` during a GitHub -> Jira backfill of milestones and the issues in them
+(some of them epics with sub-issues), then a re-run to the end: exactly one Jira version per
+milestone, one Jira twin per issue, each twin in its milestone's fixVersion and under its epic's
+twin, and a quiet re-run writes nothing.
 
 The kills are placed by counting creates in the sandbox, not by sleeping: the first ``answered``
 creates of a kind go through, the next one is held in the sandbox (a delay fault) and the process
@@ -29,11 +30,13 @@ from tests.integration.test_github_jira_milestones import PROJECT, TOKEN, Milest
 pytestmark = pytest.mark.slow
 
 MILESTONES = 6
-ISSUES = 240  # five bulk creates of 50 (the last one short)
-#: Titles repeat (six issues each), as in a real backlog: a title cannot tell a twin from a copy of
-#: another issue, so first-run matching by title parks them and only the markers keep one twin each.
+ISSUES = 240  # about five bulk creates of (up to) 50
+#: Titles repeat (six issues each), as in a real backlog: matching by title cannot tell an issue's
+#: copy from another's, so only the markers (and the intents) keep one twin each.
 TITLES = 40
 UNPLANNED = 3  # issues in no milestone
+EPICS = 4  # issues 1..4 are epics (GitHub label "epic"), with ten sub-issues each
+CHILDREN = 40
 VERSION_CREATE = r"/rest/api/2/version$"
 BULK_CREATE = r"/rest/api/2/issue/bulk$"
 #: How long the held create waits in the sandbox before it is applied (the process is long dead).
@@ -45,15 +48,22 @@ def milestone_of(number: int) -> int | None:
     return None if number > ISSUES - UNPLANNED else 1 + (number - 1) % MILESTONES
 
 
+def epic_of(number: int) -> int | None:
+    """Issue ``number``'s parent: issues 5..44 are sub-issues of the four epics, round robin."""
+    return 1 + (number - 1 - EPICS) % EPICS if EPICS < number <= EPICS + CHILDREN else None
+
+
 def body_of(number: int) -> str:
     return f"Issue number {number}."
 
 
-def twins(hub: Milestones) -> list[tuple[str, list[str]]]:
-    """Every Jira issue of the project: (description, fix version names)."""
+def twins(hub: Milestones) -> dict[str, tuple[str, list[str], str | None]]:
+    """Every Jira issue of the project: key -> (description, fix version names, parent key); a
+    description that two issues share (a duplicate) is kept twice under distinct keys."""
     found = hub.jira.search_issues(f"project = {PROJECT} ORDER BY key ASC", maxResults=False,
-                                   fields="description,fixVersions")
-    return [(i.fields.description or "", [v.name for v in i.fields.fixVersions]) for i in found]
+                                   fields="description,fixVersions,parent")
+    return {i.key: (i.fields.description or "", [v.name for v in i.fields.fixVersions],
+                    parent.key if (parent := getattr(i.fields, "parent", None)) else None) for i in found}
 
 
 def seed(hub: Milestones) -> None:
@@ -62,12 +72,23 @@ def seed(hub: Milestones) -> None:
                                   due_on=dt.date(2026, 1, 1) + dt.timedelta(days=14 * n))
     http = requests.Session()
     http.headers["Authorization"] = f"token {TOKEN}"
+    repos = f"{hub.sandbox.base('github')}/repos/acme/portal"
+    ids: dict[int, int] = {}
     for n in range(1, ISSUES + 1):
         body: dict[str, Any] = {"title": f"Backfill {1 + (n - 1) % TITLES:02d}", "body": body_of(n)}
         if milestone_of(n) is not None:
             body["milestone"] = milestone_of(n)
-        http.post(f"{hub.sandbox.base('github')}/repos/acme/portal/issues", json=body,
-                  timeout=10).raise_for_status()
+        if n <= EPICS:
+            body["labels"] = ["epic"]
+        reply = http.post(f"{repos}/issues", json=body, timeout=10)
+        reply.raise_for_status()
+        ids[n] = reply.json()["id"]
+    # Sub-issues once every issue exists: the stand-in stamps a changed issue a second later than
+    # its last stamp, so adding each right after its create would wait a second apiece.
+    for n in range(1, ISSUES + 1):
+        if (epic := epic_of(n)) is not None:
+            http.post(f"{repos}/issues/{epic}/sub_issues", json={"sub_issue_id": ids[n]},
+                      timeout=10).raise_for_status()
 
 
 def created(sandbox: SandboxClient, path: str) -> int:
@@ -117,12 +138,12 @@ def test_kill_9_during_milestone_and_issue_creates_then_a_rerun_leaves_one_twin_
 
     # 1. Killed with the third version create in flight: two answered, the third lands unanswered.
     killed_run(hub, VERSION_CREATE, answered=2)
-    assert len(hub.versions()) == 3 and twins(hub) == [], "the kill landed among the milestones"
+    assert len(hub.versions()) == 3 and twins(hub) == {}, "the kill landed among the milestones"
 
     # 2. The re-run makes the other versions, then is killed with the fourth bulk create in flight.
     killed_run(hub, BULK_CREATE, answered=3)
     assert len(hub.versions()) == MILESTONES
-    assert len(twins(hub)) == 4 * 50 < ISSUES, "the kill landed among the issues"
+    assert 3 * 50 < len(twins(hub)) < ISSUES, "the kill landed among the issues"
 
     # 3. Killed again at once, among the last issues (the adopted ones cost no create).
     killed_run(hub, BULK_CREATE, answered=0)
@@ -139,8 +160,13 @@ def test_kill_9_during_milestone_and_issue_creates_then_a_rerun_leaves_one_twin_
     assert due["Release 3"] == str(dt.date(2026, 1, 1) + dt.timedelta(days=42))
     placed = twins(hub)
     assert len(placed) == ISSUES, "exactly one Jira twin per GitHub issue"
-    expected = {body_of(n): [f"Release {m}"] if (m := milestone_of(n)) else [] for n in range(1, ISSUES + 1)}
-    assert dict(placed) == expected, "each GitHub issue's twin, in its milestone's fix version"
+    key_of = {description: key for key, (description, _, _) in placed.items()}
+    assert len(key_of) == ISSUES, "no GitHub issue has two twins"
+    expected = {body_of(n): ([f"Release {m}"] if (m := milestone_of(n)) else [],
+                             key_of[body_of(e)] if (e := epic_of(n)) else None) for n in range(1, ISSUES + 1)}
+    assert {d: (fix, parent) for d, fix, parent in placed.values()} == expected, \
+        "each twin in its milestone's fix version and under its epic's twin"
+    assert {hub.jira.issue(key_of[body_of(n)]).fields.issuetype.name for n in range(1, EPICS + 1)} == {"Epic"}
 
     sandbox.clear_requests()
     hub.sync()
