@@ -20,8 +20,8 @@ from sqlalchemy import Engine, event, exc
 TRUSTED_FOR = 10.0
 
 
-def ping_when_idle(engine: Engine, trusted_for: float = TRUSTED_FOR) -> None:
-    """Ping the engine's pooled connections on checkout once they have been idle ``trusted_for``."""
+def ping_when_idle(engine: Engine) -> None:
+    """Ping the engine's pooled connections on checkout once they have been idle ``TRUSTED_FOR``."""
     dialect = engine.dialect
 
     def checkin(_dbapi_connection: Any, record: Any) -> None:
@@ -29,7 +29,7 @@ def ping_when_idle(engine: Engine, trusted_for: float = TRUSTED_FOR) -> None:
 
     def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         since = record.info.pop("pmhub_idle_since", None)
-        if since is None or time.monotonic() - since < trusted_for:
+        if since is None or time.monotonic() - since < TRUSTED_FOR:
             return
         try:
             alive = dialect.do_ping(dbapi_connection)

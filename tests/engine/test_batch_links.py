@@ -44,7 +44,7 @@ def test_two_new_links_of_one_record_in_one_page_keep_the_first(store: StateStor
 def test_a_record_linked_by_a_racing_process_after_the_check_is_not_a_crash(
         store: StateStore, monkeypatch: pytest.MonkeyPatch) -> None:
     # The check sees nothing (as if the other process linked j1 just after it looked).
-    monkeypatch.setattr(store, "links_by_ids", lambda *args, **kwargs: {})
+    monkeypatch.setattr(store, "linked_ends", lambda *args, **kwargs: (set(), set()))
     batch = Batch(links=[Link("portal", "comment", "g2", "j1"), Link("portal", "comment", "g3", "j3")])
     commit(store, "portal", batch, "comment", None, None)
     assert pairs(store) == [("g1", "j1"), ("g3", "j3")]

@@ -1,0 +1,157 @@
+"""What a run costs the state store in statements and round trips, and that the faster ways of
+writing a page keep what they write right: new links' ids in their history, a lease taken once,
+pooled connections that went stale replaced, a failed bulk write reported like any other."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import psycopg
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+
+from hub.engine.batch import Batch, commit
+from hub.errors import StateStoreError
+from hub.state import bulk, pinging
+from hub.state.history import issue_history
+from hub.state.schema import links
+from hub.state.store import Link, StateStore
+from tests.test_state_batching import selects_of, statements
+
+
+def snapshot(title: str, status: str | None) -> str:
+    return json.dumps({"title": title, "status": status}, sort_keys=True)
+
+
+def test_new_issue_links_are_added_to_the_history_under_the_ids_they_were_stored_with(state_url):
+    """More than one multi-row INSERT's worth on SQLite, whose RETURNING promises no order."""
+    store = StateStore.open(state_url)
+    statuses = ["todo", "in_progress", "done"]
+    page = [Link("f", "issue", f"a{i}", f"b{i}", "1", "1", "fa", "fb",
+                 snapshot(f"t{i}", statuses[i % 3] if i % 7 else None), snapshot(f"t{i}", "todo"))
+            for i in range(1200)]
+    page.append(Link("f", "comment", "a5", "b5"))  # the same a id in another record type
+    with store.transaction() as conn:
+        store.write_links(conn, page)
+    with store.engine.connect() as conn:
+        stored = {row.id: row.a_id for row in conn.execute(
+            select(links.c.id, links.c.a_id).where(links.c.record_type == "issue"))}
+        added = {row.link_id: row.status for row in conn.execute(
+            select(issue_history.c.link_id, issue_history.c.status).where(issue_history.c.event == "added"))}
+    assert set(added) == set(stored) and len(stored) == 1200
+    for link_id, a_id in stored.items():
+        i = int(a_id[1:])
+        # a's status, or b's where a's snapshot has none.
+        assert added[link_id] == (statuses[i % 3] if i % 7 else "todo"), a_id
+    store.close()
+
+
+def test_a_status_event_is_written_only_when_a_snapshot_changed(state_url):
+    store = StateStore.open(state_url)
+    with store.transaction() as conn:
+        store.write_links(conn, [Link("f", "issue", "a1", "b1", "1", "1", "fa", "fb",
+                                      snapshot("t", "todo"), snapshot("t", "todo"))])
+    [link] = store.links_of("f", "issue")
+    with store.transaction() as conn:
+        store.write_links(conn, [link.with_side("b", version="2")])  # an echo: a version moved
+        store.write_links(conn, [link.with_side("a", version="3", fp="fa2", snapshot=snapshot("t", "done"))])
+    with store.engine.connect() as conn:
+        events = [(row.event, row.previous, row.status) for row in conn.execute(
+            select(issue_history).order_by(issue_history.c.id))]
+    assert events == [("added", None, "todo"), ("status", "todo", "done")]
+    store.close()
+
+
+def test_a_page_checks_the_ledger_with_one_statement_that_reads_no_snapshot(state_url):
+    store = StateStore.open(state_url)
+    with store.transaction() as conn:
+        store.write_links(conn, [Link("f", "issue", "a0", "b0")])
+    batch = Batch(links=[Link("f", "issue", f"a{i}", f"b{i}") for i in range(500)]
+                  + [Link("f", "issue", "a-new", "b3")])
+    with statements(store) as sent:
+        commit(store, "f", batch, "issue", None, None)
+    [ledger] = selects_of(sent, "links")
+    assert "snapshot" not in ledger
+    # a0-b0 was linked already, and b3 is claimed by a3 earlier in the page.
+    assert sorted(link.a_id for link in store.links_of("f", "issue")) == sorted(f"a{i}" for i in range(500))
+    store.close()
+
+
+def test_a_page_without_new_links_sends_no_savepoint(state_url):
+    store = StateStore.open(state_url)
+    with statements(store) as sent:
+        commit(store, "f", Batch(), "issue", None, None)
+    assert not [sql for sql, _ in sent if "SAVEPOINT" in sql]
+    store.close()
+
+
+def test_taking_a_lease_is_one_statement_and_on_postgresql_no_transaction(state_url):
+    store = StateStore.open(state_url)
+    ttl = dt.timedelta(minutes=5)
+    with statements(store) as sent:
+        assert store.acquire_lease("f", "worker-1", ttl)
+        assert not store.acquire_lease("f", "worker-2", ttl)
+    assert len(sent) == 2, sent
+    assert not [sql for sql, _ in sent if sql.startswith(("BEGIN", "SAVEPOINT", "COMMIT"))]
+    if store.engine.dialect.name == "postgresql":
+        # Each ran on its own in autocommit, so none left a transaction open to commit.
+        with store.engine.connect() as conn:
+            assert conn.execute(text("SELECT holder FROM leases")).scalar() == "worker-1"
+    store.close()
+
+
+def test_a_connection_used_moments_ago_is_not_pinged_and_one_idle_for_long_is(
+        state_url, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = StateStore.open(state_url)
+    pings: list[object] = []
+    real_ping = store.engine.dialect.do_ping
+    monkeypatch.setattr(store.engine.dialect, "do_ping", lambda c: pings.append(c) or real_ping(c))
+    for _ in range(5):
+        store.cursor("f", "a", "issue")
+    assert pings == []
+    monkeypatch.setattr(pinging, "TRUSTED_FOR", 0.0)
+    store.cursor("f", "a", "issue")
+    assert len(pings) == 1
+    store.close()
+
+
+@pytest.mark.postgres
+def test_a_postgresql_connection_closed_while_idle_is_replaced(state_url, monkeypatch: pytest.MonkeyPatch):
+    """A daemon's connection that the server dropped between runs (a restart, an idle timeout)."""
+    if not state_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    store = StateStore.open(state_url)
+    with store.engine.connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    monkeypatch.setattr(pinging, "TRUSTED_FOR", 0.0)  # as if it had sat in the pool for long
+    assert store.cursor("f", "a", "issue") is None
+    store.close()
+
+
+@pytest.mark.postgres
+def test_a_failed_copy_on_postgresql_is_the_stores_one_line_error(state_url):
+    """COPY runs on the driver's connection, outside SQLAlchemy: its failures still read as the
+    store's (a lost server here), and a unique violation as SQLAlchemy's IntegrityError."""
+    if not state_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    store = StateStore.open(state_url)
+    now = dt.datetime.now(dt.UTC)
+    row = ("f", "issue", "a1", "b1", None, None, None, None, None, None, "active", now, now)
+    columns = ("flow", "record_type", "a_id", "b_id", "a_version", "b_version", "a_fp", "b_fp",
+               "a_snapshot", "b_snapshot", "state", "created_at", "updated_at")
+    with store.transaction() as conn:
+        bulk.insert_rows(conn, links, columns, [row])
+    with pytest.raises(IntegrityError), store.transaction() as conn:
+        bulk.insert_rows(conn, links, columns, [row])
+    with pytest.raises(StateStoreError) as raised, store.transaction() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        bulk.insert_rows(conn, links, columns, [(*row[:2], "a2", "b2", *row[4:])])
+    assert "cannot reach the database server" in str(raised.value)
+    assert store.count_links("f") == 1
+    store.close()
