@@ -87,7 +87,8 @@ def test_create_under_a_parent_then_move_and_remove_it(sandbox: SandboxClient,
 
     # A connection that has not read the child needs its id first: one GET, then the move.
     fresh = open_connector(sandbox.base("github"))
-    cursor = dt.datetime.now(dt.UTC)
+    assert seen.updated is not None
+    cursor = seen.updated + dt.timedelta(seconds=1)  # later than every issue so far
     moved = fresh.update(SCOPE, "issue", child.id, Issue(title="Child", parent=second.id),
                          frozenset({"parent"}))
     assert fresh.calls.counts == {"update": 2}

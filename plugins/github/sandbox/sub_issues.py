@@ -6,12 +6,14 @@ that has a parent is a 422 unless ``replace_parent`` is true. A parent holds at 
 and a tree is at most 8 levels deep. Add, remove and reply bodies follow the recorded exchanges:
 201 (add) or 200 (remove, reprioritise) with the *parent* issue, whose ``updated_at`` stays as it
 was. The stand-in stamps the *child's* ``updated_at`` when its parent changes, so that a listing
-with ``since`` sees the move. Recordings of real GitHub do not show that stamp (a child added in
-them keeps its ``updated_at``); the connector's docstring says what that means for a sync.
+with ``since`` sees the move (except when an issue is placed the second it is created, see
+``_just_created``). Recordings of real GitHub do not show that stamp (a child added in them
+keeps its ``updated_at``); ``plugins/github/sub_issues.py`` says what that means for a sync.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any, NoReturn
 
@@ -61,10 +63,12 @@ class SubIssueRoutes(GitHubSandboxBase):
             self._refuse(f"Parent cannot have more than {MAX_SUB_ISSUES} sub-issues")
         if self._depth(parent) + self._height(child) > MAX_DEPTH:
             self._refuse(f"Sub-issues cannot be nested more than {MAX_DEPTH} levels deep")
+        moving = child.parent is not None
         self._unlink(child, call)  # a move is a removal, then an add, as GitHub's deliveries tell it
         child.parent = parent.id
         parent.sub_issues.append(child.id)
-        child.updated_at = self.stamp(child.updated_at)
+        if moving or not self._just_created(child):
+            child.updated_at = self.stamp(child.updated_at)
         self.sub_issue_event(call, (repo, parent), (child_repo, child), added=True)
         body = self._with_repository(call, repo, parent)
         # The recorded reply's Location is the parent issue's URL (the description's example differs).
@@ -111,6 +115,14 @@ class SubIssueRoutes(GitHubSandboxBase):
         return json_response(self.render(call).issue(*found))
 
     # -- helpers ---------------------------------------------------------------------------------
+    def _just_created(self, child: Issue) -> bool:
+        """Whether ``child`` was created this very second and not changed since. Giving it its
+        first parent then is part of making it (creating a sub-issue is one step in GitHub's web
+        UI), so it keeps the creation's stamp: stamping it would wait for the next second, a second
+        per issue created under a parent. Every later add, move or removal is stamped."""
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        return child.updated_at == child.created_at == now
+
     def _with_repository(self, call: Call, repo: Repo, issue: Issue) -> dict[str, Any]:
         """An issue as the sub-issue endpoints send it: with its repository (the recorded listing,
         add, remove and reprioritise replies carry one; a plain issue read does not)."""
