@@ -5,16 +5,30 @@
 1. Backfill: ISSUES GitHub issues (seeded straight into the stand-in) become Jira issues.
 2. Incremental: 5% of the issues edited on GitHub and another 5% edited in Jira, then one run.
    Jira's first listing was empty, so its cursor predates the backfill: this run reads it back.
-3. Steady state: the same again with other issues. Jira's cursor overlaps by 2 minutes (floored to
-   the minute), so unless --settle SECONDS (>= 180) let time pass after the backfill, this run still
-   re-reads the whole backfill; a deployment syncing every few minutes lives in the settled case.
-   (Comments: an empty listing gets a cursor 10 minutes before its run, so with no comments the
-   Jira comment search, which pages through issues, covers the backfill for ~12 minutes.)
+3. Steady state: the same again with other issues. Jira's cursor is the newest ``updated`` seen,
+   less a 2-minute overlap (floored to the minute), and moves past the last writes only once a run
+   starts more than the empty-listing margin (10 minutes) after them; so unless --settle SECONDS
+   (about 750 or more) let time pass after the backfill, this run still re-reads the whole backfill,
+   and the comment search (whose cursor, with no comments, is 10 minutes before its run) pages
+   through it once more. A deployment syncing every few minutes pays this after each burst of writes.
 
 For every run: API calls made (from the sandbox's request log, so nothing the hub does escapes the
-count), the minimum (list pages for what changed, plus one write per changed record, Jira's bulk
-create counted as ceil(n/50) writes), the ratio, wall time; at the end the peak RSS of this process
-(sandbox included). Target: at most 1.1 x the minimum.
+count), the ratio to the minimum, wall time; at the end the peak RSS of this process (sandbox
+included). Target: at most 1.1 x the minimum.
+
+The minimum counts, per run:
+- list pages: each listing's pages for what changed, 100 a page, at least one page per listing
+  (GitHub issues, GitHub comments, one Jira search: Jira's comments ride along with its issues);
+- session: one ``GET /myself`` (JQL reads dates in the searching user's time zone, so the cursor
+  cannot be written without it; it is also the credentials check);
+- writes: one per changed record, Jira's bulk create counted as ceil(n/50) writes;
+- reads the tools force: one ``POST /issue/bulkfetch`` per 100 issues bulk-created in Jira. The bulk
+  create answers only id, key and self; the state Jira gave the new issue (its workflow's first
+  status, and the transitions a closed one needs; defaults such as priority; ``updated``) is known
+  only by reading it, and the hub must know it or take Jira's defaults for edits next run.
+Each run prints the ratio against the minimum with those reads and without them ("strict").
+Not counted as forced: the re-reads of Jira's cursor overlap (steps 2 and 3), which show as list
+pages over the minimum.
 """
 
 from __future__ import annotations
@@ -37,7 +51,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pmhub_plugins.github.sandbox import GitHubSandbox
-from pmhub_plugins.github.sandbox.state import Issue, Repo
+from pmhub_plugins.github.sandbox.state import Issue, Label, Repo
 from pmhub_plugins.jira.sandbox import JiraSandbox
 
 from hub.engine.runner import open_hub, sync
@@ -48,8 +62,10 @@ EMAIL = "bot@acme.example"
 GH_PAGE = 100
 JIRA_PAGE = 100
 JIRA_BULK = 50
+#: Issues one Jira bulk fetch reads.
+BULK_FETCH = 100
 #: Request kinds by (service, method, path); the first match wins.
-KINDS = (
+KINDS: tuple[tuple[str, str, re.Pattern[str], str], ...] = (
     ("github", "GET", re.compile(r"/issues$"), "list issues"),
     ("github", "GET", re.compile(r"/issues/comments$"), "list comments"),
     ("jira", "GET", re.compile(r"/search/jql$"), "search"),
@@ -58,18 +74,28 @@ KINDS = (
     ("jira", "GET", re.compile(r"/(serverInfo|field|myself)$"), "session setup"),
 )
 
-LISTING_KINDS = ("github list issues", "github list comments", "jira search")
-OTHER_KINDS = ("jira bulk fetch", "jira session setup")
+LISTING_KINDS: tuple[str, ...] = ("github list issues", "github list comments", "jira search")
+READ_KINDS = ("jira bulk fetch",)
+SESSION_KINDS = ("jira session setup",)
 
 
 @dataclass
 class Minimum:
     lists: int
     writes: int
+    #: Jira's GET /myself, once a run.
+    session: int = 1
+    #: Reads the tools force (Jira's bulk fetch after bulk creates).
+    reads: int = 0
 
     @property
     def total(self) -> int:
-        return self.lists + self.writes
+        return self.lists + self.writes + self.session + self.reads
+
+    @property
+    def strict(self) -> int:
+        """Without the forced reads: listings, the session and the writes alone."""
+        return self.lists + self.writes + self.session
 
 
 @dataclass
@@ -84,18 +110,28 @@ class Run:
     def total(self) -> int:
         return sum(self.calls.values())
 
-    def show(self) -> None:
-        ratio = self.total / self.minimum.total
-        print(f"{self.label}: {self.total} API calls vs minimum {self.minimum.total} = {ratio:.2f} x "
-              f"({'within' if ratio <= 1.1 else 'OVER'} the 1.1 x target); {self.seconds:.2f} s")
+    @property
+    def ratio(self) -> float:
+        return self.total / self.minimum.total
+
+    @property
+    def strict_ratio(self) -> float:
+        return self.total / self.minimum.strict
+
+    def show(self, target: float = 1.1) -> None:
+        print(f"{self.label}: {self.total} API calls vs minimum {self.minimum.total} = {self.ratio:.2f} x "
+              f"({'within' if self.ratio <= target else 'OVER'} the {target} x target); strict minimum "
+              f"{self.minimum.strict} = {self.strict_ratio:.2f} x; {self.seconds:.2f} s")
         print("    by service: " + ", ".join(f"{k} {v}" for k, v in sorted(self.calls.items())))
         print("    by kind:    " + ", ".join(f"{k} {v}" for k, v in self.detail.most_common()))
-        # Where the calls above the minimum went: listing pages, writes, everything else.
+        # Where the calls above the minimum went: listing pages, session, forced reads, writes.
         lists = sum(v for k, v in self.detail.items() if k in LISTING_KINDS)
-        other = sum(v for k, v in self.detail.items() if k in OTHER_KINDS)
-        writes = self.total - lists - other
-        print(f"    vs minimum: list pages {lists} (min {self.minimum.lists}), writes {writes} "
-              f"(min {self.minimum.writes}), reads and setup {other} (min 0)")
+        reads = sum(v for k, v in self.detail.items() if k in READ_KINDS)
+        session = sum(v for k, v in self.detail.items() if k in SESSION_KINDS)
+        writes = self.total - lists - reads - session
+        print(f"    vs minimum: list pages {lists} (min {self.minimum.lists}), session {session} "
+              f"(min {self.minimum.session}), forced reads {reads} (min {self.minimum.reads}), "
+              f"writes and other {writes} (min {self.minimum.writes})")
 
 
 def kind_of(entry: dict[str, Any]) -> str:
@@ -114,14 +150,19 @@ def seed_github(service: GitHubSandbox, count: int) -> None:
     """``count`` issues straight into the stand-in (creating them over HTTP is not what is measured)."""
     start = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=30)
     repo = Repo(id=service.next_id("repo"), owner="acme", name="portal", created_at=start, updated_at=start)
-    labels = (["bug", "priority: high"], ["enhancement", "customer"], ["customer"], [])
+    labels: tuple[list[str], ...] = (["bug", "priority: high"], ["enhancement", "customer"], ["customer"], [])
     for number in range(1, count + 1):
         when = start + dt.timedelta(seconds=number)
         repo.issues[number] = Issue(id=service.next_id("issue"), number=number, title=f"Issue {number}",
                                     body=f"Body of issue {number} with **some** Markdown.", user="octocat",
                                     created_at=when, updated_at=when, labels=list(labels[number % 4]))
     repo.next_number = count + 1
+    # An issue shows only the labels its repository defines.
+    for name in ("bug", "priority: high", "enhancement", "customer", "epic"):
+        repo.labels[name] = Label(id=service.next_id("label"), name=name)
     service.repos[("acme", "portal")] = repo
+    for issue in repo.issues.values():
+        service.register_issue(repo, issue)  # findable by global id, as sub-issues are
 
 
 def write_config(tmp: Path, base: str) -> Path:
@@ -198,10 +239,10 @@ def jira_keys(base: str) -> dict[str, str]:
 
 
 def incremental_minimum(gh_edited: int, jira_edited: int) -> Minimum:
-    """Each side lists only what changed (at least one page per side and record kind), and each
-    edited record is one write on the other side."""
+    """Each side lists only what changed (at least one page per listing; Jira's comments ride
+    along with its issue search), and each edited record is one write on the other side."""
     lists = (max(1, math.ceil(gh_edited / GH_PAGE)) + 1      # GitHub issues, comments
-             + max(1, math.ceil(jira_edited / JIRA_PAGE)) + 1)  # Jira issues, comments
+             + max(1, math.ceil(jira_edited / JIRA_PAGE)))  # Jira issues and their comments
     return Minimum(lists, gh_edited + jira_edited)
 
 
@@ -210,7 +251,7 @@ def main() -> None:
     parser.add_argument("--issues", type=int, default=2000)
     parser.add_argument("--edited", type=float, default=0.05, help="share edited on each side")
     parser.add_argument("--settle", type=float, default=0.0,
-                        help="seconds to wait after the backfill (>= 180 takes it out of Jira's overlap)")
+                        help="seconds to wait after the backfill (see the docstring)")
     args = parser.parse_args()
     n = args.issues
     github = GitHubSandbox()
@@ -223,8 +264,10 @@ def main() -> None:
                       json={"key": "BENCH", "name": "Bench", "projectTypeKey": "software"}).raise_for_status()
         config = write_config(Path(tmp), base)
 
-        # Backfill minimum: every GitHub page, one (empty) page for the other listings, bulk creates.
-        backfill_min = Minimum(math.ceil(n / GH_PAGE) + 1 + 1 + 1, math.ceil(n / JIRA_BULK))
+        # Backfill minimum: every GitHub page, one (empty) page each for GitHub's comments and the
+        # Jira search, bulk creates and the bulk fetch of what they made.
+        backfill_min = Minimum(math.ceil(n / GH_PAGE) + 1 + 1, math.ceil(n / JIRA_BULK),
+                               reads=math.ceil(n / BULK_FETCH))
         runs.append(run(f"backfill of {n}", config, app, backfill_min))
         keys = jira_keys(base)
         if len(keys) != n:
