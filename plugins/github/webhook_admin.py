@@ -2,7 +2,8 @@
 
 One hook per repository (``POST /repos/{o}/{r}/hooks``): JSON payloads, the connection's
 ``webhook_secret`` as the hook secret (GitHub signs ``X-Hub-Signature-256`` with it), the
-``issues`` and ``issue_comment`` events. A hook already delivering to the URL is edited in place
+``issues``, ``issue_comment`` and ``sub_issues`` events (the last is what tells a parent moved in
+GitHub, whose ``updated_at`` stays put). A hook already delivering to the URL is edited in place
 (``PATCH .../hooks/{id}``); duplicates left by hand are deleted. ``list`` shows each hook's
 ``last_response`` (GitHub's account of the latest delivery).
 """
@@ -19,7 +20,7 @@ from hub.errors import ConnectorError, TransientError, error_for_status
 if TYPE_CHECKING:
     from .connector import GitHubConnector
 
-EVENTS = ["issues", "issue_comment"]
+EVENTS = ["issues", "issue_comment", "sub_issues"]
 
 
 def install(connector: GitHubConnector, scopes: Sequence[str], url: str,

@@ -114,7 +114,7 @@ def test_install_twice_registers_one_hook_per_scope_in_each_tool(
 
     [hook] = github_hooks(demo)
     assert hook.config["url"] == f"{receiver.url}/hooks/gh" and hook.config["content_type"] == "json"
-    assert set(hook.events) == {"issues", "issue_comment"} and hook.active
+    assert set(hook.events) == {"issues", "issue_comment", "sub_issues"} and hook.active
     [jira] = jira_hooks(demo)
     assert jira["url"] == f"{receiver.url}/hooks/jira"
     assert jira["filters"] == {"issue-related-events-section": 'project in ("PORT")'}
