@@ -70,7 +70,7 @@ def place(conn: GitHubConnector, scope: str, operation: str, number: str, child_
         assert current is not None
         try:
             conn._request(operation, "DELETE", f"{repo}/issues/{current}/sub_issue",
-                               {"sub_issue_id": child_id})
+                          {"sub_issue_id": child_id})
         except PermanentError as error:
             if error.status != 404:
                 raise
@@ -80,7 +80,7 @@ def place(conn: GitHubConnector, scope: str, operation: str, number: str, child_
             if now is None:
                 return True
             conn._request(operation, "DELETE", f"{repo}/issues/{now}/sub_issue",
-                               {"sub_issue_id": child_id})
+                          {"sub_issue_id": child_id})
         return True
     body: dict[str, Any] = {"sub_issue_id": child_id}
     if moving:

@@ -177,3 +177,22 @@ def test_an_add_sent_again_after_a_lost_reply_is_not_a_refusal(sandbox: SandboxC
     assert again.item is None
     seen = github.get(SCOPE, "issue", child.id)
     assert seen is not None and isinstance(seen.item, Issue) and seen.item.parent == parent.id
+
+
+def test_taking_out_a_child_moved_since_it_was_read_finds_its_parent_now(
+        sandbox: SandboxClient, github: GitHubConnector) -> None:
+    first = github.create(SCOPE, "issue", Issue(title="First"), "m-1")
+    second = github.create(SCOPE, "issue", Issue(title="Second"), "m-2")
+    child = github.create(SCOPE, "issue", Issue(title="Child", parent=first.id), "m-3")
+    # Moved by someone else after this connection read it under the first parent.
+    reply = _http(sandbox).post(f"{sandbox.base('github')}/repos/{SCOPE}/issues/{second.id}/sub_issues",
+                                json={"sub_issue_id": _issue_id(sandbox, SCOPE, int(child.id)),
+                                      "replace_parent": True}, timeout=10)
+    assert reply.status_code == 201, reply.text
+    github.calls.counts.clear()
+
+    github.update(SCOPE, "issue", child.id, Issue(title="Child"), frozenset({"parent"}))
+
+    assert github.calls.counts == {"update": 3}, "the stale DELETE, a read, the DELETE that counts"
+    seen = github.get(SCOPE, "issue", child.id)
+    assert seen is not None and isinstance(seen.item, Issue) and seen.item.parent is None
