@@ -77,7 +77,8 @@ def check_milestone(demo: Demo) -> None:
         if version is None or getattr(version, "releaseDate", None) != due:
             found = getattr(version, "releaseDate", None) if version else "no version"
             raise DemoFailed(f"the GitHub milestone {title!r} is not a Jira version due {due} ({found})")
-        found = jira.search_issues(f"project = {JIRA_PROJECT}", fields="summary,fixVersions", maxResults=False)
+        found = jira.search_issues(f"project = {JIRA_PROJECT}", fields="summary,fixVersions",
+                                   maxResults=False)
         carrying = [i.key for i in found if title in [v.name for v in i.fields.fixVersions or []]]
     finally:
         jira.close()
