@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
@@ -44,6 +44,7 @@ from .markup import markdown_to_wiki, wiki_to_markdown
 
 if TYPE_CHECKING:
     import requests
+    import requests.adapters
     from jira import JIRA
 
 MARKER_PREFIX = "pmhub-"
@@ -144,6 +145,11 @@ class JiraConnector(Connector):
                 max_retries=0, timeout=settings.timeout, get_server_info=False,
                 options={"rest_api_version": str(settings.api_version)},
             )
+        # Counted as each request goes out (the connection's request ceiling waits there), checked
+        # as each reply comes in.
+        counted = _counted_adapter(self._count)
+        for prefix in ("http://", "https://"):
+            client._session.mount(prefix, counted)
         client._session.hooks["response"].append(self._on_response)
         self._client = client
         try:
@@ -764,13 +770,16 @@ class JiraConnector(Connector):
             raise TransientError(f"{self.name}: Jira {operation} failed: {error}") from None
 
     def _on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        method = response.request.method or "GET"
-        path = response.request.path_url.split("?", 1)[0]
         if response.ok and not _may_be_json(response):
             # The library would parse it and raise JSONDecodeError from deep inside; every reply
             # passes this hook first, so the clear error is raised here, for library calls too.
-            raise not_json(self.name, method, response.url, response.status_code,
-                           response.headers.get("Content-Type"))
+            raise not_json(self.name, response.request.method or "GET", response.url,
+                           response.status_code, response.headers.get("Content-Type"))
+        self._record_rate_limit(response)
+
+    def _count(self, request: requests.PreparedRequest) -> None:
+        method = request.method or "GET"
+        path = request.path_url.split("?", 1)[0]
         if "/search" in path:
             kind = "list"
         elif path.endswith("/issue/bulk"):
@@ -782,7 +791,6 @@ class JiraConnector(Connector):
         else:
             kind = {"POST": "create", "PUT": "update", "DELETE": "delete"}.get(method, method.lower())
         self.calls.add(kind)
-        self._record_rate_limit(response)
 
     def _record_rate_limit(self, response: requests.Response) -> None:
         headers = response.headers
@@ -919,3 +927,17 @@ class _RidingComments:
         fresh = time.monotonic() - self.started < self.MAX_AGE
         later = self.since is None or (since is not None and since >= self.since)
         return self.complete and fresh and scope == self.scope and later
+
+
+
+def _counted_adapter(before: Callable[[requests.PreparedRequest], None]) -> requests.adapters.HTTPAdapter:
+    """The session's transport, telling ``before`` of each request as it goes out (built here:
+    the connector's module loads without ``requests`` until a connection opens)."""
+    from requests.adapters import HTTPAdapter
+
+    class CountedAdapter(HTTPAdapter):
+        def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+            before(request)
+            return super().send(request, *args, **kwargs)
+
+    return CountedAdapter()
