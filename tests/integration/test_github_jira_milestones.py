@@ -16,6 +16,7 @@ from hub.cli import main
 from hub.testing.sandbox_client import SandboxClient
 from plugins.github.connector import split_marker
 from tests.conftest import write_config
+from tests.integration import connections
 from tests.sandbox.github_support import github_client
 from tests.sandbox.jira_support import EMAIL, jira_client
 
@@ -44,12 +45,8 @@ class Milestones:
     def configure(self, records: tuple[str, ...]) -> None:
         self.config = write_config(
             self.tmp_path / "pmhub.toml", state_url=f"sqlite:///{self.tmp_path / 'state.db'}",
-            connections={
-                "gh": {"plugin": "github", "base_url": self.sandbox.base("github"), "token": TOKEN,
-                       "seconds_between_writes": 0, "timeout": 2},
-                "jira": {"plugin": "jira", "base_url": self.sandbox.base("jira"), "email": EMAIL,
-                         "token": TOKEN, "timeout": 2},
-            },
+            connections={"gh": connections.github(self.sandbox, timeout=2),
+                         "jira": connections.jira(self.sandbox, timeout=2)},
             flows=[{"name": "portal", "a": {"connection": "gh", "scope": REPO},
                     "b": {"connection": "jira", "scope": PROJECT}, "mapping": "github-jira",
                     "records": list(records)}])

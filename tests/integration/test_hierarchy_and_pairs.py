@@ -19,12 +19,13 @@ from click.testing import CliRunner, Result
 from hub.cli import main
 from hub.testing.sandbox_client import SandboxClient
 from tests.conftest import write_config
+from tests.integration import connections
+from tests.integration.connections import TOKEN
 from tests.sandbox.github_support import github_client
-from tests.sandbox.jira_support import EMAIL, jira_client, new_project
+from tests.sandbox.jira_support import jira_client, new_project
 
 REPO = "acme/portal"
 PROJECT = "PORT"
-TOKEN = "sandbox-token"
 TIMEOUT = 10
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -50,12 +51,8 @@ class Portal:
         self.jira = jira_client(sandbox.base("jira"), token=TOKEN)
         self.config = write_config(
             tmp_path / "pmhub.toml", state_url=f"sqlite:///{tmp_path / 'state.db'}",
-            connections={
-                "gh": {"plugin": "github", "base_url": sandbox.base("github"), "token": TOKEN,
-                       "seconds_between_writes": 0, "timeout": 2},
-                "jira": {"plugin": "jira", "base_url": sandbox.base("jira"), "email": EMAIL,
-                         "token": TOKEN, "timeout": 2},
-            },
+            connections={"gh": connections.github(sandbox, timeout=2),
+                         "jira": connections.jira(sandbox, timeout=2)},
             flows=[{"name": "portal", "a": {"connection": "gh", "scope": REPO},
                     "b": {"connection": "jira", "scope": PROJECT}, "mapping": "github-jira",
                     "records": ["milestone", "issue", "comment"]}])
@@ -138,13 +135,7 @@ class Delivery:
         self.jira = jira_client(sandbox.base("jira"), token=TOKEN)
         self.config = write_config(
             tmp_path / "pmhub.toml", state_url=f"sqlite:///{tmp_path / 'state.db'}",
-            connections={
-                "crm": {"plugin": "zoho_crm", "base_url": self.zoho_base, "client_id": "1000.PMHUBTEST",
-                        "client_secret": "client-secret", "refresh_token": "1000.integration-refresh",
-                        "timeout": TIMEOUT},
-                "jira": {"plugin": "jira", "base_url": sandbox.base("jira"), "email": EMAIL,
-                         "token": TOKEN, "timeout": TIMEOUT},
-            },
+            connections={"crm": connections.zoho(sandbox), "jira": connections.jira(sandbox)},
             flows=[{"name": "acme-delivery", "a": {"connection": "crm", "scope": "*"},
                     "b": {"connection": "jira", "scope": PROJECT}, "records": ["project", "issue"],
                     "pairs": {"project": "issue"}, "mapping": "zoho-jira"}])
