@@ -79,6 +79,16 @@ def test_a_page_checks_the_ledger_with_one_statement_that_reads_no_snapshot(stat
     store.close()
 
 
+def test_a_page_of_records_nobody_linked_is_inserted_without_a_look_at_the_ledger(state_url):
+    store = StateStore.open(state_url)
+    batch = Batch(links=[Link("f", "issue", f"a{i}", f"b{i}") for i in range(500)])
+    with statements(store) as sent:
+        commit(store, "f", batch, "issue", None, None)
+    assert selects_of(sent, "links") == []
+    assert store.count_links("f") == 500
+    store.close()
+
+
 def test_a_page_without_new_links_sends_no_savepoint(state_url):
     store = StateStore.open(state_url)
     with statements(store) as sent:

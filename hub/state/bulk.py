@@ -48,10 +48,9 @@ def insert_skipping_existing(conn: Connection, table: Table, columns: Sequence[s
         return
     skip = f" ON CONFLICT ({', '.join(_quoted(conn, c) for c in key)}) DO NOTHING"
     if conn.dialect.name == "postgresql":
-        arrays = ", ".join(f"%s::{table.c[c].type.compile(conn.dialect)}[]" for c in columns)
+        sql, parameters = _unnest_select(conn, table, columns, rows)
         names = ", ".join(_quoted(conn, c) for c in columns)
-        conn.exec_driver_sql(f"INSERT INTO {_table(conn, table)} ({names}) SELECT * FROM unnest({arrays})"
-                             + skip, tuple(list(column) for column in zip(*rows, strict=True)))
+        conn.exec_driver_sql(f"INSERT INTO {_table(conn, table)} ({names}) {sql}{skip}", parameters)
         return
     conn.exec_driver_sql(_insert_sql(conn, table, columns, 1) + skip, _converted(conn, table, columns, rows))
 
@@ -81,6 +80,31 @@ def insert_returning_ids(conn: Connection, table: Table, columns: Sequence[str],
         for returned in conn.exec_driver_sql(sql, flat):
             found[tuple(returned[1:])] = int(returned[0])
     return [found[tuple(row[i] for i in where)] for row in rows]
+
+
+def _unnest_select(conn: Connection, table: Table, columns: Sequence[str],
+                   rows: Sequence[Row]) -> tuple[str, tuple[Any, ...]]:
+    """``SELECT`` of the rows from arrays of their columns, for PostgreSQL. A column with one value
+    in every row (a page's flow, record type, timestamp) is sent once, not as an array of copies:
+    each array element is dumped, escaped and parsed again."""
+    selected: list[str] = []
+    scalars: list[Any] = []
+    unnested: list[str] = []
+    arrays: list[list[Any]] = []
+    for name, values in zip(columns, zip(*rows, strict=True), strict=True):
+        kind = table.c[name].type.compile(conn.dialect)
+        if all(value == values[0] for value in values):
+            selected.append(f"%s::{kind}")
+            scalars.append(values[0])
+        else:
+            selected.append(f"u.c{len(arrays)}")
+            unnested.append(f"%s::{kind}[]")
+            arrays.append(list(values))
+    sql = "SELECT " + ", ".join(selected)
+    if arrays:
+        names = ", ".join(f"c{i}" for i in range(len(arrays)))
+        sql += f" FROM unnest({', '.join(unnested)}) AS u({names})"
+    return sql, (*scalars, *arrays)
 
 
 def _copy(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Row]) -> None:

@@ -30,10 +30,10 @@ def among_ids(conn: Connection, column: ColumnElement[Any],
     """Conditions that together say "``column`` is one of ``values``", one per statement to run.
 
     One condition, whose statement text does not change with the number of values: SQLAlchemy
-    compiles it once (an ``IN`` list is re-rendered for each call, 500 placeholders at a time),
-    psycopg prepares it once and PostgreSQL plans it once. PostgreSQL takes the values as one
-    array (``= ANY(:ids)``), SQLite as one JSON array it unpacks itself
-    (``IN (SELECT value FROM json_each(:ids))``, looked up by the column's index like a list).
+    compiles it once (an ``IN`` list is re-rendered for each call, 500 placeholders at a time).
+    PostgreSQL takes the values as one array (``= ANY(:ids)``), SQLite as one JSON array it
+    unpacks itself (``IN (SELECT value FROM json_each(:ids))``, looked up by the column's index
+    like a list).
     Kept a generator so that callers need not change when a backend needs several statements.
     """
     values = list(dict.fromkeys(values))
