@@ -83,8 +83,7 @@ def seed(hub: Milestones) -> None:
         reply = http.post(f"{repos}/issues", json=body, timeout=10)
         reply.raise_for_status()
         ids[n] = reply.json()["id"]
-    # Sub-issues once every issue exists: the stand-in stamps a changed issue a second later than
-    # its last stamp, so adding each right after its create would wait a second apiece.
+    # The epics get their sub-issues once every issue exists, as a backlog is organised after the fact.
     for n in range(1, ISSUES + 1):
         if (epic := epic_of(n)) is not None:
             http.post(f"{repos}/issues/{epic}/sub_issues", json={"sub_issue_id": ids[n]},
