@@ -192,8 +192,9 @@ class StateStore:
         found: dict[str, Link] = {}
         with self._conn(conn) as c:
             for among in among_ids(c, column, ids):
+                # Fetched at once: psycopg then converts the rows in one call, not one per row.
                 rows = c.execute(select(*_LINK_COLUMNS).where(
-                    links.c.flow == flow, links.c.record_type == record_type, among))
+                    links.c.flow == flow, links.c.record_type == record_type, among)).all()
                 for row in rows:
                     link = Link(*row)
                     found[link.id_on(side)] = link
