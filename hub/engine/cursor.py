@@ -20,7 +20,8 @@ class CursorTracker:
         self.current = current
         self.empty_floor = empty_floor
         self.newest: dt.datetime | None = None
-        self.oldest_failed: dt.datetime | None = None
+        #: id -> ``updated`` of each record seen but not applied, which the cursor must not pass.
+        self.held: dict[str, dt.datetime] = {}
 
     def saw(self, page: Iterable[Remote]) -> None:
         for remote in page:
@@ -29,10 +30,17 @@ class CursorTracker:
 
     def failed(self, seen: Iterable[Seen], failed_ids: set[str]) -> None:
         for item in seen:
-            updated = item.remote.updated
-            if item.id in failed_ids and updated is not None and (
-                    self.oldest_failed is None or updated < self.oldest_failed):
-                self.oldest_failed = updated
+            if item.id in failed_ids and item.remote.updated is not None:
+                self.held[item.id] = item.remote.updated
+
+    def release(self, still_failed: set[str]) -> None:
+        """Records applied later in the run (children that waited for their parent) hold nothing
+        back any more: only ``still_failed`` do."""
+        self.held = {external_id: at for external_id, at in self.held.items() if external_id in still_failed}
+
+    @property
+    def oldest_failed(self) -> dt.datetime | None:
+        return min(self.held.values()) if self.held else None
 
     def value(self, *, complete: bool) -> dt.datetime | None:
         """The cursor to store, or None to keep the current one.
@@ -41,9 +49,9 @@ class CursorTracker:
         the run's start (less a margin for clock skew and search lag) can still be unseen; the cursor
         moves there even when the listing was empty. Mid-listing, only what was seen counts.
         """
-        candidate = self.newest
-        if self.oldest_failed is not None:
-            candidate = self.oldest_failed if candidate is None else min(candidate, self.oldest_failed)
+        candidate, oldest_failed = self.newest, self.oldest_failed
+        if oldest_failed is not None:
+            candidate = oldest_failed if candidate is None else min(candidate, oldest_failed)
         elif complete:
             candidate = self.empty_floor if candidate is None else max(candidate, self.empty_floor)
         if candidate is None or (self.current is not None and candidate <= self.current):

@@ -6,18 +6,17 @@ The order of work, and why:
    way in, so only real changes wait; see ``pending``).
 2. Side a's changes are streamed page by page; a change whose twin also changed on b is merged
    three-way; the rest go one way. Every page ends in one commit (links, snapshots, cursor).
-3. What is left of b's changes goes b -> a, again page by page.
+3. What is left of b's changes goes b -> a, again page by page; then children that waited for a
+   parent created meanwhile, and the cursors (held back only by what is still not applied).
 Creates are preceded by committed intents and carry a deterministic marker, so a crash, a timeout
 or a lost reply is recovered by finding the marker rather than by creating again (``creating``).
 An unlinked record that carries this flow's marker is never created anywhere: it is matched to
 its source (``match``), or reported as a duplicate (``marked``).
 
-Record types go parents first (milestones, then issues, then comments); before each type, records
-parked until a milestone they name had a twin are replayed once it has one (``references``).
-
-Besides a run from the cursors (``run``) there are targeted ways in, which move no cursor:
-``retry_parked`` and ``sync_records`` (records named by id, e.g. by a webhook; ``by_id``) and
-``apply_resolutions`` (``pmhub conflicts resolve``).
+Record types go parents first (milestones, issues, comments); before each, records parked until
+what they wait for (a milestone, a parent) had a twin are replayed once it has (``references``).
+Targeted ways in move no cursor: ``retry_parked``, ``sync_records`` (records named by id, e.g. by
+a webhook; ``by_id``) and ``apply_resolutions`` (``pmhub conflicts resolve``).
 """
 
 from __future__ import annotations
@@ -90,7 +89,6 @@ class FlowRun:
                     self.by_id.replay(ready)
                 self.ctx.deferring = True
                 self._sync_type(record_type)
-                self._apply_deferred(record_type)
             if self.flow.progress_notes is not None:
                 write_progress_notes(self.ctx)
 
@@ -174,6 +172,9 @@ class FlowRun:
         finally:
             pending_b.close()
             unlinked_a.close()
+        self._apply_deferred(record_type)
+        for tracker in (a_cursor, b_cursor):
+            tracker.release(self.ctx.failed(record_type))
         with self.ctx.transaction() as conn:
             if conn is not None:
                 for side, tracker in (("a", a_cursor), ("b", b_cursor)):
