@@ -73,9 +73,13 @@ class RunContext:
         self.dry_run = dry_run
         self.result = FlowResult(flow.name, stats={
             name: SideStats(side.connection) for name, side in sides.items()})
-        #: (record type, side, id) -> why it is parked, as the run started.
-        self.parked = {(r["record_type"], r["side"], r["source_id"]): r["reason"]
-                       for r in store.parked_records(flow.name)}
+        #: The parked records as the run started, and (record type, side, id) -> why.
+        self.parked_rows = store.parked_records(flow.name)
+        self.parked = {(r["record_type"], r["side"], r["source_id"]): r["reason"] for r in self.parked_rows}
+        #: Whether this run parked or unparked anything (then ``parked_now`` reads the store again).
+        self.parks_changed = False
+        #: (side, record type) -> its cursor as stored, read once until this run moves it.
+        self._cursors: dict[tuple[str, str], dt.datetime | None] = {}
         #: True while parked records are replayed (``pmhub retry``): a person asked to try them again.
         self.replaying = False
         self.failed_ids: dict[str, set[str]] = {}
@@ -190,10 +194,33 @@ class RunContext:
         if self.dry_run:
             return
         commit(self.store, self.flow.name, batch, record_type, cursor_side, cursor)
+        self.parks_changed = self.parks_changed or bool(batch.parks or batch.unparks)
+        if cursor_side is not None:
+            self._cursors.pop((cursor_side, record_type), None)
         if batch.links:
             self.references.forget(record_type)
         if self.on_commit is not None:
             self.on_commit()
+
+    def parked_now(self) -> list[dict[str, Any]]:
+        """The flow's parked records now (read again only when this run changed them)."""
+        return self.store.parked_records(self.flow.name) if self.parks_changed else self.parked_rows
+
+    def cursor(self, side: str, record_type: str) -> dt.datetime | None:
+        """``side``'s stored cursor for ``record_type`` (one read until it moves)."""
+        if (side, record_type) not in self._cursors:
+            self._cursors[side, record_type] = self.store.cursor(self.flow.name, side, record_type)
+        return self._cursors[side, record_type]
+
+    def save_cursors(self, record_type: str, values: dict[str, dt.datetime | None]) -> None:
+        """Store the cursors a type's run ended at (a side given None keeps its own)."""
+        with self.transaction() as conn:
+            if conn is None:
+                return
+            for side, value in values.items():
+                if value is not None:
+                    self.store.set_cursor(conn, self.flow.name, side, record_type, value)
+                    self._cursors.pop((side, record_type), None)
 
     def twin_of(self, record_type: str, side: str, external_id: str) -> str | None:
         link = self.store.links_by_ids(self.flow.name, record_type, side, [external_id]).get(external_id)

@@ -85,7 +85,7 @@ class FlowRun:
             self.apply_resolved_conflicts()
             for record_type in self.flow.records:
                 # Records parked until a milestone they name, or their parent, got its twin.
-                if ready := self.ctx.references.ready(self.store.parked_records(self.flow.name), record_type):
+                if ready := self.ctx.references.ready(self.ctx.parked_now(), record_type):
                     self.by_id.replay(ready)
                 self.ctx.deferring = True
                 self._sync_type(record_type)
@@ -141,13 +141,13 @@ class FlowRun:
         floor = dt.datetime.now(dt.UTC) - EMPTY_LISTING_MARGIN
         pending_b, unlinked_a = PendingChanges(), PendingChanges()
         try:
-            b_cursor = CursorTracker(self.store.cursor(self.flow.name, "b", record_type), floor)
+            b_cursor = CursorTracker(self.ctx.cursor("b", record_type), floor)
             if read_b:
                 for page in chunks(self.reader.listing("b", record_type), PAGE):
                     b_cursor.saw(page)
                     for seen in self.reader.classify("b", record_type, page):
                         pending_b.add(seen)
-            a_cursor = CursorTracker(self.store.cursor(self.flow.name, "a", record_type), floor)
+            a_cursor = CursorTracker(self.ctx.cursor("a", record_type), floor)
             if self.flow.reads("a"):
                 sorted_a = self.sides["a"].connector.sorted_by_updated
                 for page in chunks(self.reader.listing("a", record_type), PAGE):
@@ -175,12 +175,8 @@ class FlowRun:
         self._apply_deferred(record_type)
         for tracker in (a_cursor, b_cursor):
             tracker.release(self.ctx.failed(record_type))
-        with self.ctx.transaction() as conn:
-            if conn is not None:
-                for side, tracker in (("a", a_cursor), ("b", b_cursor)):
-                    value = tracker.value(complete=True)
-                    if value is not None and (side == "a" or read_b):
-                        self.store.set_cursor(conn, self.flow.name, side, record_type, value)
+        self.ctx.save_cursors(record_type, {"a": a_cursor.value(complete=True),
+                                            "b": b_cursor.value(complete=True) if read_b else None})
 
     def _apply_deferred(self, record_type: str) -> None:
         """Children read before their parent had a twin, applied again while that links more of
@@ -196,7 +192,7 @@ class FlowRun:
         self.ctx.deferring = False
 
     def _first_run(self, side: str, record_type: str) -> bool:
-        return self.store.cursor(self.flow.name, side, record_type) is None
+        return self.ctx.cursor(side, record_type) is None
 
     # -- applying a page -------------------------------------------------------------------
     def _apply(self, side: str, record_type: str, page: list[Seen], pending_other: PendingChanges) -> Batch:
@@ -242,7 +238,9 @@ class FlowRun:
             self.reported_calls[ctx.connection] = ctx.connector.calls.total
         if self.result.status == "ok":
             totals = self.result.stats.values()
-            if any(s.parked or s.conflicts for s in totals) or self.store.open_conflicts(self.flow.name):
+            # Conflicts still open from before the run (it may have applied their resolutions).
+            earlier = bool(self.ctx.held) and bool(self.store.open_conflicts(self.flow.name))
+            if any(s.parked or s.conflicts for s in totals) or earlier:
                 self.result.status = "attention"
             if any(s.failed for s in totals):
                 self.result.status = "incomplete"

@@ -160,7 +160,7 @@ class Matcher:
         twin of its source's parent), or any, for a type without parents."""
         run = self.ctx
         other = OTHER[side]
-        if (run.store.cursor(run.flow.name, other, record_type) is not None
+        if (run.cursor(other, record_type) is not None
                 or any(v.remote.marker for v in candidates)):
             return set()
         wanted = {marker_for(run.flow.name, record_type, other, seen.id): seen for seen in page

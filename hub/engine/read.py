@@ -72,7 +72,7 @@ class Reader:
         """The side's changes since its cursor. A listing that fails part-way is restarted (a
         generator cannot be resumed), skipping the records it already yielded."""
         ctx = self.ctx.sides[side]
-        since = None if self.full else self.ctx.store.cursor(self.ctx.flow.name, side, record_type)
+        since = None if self.full else self.ctx.cursor(side, record_type)
         if since is not None:
             since -= ctx.connector.cursor_overlap
         yielded = Yielded(ordered=ctx.connector.sorted_by_updated)

@@ -44,9 +44,14 @@ def _state(pair: Pair, side: str) -> tuple[list[tuple[str, str]], list[str]]:
               ("fail", "a", "find", 2), ("fail", "a", "create", 1), ("sync",), ("comment", "a", 43, "fa"),
               ("create", "a", "d bcaegh"), ("sync",), ("comment", "b", 20, "eh"),
               ("edit", "b", 25, "bgghcfb")])
+@example(ops=[("create", "a", "a"), ("create", "a", "a"), ("create", "b", "a")])
 def test_random_interleavings_converge_without_duplicates(ops):
     with tempfile.TemporaryDirectory() as tmp:
-        pair = Pair(Path(tmp), f"sqlite:///{tmp}/state.db", conflict="prefer-a")
+        # Without the title rule: records that exist on both sides before a first sync and share a
+        # title are parked for a person by design (tests/engine/test_markers_and_creates.py and the
+        # matching tests), so "converges without anyone" holds for markers and links only. Found
+        # by Hypothesis: two "a" on one side and one on the other stay parked as ambiguous.
+        pair = Pair(Path(tmp), f"sqlite:///{tmp}/state.db", conflict="prefer-a", match=["marker", "link"])
         try:
             for op in ops:
                 kind, *args = op
