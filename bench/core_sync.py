@@ -30,13 +30,14 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hub.engine.runner import open_hub, sync
 from hub.model import Issue
+from hub.testing.postgres import fresh_schema
 from hub.testing.reference import ReferenceStore
 
 
@@ -56,19 +57,9 @@ POSTGRES_DSN = os.environ.get("PMHUB_BENCH_POSTGRES", "host=127.0.0.1 port=5432 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
-@contextmanager
-def postgres_schema() -> Iterator[str]:
+def postgres_schema() -> AbstractContextManager[str]:
     """A state URL on a fresh schema of the local server; the schema is dropped afterwards."""
-    import psycopg
-
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    return fresh_schema("bench", dsn=POSTGRES_DSN, url=POSTGRES_URL)
 
 
 def write_config(path: Path, state_db: Path | str, left: str, right: str) -> Path:

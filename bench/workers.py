@@ -22,12 +22,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import requests
 from sqlalchemy import func, select
 
@@ -35,26 +33,17 @@ from hub.config import render_config
 from hub.model import Issue
 from hub.state.schema import runs
 from hub.state.store import StateStore
+from hub.testing.postgres import fresh_schema
 from hub.testing.reference import ReferenceStore
 
 BROKERS = {"redis": "redis://127.0.0.1:6379/0", "amqp": "amqp://guest:guest@127.0.0.1:5672//"}
-ADMIN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TOKEN = "sandbox-token"
 EMAIL = "bench@example.com"
 
 
-@contextmanager
-def fresh_schema() -> Iterator[str]:
+def bench_schema() -> AbstractContextManager[str]:
     """A state URL in a PostgreSQL schema of its own, dropped afterwards."""
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(ADMIN, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    return fresh_schema("bench")
 
 
 def run_with_workers(home: Path, state_url: str, connections: dict[str, Any], specs: list[dict[str, Any]],
@@ -107,7 +96,7 @@ def one_round(home: Path, flows: int, issues: int, workers: int, broker: str) ->
         for number in range(issues):
             store.put("proj", "issue", Issue(title=f"flow {index} issue {number}", description="body"))
         store.close()
-    with fresh_schema() as state_url:
+    with bench_schema() as state_url:
         return run_with_workers(home, state_url, connections, specs, workers, broker)
 
 
@@ -146,7 +135,7 @@ def ceiling_round(home: Path, flows: int, issues: int, workers: int, broker: str
                      "token": TOKEN, "timeout": 10},
         }
         sandbox.clear_requests()
-        with fresh_schema() as state_url:
+        with bench_schema() as state_url:
             run_with_workers(home, state_url, connections, specs, workers, broker)
         times = sorted(r["at"] for r in sandbox.requests("github"))
     return len(times), (len(times) - 1) / (times[-1] - times[0]) * 60

@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 
 from hub.cli import main
 from hub.config import render_config
+from hub.testing.postgres import LOCAL_DSN, fresh_schema
 from hub.testing.reference import ReferenceStore
 
 POSTGRES_URL = os.environ.get("PMHUB_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -29,7 +30,7 @@ def postgres_available() -> str | None:
     try:
         import psycopg
 
-        with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", connect_timeout=3):
+        with psycopg.connect(LOCAL_DSN, connect_timeout=3):
             return None
     except Exception as error:  # any failure to connect means: no server here
         return f"no PostgreSQL on 127.0.0.1:5432 ({error.__class__.__name__})"
@@ -47,14 +48,8 @@ def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
             pytest.fail(f"PostgreSQL is required under CI: {reason}")
         pytest.skip(reason)
     # A schema per test keeps tests independent on the shared database.
-    import psycopg
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with fresh_schema("t", url=POSTGRES_URL) as url:
+        yield url
 
 
 def write_config(path: Path, *, state_url: str | None, connections: dict[str, dict[str, Any]],

@@ -14,15 +14,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from click.testing import CliRunner, Result
 
 from hub.cli import main
+from hub.testing.postgres import fresh_schema
 from tests.conftest import POSTGRES_URL, postgres_available, write_config
 
 BROKERS = {"redis": "redis://127.0.0.1:6379/0", "amqp": "amqp://guest:guest@127.0.0.1:5672//"}
-ADMIN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
 
 
 def require(reason: str | None) -> None:
@@ -45,12 +44,8 @@ def port_open(port: int) -> str | None:
 @pytest.fixture
 def pg_schema_url() -> Iterator[str]:
     require(postgres_available())
-    schema = f"q_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with fresh_schema("q", url=POSTGRES_URL) as url:
+        yield url
 
 
 def broker_url(name: str) -> str:
