@@ -4,7 +4,7 @@ parent the flow leaves out.
 A comment on an issue that the flow's own filter excludes has no place on the other side, and never
 will while the issue stays out: it is skipped, not parked (a parked record would be retried, and
 parked again, forever). An issue under a parent the filter excludes is synced without its parent
-(``parent_left_out``). A parent that is merely not linked yet (parked, failed this run) still
+(``placed_from``). A parent that is merely not linked yet (parked, failed this run) still
 parks its children, so that they are placed once it is.
 """
 

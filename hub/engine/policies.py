@@ -93,8 +93,9 @@ class IssuePolicy(RecordPolicy):
             if twin is None:
                 raise PermanentError(waiting_reason("milestone", name))
             carry["milestone"] = twin
-        if "parent" in carry and (written is None or "parent" in written):
-            carry["parent"] = self._parent_twin(source.get("parent"), parents, twin_of)
+        field = self.parent_field
+        if field in carry and (written is None or field in written):
+            carry[field] = self._parent_twin(source.get(field), parents, twin_of)
         return carry
 
     @staticmethod
