@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 
 from hub.cli import main
 from hub.config import render_config
-from hub.testing.postgres import LOCAL_DSN, fresh_schema
+from hub.testing.postgres import fresh_schema, libpq_dsn
 from hub.testing.reference import ReferenceStore
 
 POSTGRES_URL = os.environ.get("PMHUB_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -30,10 +30,13 @@ def postgres_available() -> str | None:
     try:
         import psycopg
 
-        with psycopg.connect(LOCAL_DSN, connect_timeout=3):
+        with psycopg.connect(libpq_dsn(POSTGRES_URL), connect_timeout=3):
             return None
     except Exception as error:  # any failure to connect means: no server here
-        return f"no PostgreSQL on 127.0.0.1:5432 ({error.__class__.__name__})"
+        from sqlalchemy.engine import make_url
+
+        where = make_url(POSTGRES_URL).render_as_string(hide_password=True)
+        return f"no PostgreSQL at {where} ({error.__class__.__name__})"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
