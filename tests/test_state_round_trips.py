@@ -89,11 +89,39 @@ def test_a_page_of_records_nobody_linked_is_inserted_without_a_look_at_the_ledge
     store.close()
 
 
-def test_a_page_without_new_links_sends_no_savepoint(state_url):
+def test_a_page_sends_no_savepoint_unless_it_breaks_a_unique_key(state_url):
     store = StateStore.open(state_url)
     with statements(store) as sent:
         commit(store, "f", Batch(), "issue", None, None)
+        commit(store, "f", Batch(links=[Link("f", "issue", f"a{i}", f"b{i}") for i in range(500)]),
+               "issue", None, None)
     assert not [sql for sql, _ in sent if "SAVEPOINT" in sql]
+    # One record of the next page was linked meanwhile: the page is written again, checked, and
+    # the rest of it lands with the page's cursor.
+    with store.transaction() as conn:
+        store.write_links(conn, [Link("f", "issue", "a600", "b600")])
+    late = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    commit(store, "f", Batch(links=[Link("f", "issue", f"a{i}", f"b{i}") for i in range(500, 700)]),
+           "issue", "a", late)
+    assert store.count_links("f") == 700
+    assert store.cursor("f", "a", "issue") == late
+    store.close()
+
+
+def test_the_history_of_a_runs_pages_names_the_run_without_a_lookup_per_page(state_url):
+    store = StateStore.open(state_url)
+    run_id = store.start_run("f", dry_run=False)
+    with statements(store) as sent:
+        for start in (0, 500):
+            commit(store, "f", Batch(links=[Link("f", "issue", f"a{i}", f"b{i}")
+                                            for i in range(start, start + 500)]), "issue", None, None)
+    assert selects_of(sent, "runs") == []
+    store.finish_run(run_id, "ok", {})
+    with store.transaction() as conn:  # after the run, a link stored by a tool names none
+        store.write_links(conn, [Link("f", "issue", "a-late", "b-late")])
+    with store.engine.connect() as conn:
+        named = list(conn.execute(select(issue_history.c.run_id).order_by(issue_history.c.id)).scalars())
+    assert named == [run_id] * 1000 + [None]
     store.close()
 
 

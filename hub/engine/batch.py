@@ -41,9 +41,25 @@ class Batch:
 
 def commit(store: StateStore, flow: str, batch: Batch, record_type: str, cursor_side: str | None,
            cursor: dt.datetime | None) -> None:
+    # Nearly every page links only records nobody linked: the unique constraints say so in the
+    # insert itself. A page that breaks one is written again, its new links checked against the
+    # ledger first (a check on every page cost 1,000 index lookups that found nothing, and a
+    # savepoint around the insert two round trips on PostgreSQL).
+    try:
+        _commit(store, flow, batch, record_type, cursor_side, cursor, checked=False)
+    except IntegrityError:
+        _commit(store, flow, batch, record_type, cursor_side, cursor, checked=True)
+
+
+def _commit(store: StateStore, flow: str, batch: Batch, record_type: str, cursor_side: str | None,
+            cursor: dt.datetime | None, *, checked: bool) -> None:
     with store.transaction() as conn:
         store.write_links(conn, [link for link in batch.links if link.id is not None] + batch.versions)
-        _insert_unlinked(store, conn, flow, [link for link in batch.links if link.id is None])
+        new = [link for link in batch.links if link.id is None]
+        if checked:
+            _insert_unlinked(store, conn, flow, new)
+        else:
+            store.write_links(conn, new)
         for link_id, state in batch.link_states:
             store.set_link_state(conn, link_id, state)
         for rt, side, source_id, reason in batch.parks:
@@ -64,16 +80,7 @@ def commit(store: StateStore, flow: str, batch: Batch, record_type: str, cursor_
 def _insert_unlinked(store: StateStore, conn: Connection, flow: str, new: list[Link]) -> list[Link]:
     """Insert the new links of records not linked yet; return those left out (linked already)."""
     if not new:
-        return []  # no savepoint either: two round trips on PostgreSQL for nothing
-    # Nearly every page links only records nobody linked: the unique constraints say so in the
-    # insert itself, and only a page that breaks one is checked against the ledger (a check
-    # first cost each page 1,000 index lookups that found nothing).
-    try:
-        with conn.begin_nested():
-            store.write_links(conn, new)
         return []
-    except IntegrityError:
-        pass
     fresh: list[Link] = []
     claimed: set[tuple[str, str, str]] = set()
     for record_type in dict.fromkeys(link.record_type for link in new):

@@ -57,6 +57,9 @@ class Seen:
     #: False for an unlinked record the flow's filter leaves out: no twin is created for it, but
     #: a first run may still recognise it as the twin of a record on the other side.
     eligible: bool = True
+    #: ``StateStore.links_stored`` when the ledger was found without a link for this record: while
+    #: that count stands, no link was stored since, so nothing need look it up again.
+    unlinked_as_of: int | None = None
 
     @property
     def id(self) -> str:

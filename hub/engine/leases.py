@@ -5,11 +5,30 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+import time
+from collections.abc import Callable
 
 from hub.state.store import StateStore
 
 #: A lease outlives its holder by at most this long; a running sync renews it as it commits.
 LEASE_TTL = dt.timedelta(minutes=10)
+#: A running sync renews its lease at the first commit once this long has passed since it last
+#: did: a backfill commits a page every second or so, and each renewal is a statement of its own.
+RENEW_AFTER = LEASE_TTL / 10
+
+
+class Renewal:
+    """Called at each commit of a run holding ``flow``'s lease; renews it every ``RENEW_AFTER``."""
+
+    def __init__(self, store: StateStore, flow: str, holder: str, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.store, self.flow, self.holder, self.clock = store, flow, holder, clock
+        self._renewed = clock()
+
+    def __call__(self) -> None:
+        if self.clock() - self._renewed >= RENEW_AFTER.total_seconds():
+            self.store.renew_lease(self.flow, self.holder, LEASE_TTL)
+            self._renewed = self.clock()
 
 
 def this_process() -> str:

@@ -140,6 +140,7 @@ class Reader:
                 versions.append(link.with_side(side, version=remote.version))
                 continue
             if link is None:
+                seen.unlinked_as_of = run.store.links_stored
                 seen.eligible = passes_filter(run, record_type, seen)
                 if not seen.eligible:
                     run.excluded.add((side, record_type, remote.id))

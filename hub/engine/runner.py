@@ -13,7 +13,7 @@ from hub.config import Config, FlowConfig, load_config
 from hub.connector import Connector, ConnectorState, WritePacer
 from hub.engine.connection_state import StoredSecrets, StoredValidators
 from hub.engine.flow import FlowResult, FlowRun, Progress, Side
-from hub.engine.leases import LEASE_TTL, take_lease, this_process
+from hub.engine.leases import LEASE_TTL, Renewal, take_lease, this_process
 from hub.engine.pairs import wrap_paired
 from hub.engine.request_budget import SharedBudget
 from hub.engine.retry import Retrier, RetryBudget
@@ -179,7 +179,7 @@ def sync_records(hub: Hub, flow_name: str, record_type: str, side: str,
 
 def _leased(hub: Hub, flow: FlowConfig, holder: str, work: Callable[[FlowRun], FlowResult], *,
             dry_run: bool = False, full: bool = False, progress: Progress | None = None) -> FlowResult:
-    """Do ``work`` on a run of ``flow`` while holding its lease (renewed at each commit), recorded
+    """Do ``work`` on a run of ``flow`` while holding its lease (renewed as it commits), recorded
     as a run; another process holding the lease makes it "skipped"."""
     if not dry_run and not take_lease(hub.store, flow.name, holder):
         return FlowResult(flow.name, status="skipped", error=(
@@ -189,7 +189,7 @@ def _leased(hub: Hub, flow: FlowConfig, holder: str, work: Callable[[FlowRun], F
         try:
             run = hub.flow_run(flow, dry_run=dry_run, full=full, progress=progress)
             if not dry_run:
-                run.on_commit = lambda: hub.store.renew_lease(flow.name, holder, LEASE_TTL)
+                run.on_commit = Renewal(hub.store, flow.name, holder)
             result = work(run)
         except StateStoreError:
             raise  # not this flow's failure: no flow can run on the store, and it cannot record one

@@ -164,8 +164,8 @@ class Writer:
                 run.park(batch, record_type, seen, str(error))
         if not items:
             return
-        run.store.add_intents(run.flow.name, record_type, other,
-                              [(seen.id, markers[seen.id]) for seen, _ in items])
+        run.store.add_intents(run.flow.name, record_type, other,  # those in `earlier` are pending still
+                              [(seen.id, markers[seen.id]) for seen, _ in items if seen.id not in earlier])
         if Capability.BULK in ctx.connector.capabilities(record_type) and len(items) > 1:
             # A bulk create is sent once. After a failure that may have written part of it, each
             # item is settled by marker (``creating``); an item the service refused is sent again.

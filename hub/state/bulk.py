@@ -64,10 +64,11 @@ def insert_returning_ids(conn: Connection, table: Table, columns: Sequence[str],
         return []
     if conn.dialect.name == "postgresql":
         # Drawn from the serial's sequence in one statement, then written with the rows: the
-        # sequence hands these ids to nobody else, so a COPY can carry them.
+        # sequence hands these ids to nobody else, so a COPY can carry them. The sequence is
+        # looked up once, in FROM: as nextval's argument it was looked up again for every row.
         ids = [int(i) for i in conn.exec_driver_sql(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            (table.name, len(rows))).scalars()]
+            "SELECT nextval(s) FROM CAST(pg_get_serial_sequence(%s, 'id') AS regclass) AS s, "
+            "generate_series(1, %s)", (table.name, len(rows))).scalars()]
         _copy(conn, table, ("id", *columns), [(new_id, *row) for new_id, row in zip(ids, rows, strict=True)])
         return ids
     where = [columns.index(name) for name in key]

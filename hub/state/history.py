@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,8 +89,11 @@ def snapshots_before(conn: Connection, link_ids: Sequence[int]) -> dict[int, tup
     return out
 
 
-def running_run(conn: Connection, flow: str) -> int | None:
-    """The flow's run in progress (the lease allows one), or None outside a run (tests, tools)."""
+def running_run(conn: Connection, flow: str, known: Mapping[str, int] | None = None) -> int | None:
+    """The flow's run in progress (the lease allows one), or None outside a run (tests, tools).
+    ``known``: flow -> the run this process started, which needs no lookup."""
+    if known is not None and flow in known:
+        return known[flow]
     found = conn.execute(select(runs.c.id).where(runs.c.flow == flow, runs.c.status == "running")
                          .order_by(runs.c.id.desc()).limit(1)).scalar()
     return int(found) if found is not None else None
@@ -119,16 +122,17 @@ def events(conn: Connection, flows: Sequence[str]) -> Iterator[HistoryEvent]:
 
 
 def record_links(conn: Connection, updated: Sequence[Any], before: dict[int, tuple[str | None, str | None]],
-                 inserted: Sequence[tuple[Any, int]], at: dt.datetime) -> None:
+                 inserted: Sequence[tuple[Any, int]], at: dt.datetime,
+                 running: Mapping[str, int] | None = None) -> None:
     """Append the events of one ``write_links`` call: ``updated`` are its stored links (``Link``)
     and ``before`` their snapshots as ``snapshots_before`` read them; ``inserted`` its new links,
-    each with the id the insert gave it."""
+    each with the id the insert gave it; ``running`` as for ``running_run``."""
     rows: list[dict[str, Any]] = []
     run_ids: dict[str, int | None] = {}
 
     def run_of(flow: str) -> int | None:
         if flow not in run_ids:
-            run_ids[flow] = running_run(conn, flow)
+            run_ids[flow] = running_run(conn, flow, running)
         return run_ids[flow]
 
     for link in updated:
@@ -148,17 +152,21 @@ def record_links(conn: Connection, updated: Sequence[Any], before: dict[int, tup
     append(conn, rows)
 
 
-def record_removed(conn: Connection, link_id: int, state: str, at: dt.datetime) -> None:
+def record_removed(conn: Connection, link_id: int, state: str, at: dt.datetime,
+                   running: Mapping[str, int] | None = None) -> None:
     """A link whose record was deleted on one side (``state`` "deleted-a"/"deleted-b") leaves scope."""
     if not state.startswith("deleted"):
         return
     row = conn.execute(select(links.c.flow, links.c.record_type).where(links.c.id == link_id)).first()
     if row is not None and row.record_type == TRACKED_TYPE:
-        append(conn, [event_row(row.flow, link_id, "removed", None, None, at, running_run(conn, row.flow))])
+        run_id = running_run(conn, row.flow, running)
+        append(conn, [event_row(row.flow, link_id, "removed", None, None, at, run_id)])
 
 
-def record_inserted(conn: Connection, link: Any, link_id: int, at: dt.datetime) -> None:
+def record_inserted(conn: Connection, link: Any, link_id: int, at: dt.datetime,
+                    running: Mapping[str, int] | None = None) -> None:
     """The ``added`` event of one link stored on its own (``StateStore.insert_link``)."""
     if link.record_type == TRACKED_TYPE:
         status = first_status(link.a_snapshot, link.b_snapshot)
-        append(conn, [event_row(link.flow, link_id, "added", status, None, at, running_run(conn, link.flow))])
+        run_id = running_run(conn, link.flow, running)
+        append(conn, [event_row(link.flow, link_id, "added", status, None, at, run_id)])

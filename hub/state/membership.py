@@ -47,9 +47,8 @@ def among_ids(conn: Connection, column: ColumnElement[Any],
     yield column.in_(unpacked)
 
 
-def analyze_when_outgrown(conn: Connection, table: str, inserted: int) -> bool:
-    """ANALYZE ``table`` once ``inserted`` rows (added since this process last analyzed it) are
-    as many as it held when it was last analyzed; True when it did.
+class TableGrowth:
+    """Rows this process added to one table, and the ANALYZE on PostgreSQL that their number calls for.
 
     A table filled in one run (a backfill) has no statistics until autovacuum's next round: the
     planner then takes ``flow = ...`` for a rare value and reads links by id through the
@@ -57,12 +56,33 @@ def analyze_when_outgrown(conn: Connection, table: str, inserted: int) -> bool:
     each page costs more as the table grows. Once analyzed it finds them by the whole key.
     Analyzing each time the table doubles keeps the passes few. SQLite needs none of this.
     """
-    if conn.dialect.name != "postgresql" or inserted < ANALYZE_AT_LEAST:
-        return False
-    # reltuples is the row count the last ANALYZE (or VACUUM) saw; -1 for a table never analyzed.
-    known = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = CAST(:name AS regclass)"),
-                         {"name": table}).scalar()
-    if known is not None and inserted < known:
-        return False
-    conn.exec_driver_sql(f'ANALYZE "{table}"')
-    return True
+
+    def __init__(self, table: str, columns: Sequence[str]) -> None:
+        self.table = table
+        #: The columns lookups filter on: only theirs are computed (a link's snapshots, the
+        #: widest columns, took more than half of each ANALYZE and no query filters on them).
+        self.columns = tuple(columns)
+        #: Rows added since this process last analyzed the table.
+        self.added = 0
+        #: The row count the statistics held at the last look (None: not looked yet, or analyzed
+        #: since): while fewer rows than that were added, there is nothing to look at.
+        self._counted: float | None = None
+
+    def due(self) -> bool:
+        return self.added >= ANALYZE_AT_LEAST and (self._counted is None or self.added >= self._counted)
+
+    def analyze_if_outgrown(self, conn: Connection) -> bool:
+        """ANALYZE the table once the rows added are as many as it held when it was last
+        analyzed (PostgreSQL only); True when it did."""
+        if conn.dialect.name != "postgresql" or not self.due():
+            return False
+        # reltuples is the row count the last ANALYZE (or VACUUM) saw; -1 for a table never analyzed.
+        counted = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = CAST(:name AS regclass)"),
+                               {"name": self.table}).scalar()
+        if counted is not None and self.added < counted:
+            self._counted = float(counted)
+            return False
+        names = ", ".join(f'"{name}"' for name in self.columns)
+        conn.exec_driver_sql(f'ANALYZE "{self.table}" ({names})')
+        self.added, self._counted = 0, None
+        return True
