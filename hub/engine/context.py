@@ -81,8 +81,9 @@ class RunContext:
         self.parked = {(r["record_type"], r["side"], r["source_id"]): r["reason"] for r in self.parked_rows}
         #: Whether this run parked or unparked anything (then ``parked_now`` reads the store again).
         self.parks_changed = False
-        #: (side, record type) -> its cursor as stored, read once until this run moves it.
-        self._cursors: dict[tuple[str, str], dt.datetime | None] = {}
+        #: (side, record type) -> its cursor as stored: the flow's are read at once, on first use,
+        #: and kept as this run moves them.
+        self._cursors: dict[tuple[str, str], dt.datetime] | None = None
         #: True while parked records are replayed (``pmhub retry``): a person asked to try them again.
         self.replaying = False
         self.failed_ids: dict[str, set[str]] = {}
@@ -198,8 +199,8 @@ class RunContext:
             return
         commit(self.store, self.flow.name, batch, record_type, cursor_side, cursor)
         self.parks_changed = self.parks_changed or bool(batch.parks or batch.unparks)
-        if cursor_side is not None:
-            self._cursors.pop((cursor_side, record_type), None)
+        if cursor_side is not None and cursor is not None and self._cursors is not None:
+            self._cursors[cursor_side, record_type] = cursor
         if batch.links:
             self.references.forget(record_type)
         if self.on_commit is not None:
@@ -210,20 +211,19 @@ class RunContext:
         return self.store.parked_records(self.flow.name) if self.parks_changed else self.parked_rows
 
     def cursor(self, side: str, record_type: str) -> dt.datetime | None:
-        """``side``'s stored cursor for ``record_type`` (one read until it moves)."""
-        if (side, record_type) not in self._cursors:
-            self._cursors[side, record_type] = self.store.cursor(self.flow.name, side, record_type)
-        return self._cursors[side, record_type]
+        """``side``'s stored cursor for ``record_type`` (the flow's are read once per run)."""
+        if self._cursors is None:
+            self._cursors = self.store.cursors_of(self.flow.name)
+        return self._cursors.get((side, record_type))
 
     def save_cursors(self, record_type: str, values: dict[str, dt.datetime | None]) -> None:
         """Store the cursors a type's run ended at (a side given None keeps its own)."""
-        with self.transaction() as conn:
-            if conn is None:
-                return
-            for side, value in values.items():
-                if value is not None:
-                    self.store.set_cursor(conn, self.flow.name, side, record_type, value)
-                    self._cursors.pop((side, record_type), None)
+        if self.dry_run:
+            return
+        moved = {(side, record_type): value for side, value in values.items() if value is not None}
+        self.store.set_cursors(None, self.flow.name, moved)
+        if self._cursors is not None:
+            self._cursors.update(moved)
 
     def twin_of(self, record_type: str, side: str, external_id: str) -> str | None:
         link = self.store.links_by_ids(self.flow.name, record_type, side, [external_id]).get(external_id)

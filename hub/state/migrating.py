@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, text
 
 from hub.errors import StateStoreError
 from hub.state.location import masked
-from hub.state.revision import current_revision, head_revision, known_revisions
+from hub.state.revision import current_revision, head_revision, known_revisions, recorded_revision
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -31,8 +31,7 @@ def migrate(engine: Engine) -> None:
     compared first with SQLAlchemy alone and Alembic is imported only to upgrade.
     """
     head = head_revision()
-    with engine.connect() as conn:
-        current = current_revision(conn)
+    current = recorded_revision(engine)
     if current == head:
         return
     _refuse_unknown(engine, current)

@@ -9,9 +9,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
+
+from hub.state.failures import driver_failure
 
 VERSIONS = Path(__file__).parent / "migrations" / "versions"
+#: PostgreSQL's SQLSTATE for "relation does not exist".
+UNDEFINED_TABLE = "42P01"
 
 _ASSIGNMENT = re.compile(r"""^(revision|down_revision)\s*(?::[^=]*)?=\s*["']([^"']+)["']""", re.MULTILINE)
 
@@ -40,6 +44,26 @@ def current_revision(conn: Connection) -> str | None:
     if not _has_version_table(conn):
         return None
     rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return rows[0] if len(rows) == 1 else None
+
+
+def recorded_revision(engine: Engine) -> str | None:
+    """``current_revision`` as a run's first look: on PostgreSQL one statement in autocommit (no
+    BEGIN and ROLLBACK around it, no catalog lookup first). It goes to the driver itself, where a
+    missing table (a new store) is an error to expect rather than the store's failure."""
+    if engine.dialect.name != "postgresql":
+        with engine.connect() as conn:
+            return current_revision(conn)
+    sql = "SELECT version_num FROM alembic_version"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        try:
+            rows = [row[0] for row in driver.execute(sql).fetchall()]
+        except Exception as error:
+            if getattr(error, "sqlstate", None) == UNDEFINED_TABLE:
+                return None
+            raise driver_failure(engine, sql, error) from error
     return rows[0] if len(rows) == 1 else None
 
 

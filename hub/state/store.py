@@ -304,13 +304,36 @@ class StateStore:
             )).scalar_one_or_none()
         return dt.datetime.fromisoformat(value) if value else None
 
+    def cursors_of(self, flow: str) -> dict[tuple[str, str], dt.datetime]:
+        """Every stored cursor of a flow, (side, record type) -> value: one read for a run's types."""
+        with self._reader.connect() as c:
+            rows = c.execute(select(cursors.c.side, cursors.c.record_type, cursors.c.value).where(
+                cursors.c.flow == flow))
+            return {(row.side, row.record_type): dt.datetime.fromisoformat(row.value) for row in rows}
+
     def set_cursor(self, conn: Connection, flow: str, side: str, record_type: str,
                    value: dt.datetime) -> None:
-        key = dict(flow=flow, side=side, record_type=record_type)
-        updated = conn.execute(update(cursors).filter_by(**key).values(
-            value=value.isoformat(), updated_at=utcnow()))
-        if updated.rowcount == 0:
-            conn.execute(insert(cursors).values(**key, value=value.isoformat(), updated_at=utcnow()))
+        self.set_cursors(conn, flow, {(side, record_type): value})
+
+    def set_cursors(self, conn: Connection | None, flow: str,
+                    values: dict[tuple[str, str], dt.datetime]) -> None:
+        """Store cursors, (side, record type) -> value, in one upsert: atomic by itself, so
+        ``conn`` None runs it on its own (in autocommit on PostgreSQL)."""
+        if not values:
+            return
+        now = utcnow()
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(cursors).values([
+            dict(flow=flow, side=side, record_type=record_type, value=value.isoformat(), updated_at=now)
+            for (side, record_type), value in values.items()])
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[cursors.c.flow, cursors.c.side, cursors.c.record_type],
+            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at})
+        if conn is not None:
+            conn.execute(stmt)
+            return
+        with self._one_statement() as c:
+            c.execute(stmt)
 
     # -- intents ---------------------------------------------------------------------------
     def intents_for(self, flow: str, record_type: str, target_side: str,

@@ -69,3 +69,15 @@ def test_a_long_run_renews_its_lease_once_a_tenth_of_its_life_has_passed(state_u
     renew()  # renewed a second ago: not again
     assert expiry() == renewed
     store.close()
+
+
+def test_a_quiet_run_reads_the_flows_cursors_at_once_and_moves_them_in_one_statement(pair: Pair) -> None:
+    pair.a.insert("proj", "issue", [(Issue(title=f"issue {i}"), None) for i in range(3)])
+    pair.sync()
+    with every_statement() as sent:
+        pair.sync()
+    assert len([sql for sql in sent if sql.startswith("SELECT cursors")]) == 1
+    writes = [sql for sql in sent if "INTO cursors" in sql or sql.startswith("UPDATE cursors")]
+    assert len(writes) <= len(pair.flow.get("records", ["issue", "comment"])), writes  # one per type
+    assert not [sql for sql in sent if "to_regclass" in sql]  # the schema's revision: one look
+    assert pair.b.count("proj", "issue") == 3
