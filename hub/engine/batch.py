@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from hub.state.behind import Touches
 from hub.state.store import Link, StateStore
 
 
@@ -37,6 +38,21 @@ class Batch:
     link_states: list[tuple[int, str]] = field(default_factory=list)
     #: (link_id, field, base, a_value, b_value)
     conflicts: list[tuple[int, str, Any, Any, Any]] = field(default_factory=list)
+
+    def rows(self) -> int:
+        """How many rows the batch writes, besides a cursor."""
+        return (len(self.links) + len(self.versions) + len(self.parks) + len(self.unparks)
+                + len(self.done_intents) + len(self.link_states) + len(self.conflicts))
+
+
+def touches(flow: str, batch: Batch) -> Touches:
+    """What committing ``batch`` changes, for the lookups that need not wait for it."""
+    changed = batch.links + batch.versions
+    return Touches(
+        links=frozenset({(flow, link.record_type, "a", link.a_id) for link in changed}
+                        | {(flow, link.record_type, "b", link.b_id) for link in changed}),
+        intents=frozenset((flow, rt, target, source_id) for rt, target, source_id in batch.done_intents),
+        every_link=bool(batch.link_states), new_links=sum(link.id is None for link in batch.links))
 
 
 def commit(store: StateStore, flow: str, batch: Batch, record_type: str, cursor_side: str | None,

@@ -16,7 +16,7 @@ from typing import Any
 
 from hub.config import FlowConfig
 from hub.connector import Connector, Remote
-from hub.engine.batch import Batch, commit
+from hub.engine.batch import Batch, commit, touches
 from hub.engine.policies import RecordPolicy, policies
 from hub.engine.references import PARENT, WAITING, References
 from hub.engine.results import ATTENTION_KEPT, FlowResult, PlanEntry, SideStats, keeps
@@ -197,7 +197,15 @@ class RunContext:
         """Commit a page's writes (nothing in a dry run), with ``cursor_side``'s cursor if given."""
         if self.dry_run:
             return
-        commit(self.store, self.flow.name, batch, record_type, cursor_side, cursor)
+        def write() -> None:
+            commit(self.store, self.flow.name, batch, record_type, cursor_side, cursor)
+
+        if batch.rows():
+            # Behind the run on PostgreSQL (``hub.state.behind``): the server writes this page
+            # while the run lists and maps the next.
+            self.store.write_behind(write, touches(self.flow.name, batch))
+        else:
+            write()  # a cursor at most: not worth a hand-over to another thread
         self.parks_changed = self.parks_changed or bool(batch.parks or batch.unparks)
         if cursor_side is not None and cursor is not None and self._cursors is not None:
             self._cursors[cursor_side, record_type] = cursor

@@ -126,7 +126,10 @@ class FlowRun:
     def _guarded(self, work: Callable[[], None], *, resumes: bool = False) -> FlowResult:
         """Do ``work``; a connector error ends it as this flow's failure, with what was done kept."""
         try:
-            work()
+            try:
+                work()
+            finally:
+                self.store.settle()  # the last page, written behind the run, lands (or fails it)
         except AuthError as error:
             self._fail(f"authentication failed: {error}")
         except TransientError as error:
@@ -228,8 +231,7 @@ class FlowRun:
 
     # -- the end ---------------------------------------------------------------------------
     def _fail(self, message: str) -> None:
-        self.result.status = "failed"
-        self.result.error = message
+        self.result.status, self.result.error = "failed", message
 
     def _finish(self) -> FlowResult:
         for side, ctx in self.sides.items():

@@ -10,8 +10,8 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.errors import ConfigError
 from hub.state import bulk, history
+from hub.state.behind import Touches, WriteBehind
 from hub.state.failures import translate_failures
 from hub.state.membership import TableGrowth, among_ids
 from hub.state.migrating import migrate as migrate_schema
@@ -135,6 +136,8 @@ class StateStore:
         #: Links stored by this store so far (new ones, by any path): a room that looked a record
         #: up when it read it knows the answer still holds while this has not moved.
         self.links_stored = 0
+        #: A page's writes running behind the run (``write_behind``).
+        self._behind = WriteBehind(enabled=engine.dialect.name == "postgresql")
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> StateStore:
@@ -155,7 +158,32 @@ class StateStore:
         return store
 
     def close(self) -> None:
-        self.engine.dispose()
+        try:
+            self._behind.close()
+        finally:
+            self.engine.dispose()
+
+    # -- a page's writes behind the run (``hub.state.behind``) -------------------------------
+    def write_behind(self, work: Callable[[], None], touches: Touches) -> None:
+        """Do ``work`` (a page's transaction) while the caller goes on to its next page."""
+        if self._behind.enabled:
+            # Counted as handed over: a record looked up since, whose id the page does not link,
+            # still has no link (``links_stored``), whenever the writer gets to it.
+            self.links_stored += touches.new_links
+        self._behind.submit(work, touches)
+
+    def settle(self) -> None:
+        """Wait for the work this thread left behind (``write_behind``); raise its failure."""
+        self._behind.settle()
+
+    @contextmanager
+    def _read(self, *, settled: bool = True) -> Iterator[Connection]:
+        """A connection for reads (autocommit on PostgreSQL), after the work left behind landed
+        unless ``settled`` is False (a lookup the work does not affect)."""
+        if settled:
+            self.settle()
+        with self._reader.connect() as conn:
+            yield conn
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision (cheap when it already is; one process at a
@@ -166,6 +194,7 @@ class StateStore:
     def _one_statement(self) -> Iterator[Connection]:
         """A connection for a write that is one statement, atomic by itself: in autocommit on
         PostgreSQL (no BEGIN and COMMIT round trips around it), in a transaction on SQLite."""
+        self.settle()
         if self.engine.dialect.name == "postgresql":
             with self._reader.connect() as conn:
                 yield conn
@@ -175,6 +204,7 @@ class StateStore:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
+        self.settle()
         with self.engine.begin() as conn:
             yield conn
         if self._links_growth.due() and self.engine.dialect.name == "postgresql":
@@ -191,7 +221,12 @@ class StateStore:
             return {}
         column = links.c.a_id if side == "a" else links.c.b_id
         found: dict[str, Link] = {}
-        with self._conn(conn) as c:
+        if conn is None:
+            unaffected = self._behind.unaffected("links", ((flow, record_type, side, i) for i in ids))
+            reading: AbstractContextManager[Connection] = self._read(settled=not unaffected)
+        else:
+            reading = nullcontext(conn)
+        with reading as c:
             for among in among_ids(c, column, ids):
                 # Fetched at once: psycopg then converts the rows in one call, not one per row.
                 rows = c.execute(select(*_LINK_COLUMNS).where(
@@ -225,13 +260,13 @@ class StateStore:
         return taken_a, taken_b
 
     def link_by_id(self, link_id: int) -> Link | None:
-        with self._reader.connect() as c:
+        with self._read() as c:
             row = c.execute(select(links).where(links.c.id == link_id)).first()
         return _link(row) if row else None
 
     def links_of(self, flow: str, record_type: str) -> Iterator[Link]:
         """Every active link of one record type in a flow."""
-        with self._reader.connect() as c:
+        with self._read() as c:
             rows = c.execute(select(links).where(links.c.flow == flow, links.c.record_type == record_type,
                                                  links.c.state == "active").order_by(links.c.id))
             for row in rows:
@@ -242,7 +277,7 @@ class StateStore:
         """(link id, id on ``side``) of the links of one record type in a flow whose link id is
         above ``after``, in link id order (no snapshots loaded)."""
         column = links.c.a_id if side == "a" else links.c.b_id
-        with self._reader.connect() as c:
+        with self._read() as c:
             for row in c.execute(select(links.c.id, column).where(
                     links.c.flow == flow, links.c.record_type == record_type, links.c.id > after)
                     .order_by(links.c.id)):
@@ -252,7 +287,7 @@ class StateStore:
         query = select(func.count()).select_from(links)
         if flow is not None:
             query = query.where(links.c.flow == flow)
-        with self._reader.connect() as c:
+        with self._read() as c:
             return int(c.execute(query).scalar_one())
 
     def write_links(self, conn: Connection, rows: Iterable[Link], *, at: dt.datetime | None = None) -> None:
@@ -273,7 +308,8 @@ class StateStore:
                 [(*(getattr(link, name) for name in _LINK_FIELDS), now, now) for link in new],
                 key=("flow", "record_type", "a_id"))
             self._links_growth.added += len(new)
-            self.links_stored += len(new)
+            if not self._behind.writing_here():  # counted when handed over (``write_behind``)
+                self.links_stored += len(new)
         if changed:
             stmt = update(links).where(links.c.id == bindparam("link_id")).values(
                 {k: bindparam(k) for k in (*_LINK_FIELDS, "updated_at")})
@@ -298,7 +334,7 @@ class StateStore:
 
     # -- cursors ---------------------------------------------------------------------------
     def cursor(self, flow: str, side: str, record_type: str) -> dt.datetime | None:
-        with self._reader.connect() as c:
+        with self._read() as c:
             value = c.execute(select(cursors.c.value).where(
                 cursors.c.flow == flow, cursors.c.side == side, cursors.c.record_type == record_type,
             )).scalar_one_or_none()
@@ -306,7 +342,7 @@ class StateStore:
 
     def cursors_of(self, flow: str) -> dict[tuple[str, str], dt.datetime]:
         """Every stored cursor of a flow, (side, record type) -> value: one read for a run's types."""
-        with self._reader.connect() as c:
+        with self._read() as c:
             rows = c.execute(select(cursors.c.side, cursors.c.record_type, cursors.c.value).where(
                 cursors.c.flow == flow))
             return {(row.side, row.record_type): dt.datetime.fromisoformat(row.value) for row in rows}
@@ -340,7 +376,13 @@ class StateStore:
                     source_ids: Sequence[str], conn: Connection | None = None) -> dict[str, str]:
         """source id -> marker of intents still pending."""
         out: dict[str, str] = {}
-        with self._conn(conn) as c:
+        if conn is None:
+            keys = ((flow, record_type, target_side, i) for i in source_ids)
+            unaffected = self._behind.unaffected("intents", keys)
+            reading: AbstractContextManager[Connection] = self._read(settled=not unaffected)
+        else:
+            reading = nullcontext(conn)
+        with reading as c:
             for among in among_ids(c, intents.c.source_id, source_ids):
                 rows = c.execute(select(intents.c.source_id, intents.c.marker).where(
                     intents.c.flow == flow, intents.c.record_type == record_type,
@@ -351,7 +393,7 @@ class StateStore:
     def intent_with_marker(self, flow: str, record_type: str, target_side: str,
                            marker: str) -> str | None:
         """The source id of the pending intent whose create carries ``marker``, if there is one."""
-        with self._reader.connect() as c:
+        with self._read() as c:
             return c.execute(select(intents.c.source_id).where(
                 intents.c.flow == flow, intents.c.marker == marker, intents.c.record_type == record_type,
                 intents.c.target_side == target_side)).scalar()
@@ -365,10 +407,14 @@ class StateStore:
         now = utcnow()
         columns = ("flow", "record_type", "target_side", "source_id", "marker", "created_at")
         rows = [(flow, record_type, target_side, s, m, now) for s, m in pairs]
+        if not self._behind.unaffected("intents", ((flow, record_type, target_side, s) for s, _ in pairs)):
+            self.settle()
         try:
             # Callers leave out the intents they found pending, so a plain insert nearly always
             # does (a COPY on PostgreSQL: a third of the time of an insert that skips taken keys).
-            with self.transaction() as c:
+            # Not in ``transaction()``, which would wait for the page written behind: these rows
+            # are others than its.
+            with self.engine.begin() as c:
                 bulk.insert_rows(c, intents, columns, rows)
         except IntegrityError:
             with self.transaction() as c:
@@ -404,11 +450,11 @@ class StateStore:
         query = select(parked).order_by(parked.c.id)
         if flow is not None:
             query = query.where(parked.c.flow == flow)
-        with self._reader.connect() as c:
+        with self._read() as c:
             return [dict(r._mapping) for r in c.execute(query)]
 
     def parked_record(self, parked_id: int) -> dict[str, Any] | None:
-        with self._reader.connect() as c:
+        with self._read() as c:
             row = c.execute(select(parked).where(parked.c.id == parked_id)).first()
         return dict(row._mapping) if row is not None else None
 
@@ -439,11 +485,11 @@ class StateStore:
             query = query.where(conflicts.c.flow == flow)
         if link_id is not None:
             query = query.where(conflicts.c.link_id == link_id)
-        with self._reader.connect() as c:
+        with self._read() as c:
             return [dict(r._mapping) for r in c.execute(query)]
 
     def conflict(self, conflict_id: int) -> dict[str, Any] | None:
-        with self._reader.connect() as c:
+        with self._read() as c:
             row = c.execute(select(conflicts).where(conflicts.c.id == conflict_id)).first()
         return dict(row._mapping) if row else None
 
@@ -456,7 +502,7 @@ class StateStore:
         """Conflicts resolved by a user and not yet written: status 'resolved', resolution set."""
         query = select(conflicts).where(conflicts.c.flow == flow, conflicts.c.record_type == record_type,
                                         conflicts.c.status == "resolved")
-        with self._reader.connect() as c:
+        with self._read() as c:
             return [dict(r._mapping) for r in c.execute(query)]
 
     def close_conflict(self, conn: Connection, conflict_id: int) -> None:
@@ -477,7 +523,7 @@ class StateStore:
         self._running = {flow: run for flow, run in self._running.items() if run != run_id}
 
     def last_runs(self, limit_per_flow: int = 1) -> list[dict[str, Any]]:
-        with self._reader.connect() as c:
+        with self._read() as c:
             rows = [dict(r._mapping) for r in c.execute(select(runs).order_by(runs.c.id.desc()).limit(500))]
         seen: dict[str, int] = {}
         out = []
@@ -507,7 +553,7 @@ class StateStore:
             return c.execute(stmt).first() is not None
 
     def lease_holder(self, flow: str) -> str | None:
-        with self._reader.connect() as c:
+        with self._read() as c:
             return c.execute(select(leases.c.holder).where(leases.c.flow == flow)).scalar_one_or_none()
 
     def renew_lease(self, flow: str, holder: str, ttl: dt.timedelta) -> None:
@@ -522,7 +568,7 @@ class StateStore:
     # -- progress notes --------------------------------------------------------------------
     def progress_baseline(self, flow: str) -> dict[str, dict[str, str]]:
         """customer -> {issue key: status} as of the last progress note for that customer."""
-        with self._reader.connect() as c:
+        with self._read() as c:
             rows = c.execute(select(progress.c.customer, progress.c.statuses).where(progress.c.flow == flow))
             return {r.customer: json.loads(r.statuses) for r in rows}
 
@@ -534,7 +580,7 @@ class StateStore:
 
     # -- connector secrets (already encrypted by their owner) -------------------------------
     def get_secret(self, connection: str, key: str) -> str | None:
-        with self._reader.connect() as c:
+        with self._read() as c:
             return c.execute(select(secrets.c.value).where(
                 secrets.c.connection == connection, secrets.c.key == key)).scalar_one_or_none()
 
@@ -552,7 +598,7 @@ class StateStore:
     def get_validators(self, connection: str, key: str) -> dict[str, str | None] | None:
         """``{"etag": ..., "last_modified": ..., "body": ...}`` stored under ``key``, or None."""
         table = http_validators
-        with self._reader.connect() as c:
+        with self._read() as c:
             row = c.execute(select(table.c.etag, table.c.last_modified, table.c.body).where(
                 table.c.connection == connection, table.c.key == _validator_key(key))).first()
         return dict(row._mapping) if row else None
@@ -602,7 +648,7 @@ class StateStore:
     def last_deliveries(self) -> dict[str, dt.datetime]:
         """connection -> when its latest remembered delivery arrived."""
         table = webhook_deliveries
-        with self._reader.connect() as c:
+        with self._read() as c:
             rows = c.execute(select(table.c.connection, func.max(table.c.received_at))
                              .group_by(table.c.connection))
             return {row[0]: _aware(row[1]) for row in rows if row[1] is not None}  # type: ignore[misc]
@@ -619,7 +665,7 @@ class StateStore:
         if conn is not None:
             yield conn
         else:
-            with self._reader.connect() as c:
+            with self._read() as c:
                 yield c
 
 

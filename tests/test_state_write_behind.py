@@ -1,0 +1,100 @@
+"""A page's writes behind the run (``hub.state.behind``): on PostgreSQL the run goes on while they
+are written, yet reads what they write, gets their failure, and never leaves them half done."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from hub.engine.batch import Batch, commit, touches
+from hub.errors import StateStoreError
+from hub.state.store import Link, StateStore
+
+
+def page(*ids: int) -> Batch:
+    return Batch(links=[Link("f", "issue", f"a{i}", f"b{i}") for i in ids])
+
+
+def blocked_commit(store: StateStore, batch: Batch, release: threading.Event):
+    def work() -> None:
+        assert release.wait(10)
+        commit(store, "f", batch, "issue", None, None)
+
+    return work
+
+
+@pytest.fixture
+def postgres_store(state_url: str):
+    if not state_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite writes a page at once")
+    store = StateStore.open(state_url)
+    yield store
+    store.close()
+
+
+def test_sqlite_writes_the_page_at_once(state_url: str) -> None:
+    if not state_url.startswith("sqlite"):
+        pytest.skip("SQLite only")
+    store = StateStore.open(state_url)
+    batch = page(1, 2)
+    store.write_behind(lambda: commit(store, "f", batch, "issue", None, None), touches("f", batch))
+    assert store.count_links("f") == 2
+    store.close()
+
+
+def test_a_lookup_of_what_the_page_does_not_write_does_not_wait_for_it(postgres_store: StateStore) -> None:
+    store, release = postgres_store, threading.Event()
+    commit(store, "f", page(0), "issue", None, None)
+    batch = page(1, 2)
+    store.write_behind(blocked_commit(store, batch, release), touches("f", batch))
+    # a0 and a3 are not in the page: answered from what is committed while the page still waits.
+    assert set(store.links_by_ids("f", "issue", "a", ["a0", "a3"])) == {"a0"}
+    assert store.intents_for("f", "issue", "b", ["a3"]) == {}
+    release.set()
+    # a1 is: the lookup waits for the page, and finds it.
+    assert set(store.links_by_ids("f", "issue", "a", ["a1", "a3"])) == {"a1"}
+
+
+def test_a_lookup_of_what_the_page_writes_waits_for_it(postgres_store: StateStore) -> None:
+    store, release = postgres_store, threading.Event()
+    batch = page(1, 2)
+    store.write_behind(blocked_commit(store, batch, release), touches("f", batch))
+    threading.Timer(0.3, release.set).start()
+    assert set(store.links_by_ids("f", "issue", "b", ["b2"])) == {"b2"}
+    assert release.is_set()  # it waited for the page
+
+
+def test_every_other_use_of_the_store_waits_for_the_page(postgres_store: StateStore) -> None:
+    store, release = postgres_store, threading.Event()
+    batch = page(1, 2)
+    store.write_behind(blocked_commit(store, batch, release), touches("f", batch))
+    threading.Timer(0.3, release.set).start()
+    assert store.count_links("f") == 2
+
+
+def test_another_thread_reads_what_is_committed_without_waiting(postgres_store: StateStore) -> None:
+    store, release = postgres_store, threading.Event()
+    batch = page(1, 2)
+    store.write_behind(blocked_commit(store, batch, release), touches("f", batch))
+    counted: list[int] = []
+    reader = threading.Thread(target=lambda: counted.append(store.count_links("f")))
+    reader.start()
+    reader.join(5)
+    assert counted == [0]  # a status page's request: neither waits nor sees the page half written
+    release.set()
+    store.settle()
+    assert store.count_links("f") == 2
+
+
+def test_the_pages_failure_is_raised_to_the_run_at_its_next_use_of_the_store(
+        postgres_store: StateStore) -> None:
+    store = postgres_store
+
+    def failing() -> None:
+        raise StateStoreError("state", "the disk is full", "free space")
+
+    store.write_behind(failing, touches("f", page(1)))
+    with pytest.raises(StateStoreError, match="the disk is full"):
+        store.cursor("f", "a", "issue")
+    assert store.cursor("f", "a", "issue") is None  # raised once; the store is usable again
