@@ -64,7 +64,8 @@ def test_runs_and_conflicts(state_url):
     [conflict] = store.open_conflicts()
     store.resolve_conflict(conflict["id"], "b")
     assert store.open_conflicts() == []
-    assert store.resolved_unapplied("f", "issue")[0]["resolution"] == "b"
+    [resolved] = store.open_conflicts("f", resolved_too=True)  # resolved, not written yet
+    assert resolved["resolution"] == "b" and resolved["status"] == "resolved"
     store.close()
 
 

@@ -24,18 +24,19 @@ def blocked_commit(store: StateStore, batch: Batch, release: threading.Event):
     return work
 
 
+ON_POSTGRESQL = pytest.mark.parametrize(
+    "state_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+
+
 @pytest.fixture
 def postgres_store(state_url: str):
-    if not state_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only: SQLite writes a page at once")
     store = StateStore.open(state_url)
     yield store
     store.close()
 
 
+@pytest.mark.parametrize("state_url", ["sqlite"], indirect=True)
 def test_sqlite_writes_the_page_at_once(state_url: str) -> None:
-    if not state_url.startswith("sqlite"):
-        pytest.skip("SQLite only")
     store = StateStore.open(state_url)
     batch = page(1, 2)
     store.write_behind(lambda: commit(store, "f", batch, "issue", None, None), touches("f", batch))
@@ -43,6 +44,7 @@ def test_sqlite_writes_the_page_at_once(state_url: str) -> None:
     store.close()
 
 
+@ON_POSTGRESQL
 def test_a_lookup_of_what_the_page_does_not_write_does_not_wait_for_it(postgres_store: StateStore) -> None:
     store, release = postgres_store, threading.Event()
     commit(store, "f", page(0), "issue", None, None)
@@ -56,6 +58,7 @@ def test_a_lookup_of_what_the_page_does_not_write_does_not_wait_for_it(postgres_
     assert set(store.links_by_ids("f", "issue", "a", ["a1", "a3"])) == {"a1"}
 
 
+@ON_POSTGRESQL
 def test_a_lookup_of_what_the_page_writes_waits_for_it(postgres_store: StateStore) -> None:
     store, release = postgres_store, threading.Event()
     batch = page(1, 2)
@@ -65,6 +68,7 @@ def test_a_lookup_of_what_the_page_writes_waits_for_it(postgres_store: StateStor
     assert release.is_set()  # it waited for the page
 
 
+@ON_POSTGRESQL
 def test_every_other_use_of_the_store_waits_for_the_page(postgres_store: StateStore) -> None:
     store, release = postgres_store, threading.Event()
     batch = page(1, 2)
@@ -73,6 +77,7 @@ def test_every_other_use_of_the_store_waits_for_the_page(postgres_store: StateSt
     assert store.count_links("f") == 2
 
 
+@ON_POSTGRESQL
 def test_another_thread_reads_what_is_committed_without_waiting(postgres_store: StateStore) -> None:
     store, release = postgres_store, threading.Event()
     batch = page(1, 2)
@@ -87,6 +92,7 @@ def test_another_thread_reads_what_is_committed_without_waiting(postgres_store: 
     assert store.count_links("f") == 2
 
 
+@ON_POSTGRESQL
 def test_the_pages_failure_is_raised_to_the_run_at_its_next_use_of_the_store(
         postgres_store: StateStore) -> None:
     store = postgres_store

@@ -55,7 +55,7 @@ class Merger:
         """Write each value a person chose for a conflict to the side that lost it."""
         run = self.ctx
         for record_type in run.flow.records:
-            for conflict in run.store.resolved_unapplied(run.flow.name, record_type):
+            for conflict in [c for c in run.resolved if c["record_type"] == record_type]:
                 link = run.store.link_by_id(conflict["link_id"])
                 if link is None:
                     continue

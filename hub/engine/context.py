@@ -91,8 +91,13 @@ class RunContext:
         self.excluded: set[tuple[str, str, str]] = set()
         #: Fields waiting for a person (manual conflicts) are not pushed either way meanwhile.
         self.held: dict[int, set[str]] = {}
-        for conflict in store.open_conflicts(flow.name):
-            self.held.setdefault(conflict["link_id"], set()).add(conflict["field"])
+        #: Conflicts a person resolved, to be written at the run's start (read with the open ones).
+        self.resolved: list[dict[str, Any]] = []
+        for conflict in store.open_conflicts(flow.name, resolved_too=True):
+            if conflict["status"] == "resolved":
+                self.resolved.append(conflict)
+            else:
+                self.held.setdefault(conflict["link_id"], set()).add(conflict["field"])
         # Looked up once: pydantic class attributes are slow to reach per record.
         self.policies: dict[str, RecordPolicy] = policies()
         self.fields = {rt: self.policies[rt].synced_fields(mapping.fields(rt), tuple(flow.records),

@@ -495,9 +495,13 @@ class StateStore:
                                                   field=field, status="open", created_at=utcnow(),
                                                   **values))
 
-    def open_conflicts(self, flow: str | None = None, link_id: int | None = None) -> list[dict[str, Any]]:
+    def open_conflicts(self, flow: str | None = None, link_id: int | None = None, *,
+                       resolved_too: bool = False) -> list[dict[str, Any]]:
+        """Open conflicts, oldest first, with their links' ids; ``resolved_too``: and those a
+        person resolved that are not written yet (a run's start reads both at once)."""
+        waiting = ("open", "resolved") if resolved_too else ("open",)
         query = select(conflicts, links.c.a_id, links.c.b_id).join(links).where(
-            conflicts.c.status == "open").order_by(conflicts.c.id)
+            conflicts.c.status.in_(waiting)).order_by(conflicts.c.id)
         if flow is not None:
             query = query.where(conflicts.c.flow == flow)
         if link_id is not None:
@@ -514,13 +518,6 @@ class StateStore:
         with self.transaction() as c:
             c.execute(update(conflicts).where(conflicts.c.id == conflict_id).values(
                 status="resolved", resolution=winner, resolved_at=utcnow()))
-
-    def resolved_unapplied(self, flow: str, record_type: str) -> list[dict[str, Any]]:
-        """Conflicts resolved by a user and not yet written: status 'resolved', resolution set."""
-        query = select(conflicts).where(conflicts.c.flow == flow, conflicts.c.record_type == record_type,
-                                        conflicts.c.status == "resolved")
-        with self._read() as c:
-            return [dict(r._mapping) for r in c.execute(query)]
 
     def close_conflict(self, conn: Connection, conflict_id: int) -> None:
         conn.execute(update(conflicts).where(conflicts.c.id == conflict_id).values(status="applied"))
