@@ -193,3 +193,20 @@ def test_a_failed_copy_on_postgresql_is_the_stores_one_line_error(state_url):
     assert "cannot reach the database server" in str(raised.value)
     assert store.count_links("f") == 1
     store.close()
+
+
+def test_a_leased_run_starts_and_ends_in_one_statement_each_on_postgresql(state_url):
+    store = StateStore.open(state_url)
+    ttl = dt.timedelta(minutes=5)
+    with statements(store) as started:
+        run_id = store.start_leased_run("f", "worker-1", ttl)
+    assert run_id is not None and store.lease_holder("f") == "worker-1"
+    assert store.start_leased_run("f", "worker-2", ttl) is None  # held: no run recorded for it
+    assert [run["status"] for run in store.last_runs(limit_per_flow=5)] == ["running"]
+    with statements(store) as finished:
+        store.finish_run(run_id, "ok", {}, release=("f", "worker-1"))
+    assert store.lease_holder("f") is None
+    assert [run["status"] for run in store.last_runs(limit_per_flow=5)] == ["ok"]
+    if store.engine.dialect.name == "postgresql":
+        assert len(started) == 1 and len(finished) == 1, (started, finished)
+    store.close()

@@ -36,6 +36,15 @@ def this_process() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def start_leased_run(store: StateStore, flow: str, holder: str) -> int | None:
+    """Take the flow's lease and record a run in progress (its id), or None when another live
+    holder has the lease; one statement when the lease is free, as it nearly always is."""
+    run_id = store.start_leased_run(flow, holder, LEASE_TTL)
+    if run_id is None and take_lease(store, flow, holder):  # a holder on this machine is gone
+        run_id = store.start_run(flow, False)
+    return run_id
+
+
 def take_lease(store: StateStore, flow: str, holder: str) -> bool:
     if store.acquire_lease(flow, holder, LEASE_TTL):
         return True

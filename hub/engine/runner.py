@@ -13,7 +13,7 @@ from hub.config import Config, FlowConfig, load_config
 from hub.connector import Connector, ConnectorState, WritePacer
 from hub.engine.connection_state import StoredSecrets, StoredValidators
 from hub.engine.flow import FlowResult, FlowRun, Progress, Side
-from hub.engine.leases import LEASE_TTL, Renewal, take_lease, this_process
+from hub.engine.leases import LEASE_TTL, Renewal, start_leased_run, this_process
 from hub.engine.pairs import wrap_paired
 from hub.engine.request_budget import SharedBudget
 from hub.engine.retry import Retrier, RetryBudget
@@ -181,10 +181,11 @@ def _leased(hub: Hub, flow: FlowConfig, holder: str, work: Callable[[FlowRun], F
             dry_run: bool = False, full: bool = False, progress: Progress | None = None) -> FlowResult:
     """Do ``work`` on a run of ``flow`` while holding its lease (renewed as it commits), recorded
     as a run; another process holding the lease makes it "skipped"."""
-    if not dry_run and not take_lease(hub.store, flow.name, holder):
+    run_id = None if dry_run else start_leased_run(hub.store, flow.name, holder)
+    if not dry_run and run_id is None:
         return FlowResult(flow.name, status="skipped", error=(
             f"another pmhub process ({hub.store.lease_holder(flow.name)}) is syncing this flow"))
-    run_id = None if dry_run else hub.store.start_run(flow.name, dry_run)
+    result: FlowResult | None = None
     try:
         try:
             run = hub.flow_run(flow, dry_run=dry_run, full=full, progress=progress)
@@ -195,11 +196,11 @@ def _leased(hub: Hub, flow: FlowConfig, holder: str, work: Callable[[FlowRun], F
             raise  # not this flow's failure: no flow can run on the store, and it cannot record one
         except (AuthError, PmhubError) as error:
             result = FlowResult(flow.name, status="failed", error=str(error))
-        if run_id is not None:
-            hub.store.finish_run(run_id, result.status,
-                                 {s: asdict(v) for s, v in result.stats.items()}, result.error)
     finally:
-        if not dry_run:
+        if run_id is not None and result is not None:  # the run's record and the lease's end at once
+            hub.store.finish_run(run_id, result.status, {s: asdict(v) for s, v in result.stats.items()},
+                                 result.error, release=(flow.name, holder))
+        elif run_id is not None:
             hub.store.release_lease(flow.name, holder)
     return result
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    literal,
     select,
     union_all,
     update,
@@ -530,10 +531,40 @@ class StateStore:
         self._running[flow] = int(run_id)
         return int(run_id)
 
-    def finish_run(self, run_id: int, status: str, stats: dict[str, Any], error: str | None = None) -> None:
+    def start_leased_run(self, flow: str, holder: str, ttl: dt.timedelta) -> int | None:
+        """Take the flow's lease (as ``acquire_lease``) and record a run in progress: its id, or
+        None when another live holder has the lease. One statement on PostgreSQL."""
+        now = utcnow()
+        values = dict(flow=flow, started_at=now, status="running", dry_run=False)
         with self._one_statement() as c:
-            c.execute(update(runs).where(runs.c.id == run_id).values(
-                finished_at=utcnow(), status=status, stats=json.dumps(stats), error=error))
+            if c.dialect.name == "postgresql":
+                taken = self._lease_upsert(flow, holder, ttl, now).cte("taken")
+                run_id = c.execute(insert(runs).from_select(list(values), select(
+                    taken.c.flow, *(literal(values[k], runs.c[k].type) for k in list(values)[1:])))
+                    .returning(runs.c.id)).scalar()
+            else:  # SQLite has no writes in WITH: two statements in the one transaction
+                taken = c.execute(self._lease_upsert(flow, holder, ttl, now)).first()
+                run_id = (c.execute(insert(runs).values(**values).returning(runs.c.id)).scalar_one()
+                          if taken is not None else None)
+        if run_id is None:
+            return None
+        self._running[flow] = int(run_id)
+        return int(run_id)
+
+    def finish_run(self, run_id: int, status: str, stats: dict[str, Any], error: str | None = None, *,
+                   release: tuple[str, str] | None = None) -> None:
+        """Record how a run ended; ``release``: (flow, holder) whose lease to give up with it (one
+        statement on PostgreSQL)."""
+        done = update(runs).where(runs.c.id == run_id).values(
+            finished_at=utcnow(), status=status, stats=json.dumps(stats), error=error)
+        with self._one_statement() as c:
+            if release is None:
+                c.execute(done)
+            elif c.dialect.name == "postgresql":
+                c.execute(self._lease_release(*release).add_cte(done.cte("done")))
+            else:
+                c.execute(done)
+                c.execute(self._lease_release(*release))
         self._running = {flow: run for flow, run in self._running.items() if run != run_id}
 
     def last_runs(self, limit_per_flow: int = 1) -> list[dict[str, Any]]:
@@ -555,16 +586,21 @@ class StateStore:
         """Take the flow's lease unless another live holder has it. Atomic on both backends: one
         upsert that inserts the row, or takes it over when it expired or is this holder's, and
         returns it only then."""
-        now = utcnow()
+        with self._one_statement() as c:
+            return c.execute(self._lease_upsert(flow, holder, ttl, utcnow())).first() is not None
+
+    def _lease_upsert(self, flow: str, holder: str, ttl: dt.timedelta, now: dt.datetime) -> Any:
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         stmt = dialect.insert(leases).values(flow=flow, holder=holder, expires_at=now + ttl)
-        stmt = stmt.on_conflict_do_update(
+        return stmt.on_conflict_do_update(
             index_elements=[leases.c.flow],
             set_={"holder": stmt.excluded.holder, "expires_at": stmt.excluded.expires_at},
             where=(leases.c.expires_at < now) | (leases.c.holder == holder),
         ).returning(leases.c.flow)
-        with self._one_statement() as c:
-            return c.execute(stmt).first() is not None
+
+    @staticmethod
+    def _lease_release(flow: str, holder: str) -> Any:
+        return delete(leases).where(leases.c.flow == flow, leases.c.holder == holder)
 
     def lease_holder(self, flow: str) -> str | None:
         with self._read() as c:
@@ -577,7 +613,7 @@ class StateStore:
 
     def release_lease(self, flow: str, holder: str) -> None:
         with self._one_statement() as c:
-            c.execute(delete(leases).where(leases.c.flow == flow, leases.c.holder == holder))
+            c.execute(self._lease_release(flow, holder))
 
     # -- progress notes --------------------------------------------------------------------
     def progress_baseline(self, flow: str) -> dict[str, dict[str, str]]:
