@@ -104,3 +104,32 @@ def test_the_pages_failure_is_raised_to_the_run_at_its_next_use_of_the_store(
     with pytest.raises(StateStoreError, match="the disk is full"):
         store.cursor("f", "a", "issue")
     assert store.cursor("f", "a", "issue") is None  # raised once; the store is usable again
+
+
+@ON_POSTGRESQL
+def test_a_lookup_ahead_runs_on_the_reader_thread_while_the_caller_goes_on(
+        postgres_store: StateStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = postgres_store
+    commit(store, "f", page(0), "issue", None, None)
+    real, threads = store.links_by_ids, []
+
+    def noting_thread(*args: object, **kwargs: object):
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "links_by_ids", noting_thread)
+    answer = store.links_by_ids_ahead("f", "issue", "a", ["a0", "a9"])
+    assert set(answer()) == {"a0"}
+    assert len(threads) == 1 and threads[0].startswith("pmhub-store-read")
+
+
+@ON_POSTGRESQL
+def test_a_lookup_ahead_of_what_the_page_writes_starts_once_the_page_landed(
+        postgres_store: StateStore) -> None:
+    store, release = postgres_store, threading.Event()
+    batch = page(1)
+    store.write_behind(blocked_commit(store, batch, release), touches("f", batch))
+    threading.Timer(0.3, release.set).start()
+    answer = store.links_by_ids_ahead("f", "issue", "a", ["a1"])
+    assert release.is_set()  # it waited for the page before it started
+    assert set(answer()) == {"a1"}

@@ -10,9 +10,8 @@ from hub.connector import chunks
 from hub.engine.batch import Batch
 from hub.engine.context import RunContext, Seen
 from hub.engine.pending import PendingChanges
-from hub.engine.read import Reader
+from hub.engine.read import PAGE, Reader
 
-PAGE = 500
 #: How a page of changes is applied (``FlowRun._apply``): side, record type, page, the other side's
 #: waiting changes.
 Apply = Callable[[str, str, list[Seen], PendingChanges], Batch]

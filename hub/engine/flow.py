@@ -36,7 +36,7 @@ from hub.engine.deletions import Deleter
 from hub.engine.marked import MarkedRecords
 from hub.engine.match import Matcher
 from hub.engine.pending import PendingChanges
-from hub.engine.read import Reader
+from hub.engine.read import PAGE, Reader
 from hub.engine.results import FlowResult, PlanEntry, SideStats
 from hub.engine.write import Writer
 from hub.errors import AuthError, BudgetExhausted, ConfigError, PermanentError, TransientError
@@ -44,8 +44,6 @@ from hub.mapping import Mapping_
 from hub.state.store import StateStore
 
 __all__ = ["OTHER", "PAGE", "FlowResult", "FlowRun", "PlanEntry", "Progress", "Side", "SideStats"]
-
-PAGE = 500
 
 
 class FlowRun:
@@ -145,10 +143,10 @@ class FlowRun:
         pending_b, unlinked_a = PendingChanges(), PendingChanges()
         try:
             b_cursor = CursorTracker(self.ctx.cursor("b", record_type), floor)
-            if read_b:
-                for page in chunks(self.reader.listing("b", record_type), PAGE):
+            if read_b:  # nothing is applied while b is read: each page is looked up ahead
+                for page, changes in self.reader.classified("b", record_type):
                     b_cursor.saw(page)
-                    for seen in self.reader.classify("b", record_type, page):
+                    for seen in changes:
                         pending_b.add(seen)
             a_cursor = CursorTracker(self.ctx.cursor("a", record_type), floor)
             if self.flow.reads("a"):

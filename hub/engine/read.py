@@ -7,7 +7,7 @@ import datetime as dt
 from collections import deque
 from collections.abc import Iterable, Iterator
 
-from hub.connector import Remote
+from hub.connector import Remote, chunks
 from hub.engine.context import Progress, RunContext, Seen
 from hub.engine.records import fingerprint, snapshot_json
 from hub.errors import DATA_ERRORS, PermanentError, TransientError, unreadable
@@ -15,6 +15,8 @@ from hub.state.store import Link
 
 #: The progress display hears about a listing every this many records.
 PROGRESS_EVERY = 100
+#: Records per page: read, looked up, applied and committed together.
+PAGE = 500
 
 
 class Yielded:
@@ -112,12 +114,27 @@ class Reader:
                 id=external_id, updated=None, item=None, deleted=True)
 
     # -- classification: what changed for real --------------------------------------------
-    def classify(self, side: str, record_type: str, page: list[Remote]) -> list[Seen]:
+    def classified(self, side: str, record_type: str) -> Iterator[tuple[list[Remote], list[Seen]]]:
+        """The side's listing a page at a time, each with its records classified. A page's ledger
+        lookup starts once it is listed and runs (on PostgreSQL) while the next page is listed:
+        only for a listing with nothing applied in between, as a side read before any is."""
+        run, waiting = self.ctx, None
+        for page in chunks(self.listing(side, record_type), PAGE):
+            page = _latest(page)
+            found = run.store.links_by_ids_ahead(run.flow.name, record_type, side, [r.id for r in page])
+            if waiting is not None:
+                yield waiting[0], self.classify(side, record_type, waiting[0], links=waiting[1]())
+            waiting = (page, found)
+        if waiting is not None:
+            yield waiting[0], self.classify(side, record_type, waiting[0], links=waiting[1]())
+
+    def classify(self, side: str, record_type: str, page: list[Remote],
+                 links: dict[str, Link] | None = None) -> list[Seen]:
+        """The records of ``page`` that changed for real; ``links``: the page's, looked up already."""
         run = self.ctx
-        if len({remote.id for remote in page}) < len(page):
-            # The same record twice (edited while listed): its latest state stands for both.
-            page = list({remote.id: remote for remote in page}.values())
-        links = run.store.links_by_ids(run.flow.name, record_type, side, [r.id for r in page])
+        page = _latest(page)
+        if links is None:
+            links = run.store.links_by_ids(run.flow.name, record_type, side, [r.id for r in page])
         stats = run.stats(side)
         out: list[Seen] = []
         versions: list[Link] = []
@@ -149,6 +166,13 @@ class Reader:
             with run.store.transaction() as conn:
                 run.store.write_links(conn, versions)
         return out
+
+
+def _latest(page: list[Remote]) -> list[Remote]:
+    if len({remote.id for remote in page}) < len(page):
+        # The same record twice (edited while listed): its latest state stands for both.
+        return list({remote.id: remote for remote in page}.values())
+    return page
 
 
 def inbound(run: RunContext, side: str, record_type: str, remote: Remote, link: Link | None) -> Seen:

@@ -1,4 +1,4 @@
-"""A page's writes done behind the run, on PostgreSQL.
+"""A page's writes done behind the run, and its lookup ahead of it, on PostgreSQL.
 
 A backfill spent a third of its time on PostgreSQL waiting while the server wrote each page (its
 links, their history, its finished intents, the cursor). Here that transaction runs on one writer
@@ -7,6 +7,9 @@ its next use of the store, and gets its failure there, except for lookups of lin
 page does not write (``Touches``): those read what is committed, which for them is the same. One
 page at a time and in order, so a kill -9 still loses at most the page in flight, as before, and
 its intents make it safe to redo.
+
+Reading a side before anything is applied, the run looks each page up in the ledger on a reader
+thread while it lists the next page (``ahead``).
 
 Other threads (a service's request handlers) never wait: they read what is committed, as they
 always did. SQLite writes in this process under one file lock, where a second thread would only
@@ -19,8 +22,10 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 Key = tuple[str, str, str, str]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class WriteBehind:
         self.enabled = enabled
         self._pending: _Pending | None = None
         self._writer: ThreadPoolExecutor | None = None
+        self._reader: ThreadPoolExecutor | None = None
         #: Set on the writer thread while it does the work.
         self._here = threading.local()
 
@@ -69,6 +75,16 @@ class WriteBehind:
     def writing_here(self) -> bool:
         """Whether the calling thread is the writer, doing work left behind."""
         return bool(getattr(self._here, "writing", False))
+
+    def ahead(self, lookup: Callable[[], T]) -> Callable[[], T]:
+        """Start ``lookup`` (a read) now on the reader thread, and return what answers it: the
+        caller lists its next page meanwhile. At once when not enabled."""
+        if not self.enabled:
+            found = lookup()
+            return lambda: found
+        if self._reader is None:
+            self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pmhub-store-read")
+        return self._reader.submit(lookup).result
 
     def settle(self) -> None:
         """Wait for the work the calling thread left behind; raise its failure."""
@@ -92,6 +108,7 @@ class WriteBehind:
         try:
             self.settle()
         finally:
-            if self._writer is not None:
-                self._writer.shutdown()
-                self._writer = None
+            for pool in (self._writer, self._reader):
+                if pool is not None:
+                    pool.shutdown()
+            self._writer = self._reader = None

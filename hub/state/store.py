@@ -246,6 +246,14 @@ class StateStore:
                     found[link.id_on(side)] = link
         return found
 
+    def links_by_ids_ahead(self, flow: str, record_type: str, side: str,
+                           ids: Sequence[str]) -> Callable[[], dict[str, Link]]:
+        """``links_by_ids`` started now (on PostgreSQL on the reader thread, ``hub.state.behind``),
+        answered when the returned function is called. Not for ids the caller may link meanwhile."""
+        if not self._behind.unaffected("links", ((flow, record_type, side, i) for i in ids)):
+            self.settle()  # here: the reader thread does not wait for this thread's writes
+        return self._behind.ahead(lambda: self.links_by_ids(flow, record_type, side, ids))
+
     def linked_ends(self, conn: Connection, flow: str, record_type: str, a_ids: Sequence[str],
                     b_ids: Sequence[str]) -> tuple[set[str], set[str]]:
         """Which of ``a_ids`` are linked on side a and which of ``b_ids`` on side b: the ledger
