@@ -16,12 +16,19 @@ def page(*ids: int) -> Batch:
     return Batch(links=[Link("f", "issue", f"a{i}", f"b{i}") for i in ids])
 
 
-def blocked_commit(store: StateStore, batch: Batch, release: threading.Event):
+def left_behind(store: StateStore, *ids: int, after: float | None = None) -> threading.Event:
+    """A page of links for ``ids`` written behind, held until the returned event is set (by
+    itself ``after`` seconds, when given)."""
+    batch, release = page(*ids), threading.Event()
+
     def work() -> None:
         assert release.wait(10)
         commit(store, "f", batch, "issue", None, None)
 
-    return work
+    store.write_behind(work, touches("f", batch))
+    if after is not None:
+        threading.Timer(after, release.set).start()
+    return release
 
 
 ON_POSTGRESQL = pytest.mark.parametrize(
@@ -46,10 +53,9 @@ def test_sqlite_writes_the_page_at_once(state_url: str) -> None:
 
 @ON_POSTGRESQL
 def test_a_lookup_of_what_the_page_does_not_write_does_not_wait_for_it(postgres_store: StateStore) -> None:
-    store, release = postgres_store, threading.Event()
+    store = postgres_store
     commit(store, "f", page(0), "issue", None, None)
-    batch = page(1, 2)
-    store.write_behind(blocked_commit(store, batch, release), touches("f", batch))
+    release = left_behind(store, 1, 2)
     # a0 and a3 are not in the page: answered from what is committed while the page still waits.
     assert set(store.links_by_ids("f", "issue", "a", ["a0", "a3"])) == {"a0"}
     assert store.intents_for("f", "issue", "b", ["a3"]) == {}
@@ -60,28 +66,23 @@ def test_a_lookup_of_what_the_page_does_not_write_does_not_wait_for_it(postgres_
 
 @ON_POSTGRESQL
 def test_a_lookup_of_what_the_page_writes_waits_for_it(postgres_store: StateStore) -> None:
-    store, release = postgres_store, threading.Event()
-    batch = page(1, 2)
-    store.write_behind(blocked_commit(store, batch, release), touches("f", batch))
-    threading.Timer(0.3, release.set).start()
+    store = postgres_store
+    release = left_behind(store, 1, 2, after=0.3)
     assert set(store.links_by_ids("f", "issue", "b", ["b2"])) == {"b2"}
     assert release.is_set()  # it waited for the page
 
 
 @ON_POSTGRESQL
 def test_every_other_use_of_the_store_waits_for_the_page(postgres_store: StateStore) -> None:
-    store, release = postgres_store, threading.Event()
-    batch = page(1, 2)
-    store.write_behind(blocked_commit(store, batch, release), touches("f", batch))
-    threading.Timer(0.3, release.set).start()
+    store = postgres_store
+    left_behind(store, 1, 2, after=0.3)
     assert store.count_links("f") == 2
 
 
 @ON_POSTGRESQL
 def test_another_thread_reads_what_is_committed_without_waiting(postgres_store: StateStore) -> None:
-    store, release = postgres_store, threading.Event()
-    batch = page(1, 2)
-    store.write_behind(blocked_commit(store, batch, release), touches("f", batch))
+    store = postgres_store
+    release = left_behind(store, 1, 2)
     counted: list[int] = []
     reader = threading.Thread(target=lambda: counted.append(store.count_links("f")))
     reader.start()
@@ -126,10 +127,8 @@ def test_a_lookup_ahead_runs_on_the_reader_thread_while_the_caller_goes_on(
 @ON_POSTGRESQL
 def test_a_lookup_ahead_of_what_the_page_writes_starts_once_the_page_landed(
         postgres_store: StateStore) -> None:
-    store, release = postgres_store, threading.Event()
-    batch = page(1)
-    store.write_behind(blocked_commit(store, batch, release), touches("f", batch))
-    threading.Timer(0.3, release.set).start()
+    store = postgres_store
+    release = left_behind(store, 1, after=0.3)
     answer = store.links_by_ids_ahead("f", "issue", "a", ["a1"])
     assert release.is_set()  # it waited for the page before it started
     assert set(answer()) == {"a1"}
