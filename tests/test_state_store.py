@@ -81,3 +81,28 @@ def test_a_flow_lease_has_one_holder_at_a_time(state_url):
     assert store.acquire_lease("h", "worker-1", dt.timedelta(seconds=-1))  # born expired
     assert store.acquire_lease("h", "worker-2", ttl)  # so anyone may take it
     store.close()
+
+
+def test_pending_intents_outlive_the_migration_that_drops_their_marker_index(state_url):
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+    from sqlalchemy import inspect
+
+    from hub.state.store import MIGRATIONS
+
+    store = StateStore.open(state_url)
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0007")
+    store.add_intents("f", "issue", "b", [("a1", "pmhub-1"), ("a2", "pmhub-2")])  # a crash left them
+    store.close()
+
+    store = StateStore.open(state_url)
+    with store.engine.connect() as conn:
+        assert "ix_intents_marker" not in {index["name"] for index in inspect(conn).get_indexes("intents")}
+    assert store.intents_for("f", "issue", "b", ["a1", "a2"]) == {"a1": "pmhub-1", "a2": "pmhub-2"}
+    assert store.intent_with_marker("f", "issue", "b", "pmhub-2") == "a2"
+    assert store.intent_with_marker("f", "issue", "b", "pmhub-9") is None
+    store.close()

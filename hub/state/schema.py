@@ -54,6 +54,8 @@ cursors = Table(
 )
 
 #: Written (and committed) before a create request; the marker is what the created record carries.
+#: Rows live from a page's start to its commit: no index on the marker, which only the rare lookup
+#: of a pending create's copy asks by (it scans the flow's few pending intents).
 intents = Table(
     "intents", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -64,7 +66,6 @@ intents = Table(
     Column("marker", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("flow", "record_type", "target_side", "source_id", name="uq_intents_source"),
-    Index("ix_intents_marker", "flow", "marker"),
 )
 
 parked = Table(
