@@ -1,7 +1,8 @@
 """Benchmark of the sync engine (issue 2): two in-memory reference connectors, SQLite state.
 
-Backfill 100,000 issues, then a no-op incremental run (a fresh hub each time, as cron runs it, and
-with the hub kept open, as the daemon and queue workers run it), then a run with 1% changed.
+Backfill 100,000 issues, then a no-op incremental run (a fresh hub in this process, the hub kept
+open as the daemon and queue workers run it, and a whole `pmhub sync` process as cron runs it),
+then a run with 1% changed.
 Prints records/s, each run's time, peak RSS, and how long `pmhub --help` takes (and that it
 imports no client library).
 
@@ -144,7 +145,7 @@ def memory_report(sizes: list[int]) -> None:
               f"{slope:.3f} KB per record")
 
 
-RUNS = ("backfill", "settle", "no-op", "no-op, kept open", "1% changed")
+RUNS = ("backfill", "settle", "no-op", "no-op, kept open", "no-op, process", "1% changed")
 
 
 def main() -> None:
@@ -212,6 +213,10 @@ def throughput(n: int, backend: str = "sqlite") -> dict[str, float]:
         times["no-op, kept open"] = kept_open_noop(config)
         print(f"no-op with the hub kept open (daemon, worker): {times['no-op, kept open']:.4f} s "
               "(median of 9)")
+        # As cron runs it: a whole `pmhub sync` process (its tools' listings are empty there, the
+        # reference stores being this process's memory; so nothing changed, as in the no-op).
+        times["no-op, process"] = process_noop(config)
+        print(f"no-op as a `pmhub sync` process (cron): {times['no-op, process']:.3f} s (median of 5)")
         changed = max(1, n // 100)
         for i in range(1, changed + 1):
             a.edit("p", "issue", str(i * 97 % n + 1), title=f"edited {i}")
@@ -219,6 +224,16 @@ def throughput(n: int, backend: str = "sqlite") -> dict[str, float]:
         print(f"1% changed ({changed} records): {times['1% changed']:.2f} s  {stats}")
         print(f"peak RSS: {peak_rss_mb():.0f} MB")
     return times
+
+
+def process_noop(config: Path) -> float:
+    command = [sys.executable, "-m", "hub", "sync", "--quiet", "--config", str(config)]
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def kept_open_noop(config: Path) -> float:
