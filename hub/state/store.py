@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -222,12 +222,7 @@ class StateStore:
             return {}
         column = links.c.a_id if side == "a" else links.c.b_id
         found: dict[str, Link] = {}
-        if conn is None:
-            unaffected = self._behind.unaffected("links", ((flow, record_type, side, i) for i in ids))
-            reading: AbstractContextManager[Connection] = self._read(settled=not unaffected)
-        else:
-            reading = nullcontext(conn)
-        with reading as c:
+        with self._lookup(conn, "links", ((flow, record_type, side, i) for i in ids)) as c:
             if c.dialect.name == "postgresql":
                 # The lookup of every page, as the driver takes it: built and bound through
                 # SQLAlchemy (its ARRAY type converting each of 500 ids), it took half again as long.
@@ -394,13 +389,7 @@ class StateStore:
                     source_ids: Sequence[str], conn: Connection | None = None) -> dict[str, str]:
         """source id -> marker of intents still pending."""
         out: dict[str, str] = {}
-        if conn is None:
-            keys = ((flow, record_type, target_side, i) for i in source_ids)
-            unaffected = self._behind.unaffected("intents", keys)
-            reading: AbstractContextManager[Connection] = self._read(settled=not unaffected)
-        else:
-            reading = nullcontext(conn)
-        with reading as c:
+        with self._lookup(conn, "intents", ((flow, record_type, target_side, i) for i in source_ids)) as c:
             if c.dialect.name == "postgresql":  # as the driver takes it, like ``links_by_ids``
                 rows: Iterable[Any] = c.exec_driver_sql(_PG_INTENTS_FOR, _pg_among(
                     flow, record_type, target_side, source_ids))
@@ -543,16 +532,17 @@ class StateStore:
         """Take the flow's lease (as ``acquire_lease``) and record a run in progress: its id, or
         None when another live holder has the lease. One statement on PostgreSQL."""
         now = utcnow()
-        values = dict(flow=flow, started_at=now, status="running", dry_run=False)
+        columns = ["flow", "started_at", "status", "dry_run"]
         with self._one_statement() as c:
             if c.dialect.name == "postgresql":
                 taken = self._lease_upsert(flow, holder, ttl, now).cte("taken")
-                run_id = c.execute(insert(runs).from_select(list(values), select(
-                    taken.c.flow, *(literal(values[k], runs.c[k].type) for k in list(values)[1:])))
-                    .returning(runs.c.id)).scalar()
+                started = select(taken.c.flow, literal(now, runs.c.started_at.type), literal("running"),
+                                 literal(False))
+                run_id = c.execute(insert(runs).from_select(columns, started).returning(runs.c.id)).scalar()
             else:  # SQLite has no writes in WITH: two statements in the one transaction
                 taken = c.execute(self._lease_upsert(flow, holder, ttl, now)).first()
-                run_id = (c.execute(insert(runs).values(**values).returning(runs.c.id)).scalar_one()
+                started_row = dict(zip(columns, (flow, now, "running", False), strict=True))
+                run_id = (c.execute(insert(runs).values(**started_row).returning(runs.c.id)).scalar_one()
                           if taken is not None else None)
         if run_id is None:
             return None
@@ -719,12 +709,15 @@ class StateStore:
 
     # -- helpers ---------------------------------------------------------------------------
     @contextmanager
-    def _conn(self, conn: Connection | None) -> Iterator[Connection]:
+    def _lookup(self, conn: Connection | None, kind: str,
+                keys: Iterable[tuple[str, str, str, str]]) -> Iterator[Connection]:
+        """``conn`` when given; else a read that waits for the page written behind only when it
+        writes one of ``keys`` of ``kind`` (``hub.state.behind``)."""
         if conn is not None:
             yield conn
-        else:
-            with self._read() as c:
-                yield c
+            return
+        with self._read(settled=not self._behind.unaffected(kind, keys)) as c:
+            yield c
 
 
 def _dialect_options(url: str) -> dict[str, Any]:
