@@ -16,6 +16,21 @@ from hub.config import render_config
 from hub.testing.postgres import fresh_schema, libpq_dsn
 from hub.testing.reference import ReferenceStore
 
+
+def downgrade(engine: Any, revision: str) -> None:
+    """Take a store's schema back to ``revision`` with Alembic, as an older pmhub left it."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    from hub.state.store import MIGRATIONS
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
 POSTGRES_URL = os.environ.get("PMHUB_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import inspect
 from hub.model import Issue
 from hub.state.revision import current_revision, head_revision
 from hub.state.store import MIGRATIONS, StateStore
-from tests.conftest import Pair
+from tests.conftest import Pair, downgrade
 
 #: Top-level modules a reference-only no-op sync has no use for.
 NOT_NEEDED = ("github", "jira", "requests", "zohocrmsdk", "alembic", "mako",
@@ -66,16 +66,9 @@ def test_the_head_revision_read_without_alembic_is_alembics_own_head():
 
 
 def test_a_schema_that_is_out_of_date_is_still_migrated_on_open(tmp_path: Path):
-    from alembic import command
-    from alembic.config import Config
-
     url = f"sqlite:///{tmp_path / 'state.db'}"
     store = StateStore.open(url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0001")
+    downgrade(store.engine, "0001")
     with store.engine.connect() as conn:
         assert current_revision(conn) == "0001"
         assert not inspect(conn).has_table("progress")

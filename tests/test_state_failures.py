@@ -22,7 +22,7 @@ from hub.model import Issue
 from hub.state.location import masked
 from hub.state.revision import head_revision
 from hub.state.store import StateStore
-from tests.conftest import POSTGRES_URL, Pair, postgres_available
+from tests.conftest import POSTGRES_URL, Pair, downgrade, postgres_available
 
 
 def only_error_line(result: Result, location: str) -> str:
@@ -159,21 +159,12 @@ def test_a_schema_newer_than_the_code_is_one_line_and_nothing_is_touched(state_u
 
 
 def test_a_schema_older_than_the_code_is_migrated_and_keeps_its_links(tmp_path: Path) -> None:
-    from alembic import command
-    from alembic.config import Config as AlembicConfig
-
-    from hub.state.store import MIGRATIONS
-
     url = f"sqlite:///{tmp_path / 'state.db'}"
     pair = Pair(tmp_path, url, records=["issue"])
     pair.a.put("proj", "issue", Issue(title="synced by the older schema"))
     pair.sync()
     store = StateStore.open(url, migrate=False)
-    config = AlembicConfig()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0002")
+    downgrade(store.engine, "0002")
     store.close()
 
     pair.a.put("proj", "issue", Issue(title="synced after the upgrade"))

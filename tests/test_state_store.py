@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from hub.state.store import Link, StateStore
+from tests.conftest import downgrade
 
 
 def test_migrations_apply_on_open_and_are_idempotent(state_url):
@@ -84,18 +85,10 @@ def test_a_flow_lease_has_one_holder_at_a_time(state_url):
 
 
 def test_pending_intents_outlive_the_migration_that_drops_their_marker_index(state_url):
-    from alembic import command
-    from alembic.config import Config as AlembicConfig
     from sqlalchemy import inspect
 
-    from hub.state.store import MIGRATIONS
-
     store = StateStore.open(state_url)
-    config = AlembicConfig()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0007")
+    downgrade(store.engine, "0007")
     store.add_intents("f", "issue", "b", [("a1", "pmhub-1"), ("a2", "pmhub-2")])  # a crash left them
     store.close()
 
