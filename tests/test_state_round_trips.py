@@ -18,6 +18,7 @@ from hub.state import bulk, pinging
 from hub.state.history import issue_history
 from hub.state.schema import links
 from hub.state.store import Link, StateStore
+from tests.sent import sent_to_stores
 from tests.test_state_batching import selects_of, statements
 
 
@@ -195,18 +196,51 @@ def test_a_failed_copy_on_postgresql_is_the_stores_one_line_error(state_url):
     store.close()
 
 
-def test_a_leased_run_starts_and_ends_in_one_statement_each_on_postgresql(state_url):
+def test_a_leased_run_starts_and_ends_in_one_round_trip_each_on_postgresql(state_url):
     store = StateStore.open(state_url)
     ttl = dt.timedelta(minutes=5)
-    with statements(store) as started:
-        run_id = store.start_leased_run("f", "worker-1", ttl)
-    assert run_id is not None and store.lease_holder("f") == "worker-1"
+    with sent_to_stores() as started_trips:
+        started = store.start_leased_run("f", "worker-1", ttl)
+    assert started is not None and store.lease_holder("f") == "worker-1"
     assert store.start_leased_run("f", "worker-2", ttl) is None  # held: no run recorded for it
     assert [run["status"] for run in store.last_runs(limit_per_flow=5)] == ["running"]
-    with statements(store) as finished:
-        store.finish_run(run_id, "ok", {}, release=("f", "worker-1"))
+    with sent_to_stores() as finished_trips:
+        store.finish_run(started.id, "ok", {}, release=("f", "worker-1"))
     assert store.lease_holder("f") is None
     assert [run["status"] for run in store.last_runs(limit_per_flow=5)] == ["ok"]
     if store.engine.dialect.name == "postgresql":
-        assert len(started) == 1 and len(finished) == 1, (started, finished)
+        assert (started_trips.round_trips, finished_trips.round_trips) == (1, 1)
+        assert len(started_trips.statements) == 4  # the lease and run, parked, conflicts, cursors
+    store.close()
+
+
+def test_a_run_starts_from_the_flows_parked_records_waiting_conflicts_and_cursors(state_url):
+    """What the run's start reads with its lease is what the store's own reads give, for this
+    flow only: a conflict already written and another flow's records are left out."""
+    store = StateStore.open(state_url)
+    at = dt.datetime(2026, 5, 1, 12, 30, tzinfo=dt.UTC)
+    with store.transaction() as conn:
+        store.write_links(conn, [Link("f", "issue", "a1", "b1"), Link("g", "issue", "a1", "b1")])
+        [mine, other] = [store.links_by_ids(flow, "issue", "a", ["a1"], conn)["a1"].id for flow in "fg"]
+        store.park(conn, "f", "issue", "a", "a7", "b refused the title")
+        store.park(conn, "g", "issue", "a", "a8", "another flow's")
+        for field in ("title", "status", "labels"):
+            store.add_conflict(conn, mine, "f", "issue", field, "base", "from a", "from b")
+        store.add_conflict(conn, other, "g", "issue", "title", "base", "x", "y")
+        store.set_cursors(conn, "f", {("a", "issue"): at, ("b", "comment"): at + dt.timedelta(hours=1)})
+        store.set_cursors(conn, "g", {("a", "issue"): at - dt.timedelta(days=1)})
+    [_title, status, labels] = store.open_conflicts("f")
+    store.resolve_conflict(status["id"], "a")
+    with store.transaction() as conn:
+        store.close_conflict(conn, labels["id"])  # written: nothing waits on it any more
+
+    started = store.start_leased_run("f", "worker-1", dt.timedelta(minutes=5))
+    assert started is not None
+    assert started.start == store.run_start("f")
+    assert started.start.parked == store.parked_records("f")
+    assert [row["source_id"] for row in started.start.parked] == ["a7"]
+    assert started.start.conflicts == store.open_conflicts("f", resolved_too=True)
+    assert [(c["field"], c["status"], c["a_id"], c["b_id"]) for c in started.start.conflicts] == [
+        ("title", "open", "a1", "b1"), ("status", "resolved", "a1", "b1")]
+    assert started.start.cursors == {("a", "issue"): at, ("b", "comment"): at + dt.timedelta(hours=1)}
     store.close()

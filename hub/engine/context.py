@@ -23,6 +23,7 @@ from hub.engine.results import ATTENTION_KEPT, FlowResult, PlanEntry, SideStats,
 from hub.engine.retry import Retrier
 from hub.mapping import Mapping_
 from hub.model import RECORD_MODELS
+from hub.state.starting import RunStart
 from hub.state.store import Link, StateStore
 
 OTHER = {"a": "b", "b": "a"}
@@ -68,7 +69,7 @@ class Seen:
 
 class RunContext:
     def __init__(self, flow: FlowConfig, sides: dict[str, Side], store: StateStore, mapping: Mapping_,
-                 *, dry_run: bool) -> None:
+                 *, dry_run: bool, start: RunStart | None = None) -> None:
         self.flow = flow
         self.sides = sides
         self.store = store
@@ -76,14 +77,15 @@ class RunContext:
         self.dry_run = dry_run
         self.result = FlowResult(flow.name, stats={
             name: SideStats(side.connection) for name, side in sides.items()})
+        # What the run starts from: read as the run took its lease, or now (one round trip).
+        start = start if start is not None else store.run_start(flow.name)
         #: The parked records as the run started, and (record type, side, id) -> why.
-        self.parked_rows = store.parked_records(flow.name)
+        self.parked_rows = start.parked
         self.parked = {(r["record_type"], r["side"], r["source_id"]): r["reason"] for r in self.parked_rows}
         #: Whether this run parked or unparked anything (then ``parked_now`` reads the store again).
         self.parks_changed = False
-        #: (side, record type) -> its cursor as stored: the flow's are read at once, on first use,
-        #: and kept as this run moves them.
-        self._cursors: dict[tuple[str, str], dt.datetime] | None = None
+        #: (side, record type) -> its cursor as stored, kept as this run moves them.
+        self._cursors = dict(start.cursors)
         #: True while parked records are replayed (``pmhub retry``): a person asked to try them again.
         self.replaying = False
         self.failed_ids: dict[str, set[str]] = {}
@@ -93,7 +95,7 @@ class RunContext:
         self.held: dict[int, set[str]] = {}
         #: Conflicts a person resolved, to be written at the run's start (read with the open ones).
         self.resolved: list[dict[str, Any]] = []
-        for conflict in store.open_conflicts(flow.name, resolved_too=True):
+        for conflict in start.conflicts:
             if conflict["status"] == "resolved":
                 self.resolved.append(conflict)
             else:
@@ -212,7 +214,7 @@ class RunContext:
         else:
             write()  # a cursor at most: not worth a hand-over to another thread
         self.parks_changed = self.parks_changed or bool(batch.parks or batch.unparks)
-        if cursor_side is not None and cursor is not None and self._cursors is not None:
+        if cursor_side is not None and cursor is not None:
             self._cursors[cursor_side, record_type] = cursor
         if batch.links:
             self.references.forget(record_type)
@@ -224,9 +226,7 @@ class RunContext:
         return self.store.parked_records(self.flow.name) if self.parks_changed else self.parked_rows
 
     def cursor(self, side: str, record_type: str) -> dt.datetime | None:
-        """``side``'s stored cursor for ``record_type`` (the flow's are read once per run)."""
-        if self._cursors is None:
-            self._cursors = self.store.cursors_of(self.flow.name)
+        """``side``'s stored cursor for ``record_type``."""
         return self._cursors.get((side, record_type))
 
     def save_cursors(self, record_type: str, values: dict[str, dt.datetime | None]) -> None:
@@ -235,8 +235,7 @@ class RunContext:
             return
         moved = {(side, record_type): value for side, value in values.items() if value is not None}
         self.store.set_cursors(None, self.flow.name, moved)
-        if self._cursors is not None:
-            self._cursors.update(moved)
+        self._cursors.update(moved)
 
     def twin_of(self, record_type: str, side: str, external_id: str) -> str | None:
         link = self.store.links_by_ids(self.flow.name, record_type, side, [external_id]).get(external_id)

@@ -41,6 +41,7 @@ from hub.engine.results import FlowResult, PlanEntry, SideStats
 from hub.engine.write import Writer
 from hub.errors import AuthError, BudgetExhausted, ConfigError, PermanentError, TransientError
 from hub.mapping import Mapping_
+from hub.state.starting import RunStart
 from hub.state.store import StateStore
 
 __all__ = ["OTHER", "PAGE", "FlowResult", "FlowRun", "PlanEntry", "Progress", "Side", "SideStats"]
@@ -49,8 +50,8 @@ __all__ = ["OTHER", "PAGE", "FlowResult", "FlowRun", "PlanEntry", "Progress", "S
 class FlowRun:
     def __init__(self, flow: FlowConfig, sides: dict[str, Side], store: StateStore, mapping: Mapping_,
                  *, dry_run: bool = False, full: bool = False, progress: Progress | None = None,
-                 reported_calls: dict[str, int] | None = None) -> None:
-        self.ctx = RunContext(flow, sides, store, mapping, dry_run=dry_run)
+                 reported_calls: dict[str, int] | None = None, start: RunStart | None = None) -> None:
+        self.ctx = RunContext(flow, sides, store, mapping, dry_run=dry_run, start=start)
         self.flow, self.sides, self.store, self.dry_run = flow, sides, store, dry_run
         self.reader = Reader(self.ctx, full=full, progress=progress)
         self.writer = Writer(self.ctx)

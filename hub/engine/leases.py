@@ -8,6 +8,7 @@ import socket
 import time
 from collections.abc import Callable
 
+from hub.state.starting import StartedRun
 from hub.state.store import StateStore
 
 #: A lease outlives its holder by at most this long; a running sync renews it as it commits.
@@ -36,13 +37,14 @@ def this_process() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def start_leased_run(store: StateStore, flow: str, holder: str) -> int | None:
-    """Take the flow's lease and record a run in progress (its id), or None when another live
-    holder has the lease; one statement when the lease is free, as it nearly always is."""
-    run_id = store.start_leased_run(flow, holder, LEASE_TTL)
-    if run_id is None and take_lease(store, flow, holder):  # a holder on this machine is gone
-        run_id = store.start_run(flow, False)
-    return run_id
+def start_leased_run(store: StateStore, flow: str, holder: str) -> StartedRun | None:
+    """Take the flow's lease, record a run in progress and read what it starts from, or None
+    when another live holder has the lease; one round trip when the lease is free, as it nearly
+    always is."""
+    started = store.start_leased_run(flow, holder, LEASE_TTL)
+    if started is None and take_lease(store, flow, holder):  # a holder on this machine is gone
+        started = StartedRun(store.start_run(flow, False), store.run_start(flow))
+    return started
 
 
 def take_lease(store: StateStore, flow: str, holder: str) -> bool:

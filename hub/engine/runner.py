@@ -21,6 +21,7 @@ from hub.errors import AuthError, ConfigError, PmhubError, StateStoreError
 from hub.mapping import Mapping_, load_mapping, mapping_search_path
 from hub.paths import data_dir
 from hub.plugins import PluginHost, build_plugin_manager
+from hub.state.starting import RunStart
 from hub.state.store import StateStore, default_state_url
 
 __all__ = ["LEASE_TTL", "Hub", "apply_resolutions", "check_mappings", "chosen_flows", "open_hub",
@@ -81,14 +82,15 @@ class Hub:
         return mapping.for_connections(flow.a.connection, flow.b.connection)
 
     def flow_run(self, flow: FlowConfig, *, dry_run: bool = False, full: bool = False,
-                 progress: Progress | None = None) -> FlowRun:
+                 progress: Progress | None = None, start: RunStart | None = None) -> FlowRun:
+        """A run of ``flow``; ``start``: what it starts from, when read as it took its lease."""
         sides = {}
         for side in ("a", "b"):
             ref = getattr(flow, side)
             connector = wrap_paired(self.connector(ref.connection), flow, side)
             sides[side] = Side(side, ref.connection, connector, ref.scope, self.retriers[ref.connection])
         return FlowRun(flow, sides, self.store, self.mapping(flow), dry_run=dry_run, full=full,
-                       progress=progress, reported_calls=self.reported_calls)
+                       progress=progress, reported_calls=self.reported_calls, start=start)
 
     def close(self) -> None:
         for connector in self.connectors.values():
@@ -181,14 +183,16 @@ def _leased(hub: Hub, flow: FlowConfig, holder: str, work: Callable[[FlowRun], F
             dry_run: bool = False, full: bool = False, progress: Progress | None = None) -> FlowResult:
     """Do ``work`` on a run of ``flow`` while holding its lease (renewed as it commits), recorded
     as a run; another process holding the lease makes it "skipped"."""
-    run_id = None if dry_run else start_leased_run(hub.store, flow.name, holder)
-    if not dry_run and run_id is None:
+    started = None if dry_run else start_leased_run(hub.store, flow.name, holder)
+    if not dry_run and started is None:
         return FlowResult(flow.name, status="skipped", error=(
             f"another pmhub process ({hub.store.lease_holder(flow.name)}) is syncing this flow"))
+    run_id = None if started is None else started.id
     result: FlowResult | None = None
     try:
         try:
-            run = hub.flow_run(flow, dry_run=dry_run, full=full, progress=progress)
+            run = hub.flow_run(flow, dry_run=dry_run, full=full, progress=progress,
+                               start=None if started is None else started.start)
             if not dry_run:
                 run.on_commit = Renewal(hub.store, flow.name, holder)
             result = work(run)

@@ -25,7 +25,6 @@ from sqlalchemy import (
     event,
     func,
     insert,
-    literal,
     select,
     union_all,
     update,
@@ -53,6 +52,18 @@ from hub.state.schema import (
     runs,
     secrets,
     webhook_deliveries,
+)
+from hub.state.starting import (
+    WAITING,
+    Lease,
+    RunStart,
+    StartedRun,
+    conflicts_query,
+    cursor_values,
+    cursors_query,
+    parked_query,
+    pipelined_start,
+    read_start,
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -356,9 +367,7 @@ class StateStore:
     def cursors_of(self, flow: str) -> dict[tuple[str, str], dt.datetime]:
         """Every stored cursor of a flow, (side, record type) -> value: one read for a run's types."""
         with self._read() as c:
-            rows = c.execute(select(cursors.c.side, cursors.c.record_type, cursors.c.value).where(
-                cursors.c.flow == flow))
-            return {(row.side, row.record_type): dt.datetime.fromisoformat(row.value) for row in rows}
+            return cursor_values(c.execute(cursors_query(flow)).all())
 
     def set_cursor(self, conn: Connection, flow: str, side: str, record_type: str,
                    value: dt.datetime) -> None:
@@ -371,18 +380,14 @@ class StateStore:
         if not values:
             return
         now = utcnow()
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(cursors).values([
-            dict(flow=flow, side=side, record_type=record_type, value=value.isoformat(), updated_at=now)
-            for (side, record_type), value in values.items()])
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[cursors.c.flow, cursors.c.side, cursors.c.record_type],
-            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at})
+        rows = [dict(flow=flow, side=side, record_type=record_type, value=value.isoformat(), updated_at=now)
+                for (side, record_type), value in values.items()]
+        upsert = _CURSOR_UPSERT[self.engine.dialect.name]
         if conn is not None:
-            conn.execute(stmt)
+            conn.execute(upsert, rows)
             return
         with self._one_statement() as c:
-            c.execute(stmt)
+            c.execute(upsert, rows)
 
     # -- intents ---------------------------------------------------------------------------
     def intents_for(self, flow: str, record_type: str, target_side: str,
@@ -462,11 +467,8 @@ class StateStore:
                 among))
 
     def parked_records(self, flow: str | None = None) -> list[dict[str, Any]]:
-        query = select(parked).order_by(parked.c.id)
-        if flow is not None:
-            query = query.where(parked.c.flow == flow)
         with self._read() as c:
-            return [dict(r._mapping) for r in c.execute(query)]
+            return [dict(r._mapping) for r in c.execute(parked_query(flow))]
 
     def parked_record(self, parked_id: int) -> dict[str, Any] | None:
         with self._read() as c:
@@ -496,15 +498,9 @@ class StateStore:
     def open_conflicts(self, flow: str | None = None, link_id: int | None = None, *,
                        resolved_too: bool = False) -> list[dict[str, Any]]:
         """Open conflicts, oldest first, with their links' ids; ``resolved_too``: and those a
-        person resolved that are not written yet (a run's start reads both at once)."""
-        waiting = ("open", "resolved") if resolved_too else ("open",)
-        query = select(conflicts, links.c.a_id, links.c.b_id).join(links).where(
-            conflicts.c.status.in_(waiting)).order_by(conflicts.c.id)
-        if flow is not None:
-            query = query.where(conflicts.c.flow == flow)
-        if link_id is not None:
-            query = query.where(conflicts.c.link_id == link_id)
+        person resolved that are not written yet (what a run starts from: ``run_start``)."""
         with self._read() as c:
+            query = conflicts_query(flow, link_id, WAITING if resolved_too else ("open",))
             return [dict(r._mapping) for r in c.execute(query)]
 
     def conflict(self, conflict_id: int) -> dict[str, Any] | None:
@@ -528,40 +524,46 @@ class StateStore:
         self._running[flow] = int(run_id)
         return int(run_id)
 
-    def start_leased_run(self, flow: str, holder: str, ttl: dt.timedelta) -> int | None:
-        """Take the flow's lease (as ``acquire_lease``) and record a run in progress: its id, or
-        None when another live holder has the lease. One statement on PostgreSQL."""
+    def run_start(self, flow: str) -> RunStart:
+        """What a run of ``flow`` starts from (``hub.state.starting``): one round trip."""
+        with self._read() as c:
+            if c.dialect.name == "postgresql":
+                return pipelined_start(c, flow, None)[1]
+            return read_start(c, flow)
+
+    def start_leased_run(self, flow: str, holder: str, ttl: dt.timedelta) -> StartedRun | None:
+        """Take the flow's lease (as ``acquire_lease``), record a run in progress and read what it
+        starts from (``run_start``); None when another live holder has the lease. One round trip
+        on PostgreSQL (``hub.state.starting``), one transaction on SQLite."""
         now = utcnow()
-        columns = ["flow", "started_at", "status", "dry_run"]
         with self._one_statement() as c:
             if c.dialect.name == "postgresql":
-                taken = self._lease_upsert(flow, holder, ttl, now).cte("taken")
-                started = select(taken.c.flow, literal(now, runs.c.started_at.type), literal("running"),
-                                 literal(False))
-                run_id = c.execute(insert(runs).from_select(columns, started).returning(runs.c.id)).scalar()
-            else:  # SQLite has no writes in WITH: two statements in the one transaction
+                run_id, start = pipelined_start(c, flow, Lease(holder, now, now + ttl))
+            else:
                 taken = c.execute(self._lease_upsert(flow, holder, ttl, now)).first()
-                started_row = dict(zip(columns, (flow, now, "running", False), strict=True))
-                run_id = (c.execute(insert(runs).values(**started_row).returning(runs.c.id)).scalar_one()
-                          if taken is not None else None)
+                if taken is None:
+                    return None
+                run_id = c.execute(insert(runs).values(flow=flow, started_at=now, status="running",
+                                                       dry_run=False).returning(runs.c.id)).scalar_one()
+                start = read_start(c, flow)
         if run_id is None:
             return None
         self._running[flow] = int(run_id)
-        return int(run_id)
+        return StartedRun(int(run_id), start)
 
     def finish_run(self, run_id: int, status: str, stats: dict[str, Any], error: str | None = None, *,
                    release: tuple[str, str] | None = None) -> None:
         """Record how a run ended; ``release``: (flow, holder) whose lease to give up with it (one
         statement on PostgreSQL)."""
-        done = update(runs).where(runs.c.id == run_id).values(
-            finished_at=utcnow(), status=status, stats=json.dumps(stats), error=error)
+        ended = {"run_id": run_id, "ended_at": utcnow(), "ended_as": status, "run_stats": json.dumps(stats),
+                 "run_error": error}
         with self._one_statement() as c:
             if release is None:
-                c.execute(done)
+                c.execute(_RUN_END, ended)
             elif c.dialect.name == "postgresql":
-                c.execute(self._lease_release(*release).add_cte(done.cte("done")))
+                c.execute(_RUN_END_RELEASED, {**ended, "lease_flow": release[0], "lease_holder": release[1]})
             else:
-                c.execute(done)
+                c.execute(_RUN_END, ended)
                 c.execute(self._lease_release(*release))
         self._running = {flow: run for flow, run in self._running.items() if run != run_id}
 
@@ -769,6 +771,28 @@ _PG_AMONG_INTENTS = ("FROM intents WHERE flow = %(flow)s AND record_type = %(rec
                      "AND target_side = %(side)s AND source_id = ANY(%(ids)s)")
 _PG_INTENTS_FOR = f"SELECT source_id, marker {_PG_AMONG_INTENTS}"
 _PG_DROP_INTENTS = f"DELETE {_PG_AMONG_INTENTS}"
+
+
+def _cursor_upsert(dialect: Any) -> Any:
+    stmt = dialect.insert(cursors)
+    return stmt.on_conflict_do_update(
+        index_elements=[cursors.c.flow, cursors.c.side, cursors.c.record_type],
+        set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at})
+
+
+# The statements every run ends with, built once and bound at each run (no parameter is named
+# after a column of runs, which an UPDATE would take for a value to set): a multi-row VALUES of
+# inlined values was compiled again at each run (0.8 ms of a daemon's no-op), and building the
+# statements took as long again.
+#: The upsert of a flow's cursors by backend, executed with a row of values per cursor.
+_CURSOR_UPSERT = {"postgresql": _cursor_upsert(postgresql), "sqlite": _cursor_upsert(sqlite)}
+#: A run's end recorded (``finish_run``); on PostgreSQL with its lease released in one statement.
+_RUN_END = update(runs).where(runs.c.id == bindparam("run_id")).values(
+    finished_at=bindparam("ended_at"), status=bindparam("ended_as"), stats=bindparam("run_stats"),
+    error=bindparam("run_error"))
+_RUN_END_RELEASED = delete(leases).where(
+    leases.c.flow == bindparam("lease_flow"), leases.c.holder == bindparam("lease_holder"),
+).add_cte(_RUN_END.cte("done"))
 
 
 def _pg_among(flow: str, record_type: str, side: str, ids: Sequence[str]) -> dict[str, Any]:
