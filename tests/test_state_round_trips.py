@@ -244,3 +244,23 @@ def test_a_run_starts_from_the_flows_parked_records_waiting_conflicts_and_cursor
         ("title", "open", "a1", "b1"), ("status", "resolved", "a1", "b1")]
     assert started.start.cursors == {("a", "issue"): at, ("b", "comment"): at + dt.timedelta(hours=1)}
     store.close()
+
+
+@pytest.mark.postgres
+def test_a_run_start_that_loses_the_server_is_the_stores_one_line_error(state_url):
+    """The pipelined start runs on the driver's connection, outside SQLAlchemy: a server gone
+    away mid-run still reads as the store's failure, records no run, and the next start works."""
+    if not state_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    store = StateStore.open(state_url)
+    with store.engine.connect() as conn:  # the pooled connection the start will take
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(StateStoreError) as raised:
+        store.start_leased_run("f", "worker-1", dt.timedelta(minutes=5))
+    assert "cannot reach the database server" in str(raised.value)
+    assert store.last_runs() == [] and store.lease_holder("f") is None
+    started = store.start_leased_run("f", "worker-1", dt.timedelta(minutes=5))
+    assert started is not None and [run["id"] for run in store.last_runs()] == [started.id]
+    store.close()
