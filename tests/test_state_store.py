@@ -99,3 +99,20 @@ def test_pending_intents_outlive_the_migration_that_drops_their_marker_index(sta
     assert store.intent_with_marker("f", "issue", "b", "pmhub-2") == "a2"
     assert store.intent_with_marker("f", "issue", "b", "pmhub-9") is None
     store.close()
+
+
+def test_ids_with_quotes_backslashes_braces_and_spaces_are_found_and_their_intents_dropped(state_url):
+    """A page's ids travel to PostgreSQL as one array literal: whatever a tool puts in an id (a
+    Zoho name, a path-like key) is found as it is, and no id matches another."""
+    odd = ['plain', 'say "hi"', 'back\\slash', '{a,b}', 'NULL', ' padded ', '', 'ünï', "it's", 'a,b']
+    store = StateStore.open(state_url)
+    with store.transaction() as conn:
+        store.write_links(conn, [Link("f", "issue", value, f"b-{i}") for i, value in enumerate(odd)])
+    found = store.links_by_ids("f", "issue", "a", [*odd, "absent", "{a", "b}"])
+    assert {key: link.b_id for key, link in found.items()} == {value: f"b-{i}" for i, value in enumerate(odd)}
+    store.add_intents("f", "issue", "b", [(value, f"m{i}") for i, value in enumerate(odd)])
+    assert store.intents_for("f", "issue", "b", odd[:3]) == {odd[0]: "m0", odd[1]: "m1", odd[2]: "m2"}
+    with store.transaction() as conn:
+        store.drop_intents(conn, "f", "issue", "b", odd[1:])
+    assert store.intents_for("f", "issue", "b", odd) == {"plain": "m0"}
+    store.close()

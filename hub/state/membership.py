@@ -21,6 +21,15 @@ from sqlalchemy import (
     text,
 )
 
+
+def text_array(values: Sequence[str]) -> str:
+    """``values`` (without repeats) as a PostgreSQL array literal, for a parameter cast to
+    ``text[]``. A list goes to psycopg's array dumper, which adapts each element in Python: for a
+    page's 500 ids, 0.6 ms more than this one string, three times a page."""
+    quoted = (value.replace("\\", "\\\\").replace('"', '\\"') for value in dict.fromkeys(values))
+    return "{" + ",".join(f'"{value}"' for value in quoted) + "}"
+
+
 #: New rows below which a table's statistics are left to autovacuum.
 ANALYZE_AT_LEAST = 1000
 

@@ -37,7 +37,7 @@ from hub.errors import ConfigError
 from hub.state import bulk, history
 from hub.state.behind import Touches, WriteBehind
 from hub.state.failures import translate_failures
-from hub.state.membership import TableGrowth, among_ids
+from hub.state.membership import TableGrowth, among_ids, text_array
 from hub.state.migrating import migrate as migrate_schema
 from hub.state.pinging import ping_when_idle
 from hub.state.schema import (
@@ -238,7 +238,7 @@ class StateStore:
                 # The lookup of every page, as the driver takes it: built and bound through
                 # SQLAlchemy (its ARRAY type converting each of 500 ids), it took half again as long.
                 rows: Sequence[Any] = c.exec_driver_sql(_PG_LINKS_BY[side], {
-                    "flow": flow, "record_type": record_type, "ids": list(dict.fromkeys(ids))}).all()
+                    "flow": flow, "record_type": record_type, "ids": text_array(ids)}).all()
                 for row in rows:
                     link = Link(*row)
                     found[link.id_on(side)] = link
@@ -429,8 +429,9 @@ class StateStore:
             # Callers leave out the intents they found pending, so a plain insert nearly always
             # does (a COPY on PostgreSQL: a third of the time of an insert that skips taken keys).
             # Not in ``transaction()``, which would wait for the page written behind: these rows
-            # are others than its.
-            with self.engine.begin() as c:
+            # are others than its. One statement, atomic by itself: in autocommit on PostgreSQL,
+            # no BEGIN and COMMIT to wait for while the writer thread holds the interpreter.
+            with self._reader.connect() if self._behind.enabled else self.engine.begin() as c:
                 bulk.insert_rows(c, intents, columns, rows)
         except IntegrityError:
             with self.transaction() as c:
@@ -764,11 +765,11 @@ _LINK_FIELDS = tuple(name for name in Link.__slots__ if name != "id")
 _NEW_LINK_COLUMNS = (*_LINK_FIELDS, "created_at", "updated_at")
 #: ``links_by_ids`` on PostgreSQL, by side: the ids as one array (psycopg sends a list as one).
 _PG_LINKS_BY = {side: f"SELECT {', '.join(Link.__slots__)} FROM links WHERE flow = %(flow)s "
-                      f"AND record_type = %(record_type)s AND {side}_id = ANY(%(ids)s)"
+                      f"AND record_type = %(record_type)s AND {side}_id = ANY(%(ids)s::text[])"
                 for side in ("a", "b")}
 #: ``intents_for`` and ``drop_intents`` on PostgreSQL (parameters from ``_pg_among``).
 _PG_AMONG_INTENTS = ("FROM intents WHERE flow = %(flow)s AND record_type = %(record_type)s "
-                     "AND target_side = %(side)s AND source_id = ANY(%(ids)s)")
+                     "AND target_side = %(side)s AND source_id = ANY(%(ids)s::text[])")
 _PG_INTENTS_FOR = f"SELECT source_id, marker {_PG_AMONG_INTENTS}"
 _PG_DROP_INTENTS = f"DELETE {_PG_AMONG_INTENTS}"
 
@@ -796,7 +797,7 @@ _RUN_END_RELEASED = delete(leases).where(
 
 
 def _pg_among(flow: str, record_type: str, side: str, ids: Sequence[str]) -> dict[str, Any]:
-    return {"flow": flow, "record_type": record_type, "side": side, "ids": list(dict.fromkeys(ids))}
+    return {"flow": flow, "record_type": record_type, "side": side, "ids": text_array(ids)}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
