@@ -7,7 +7,6 @@ Methods take and return plain values; batches are the unit of work (one transact
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -36,6 +35,8 @@ from sqlalchemy.exc import IntegrityError
 from hub.errors import ConfigError
 from hub.state import bulk, history
 from hub.state.behind import Touches, WriteBehind
+from hub.state.clock import aware, utcnow
+from hub.state.connection_data import ConnectionData
 from hub.state.failures import translate_failures
 from hub.state.membership import TableGrowth, among_ids, text_array
 from hub.state.migrating import migrate as migrate_schema
@@ -43,15 +44,12 @@ from hub.state.pinging import ping_when_idle
 from hub.state.schema import (
     conflicts,
     cursors,
-    http_validators,
     intents,
     leases,
     links,
     parked,
     progress,
     runs,
-    secrets,
-    webhook_deliveries,
 )
 from hub.state.starting import (
     WAITING,
@@ -74,17 +72,6 @@ def default_state_url(*, create: bool = True) -> str:
     from hub.paths import data_dir
 
     return f"sqlite:///{data_dir(create=create) / 'pmhub.db'}"
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
 
 
 @dataclass(slots=True)
@@ -132,7 +119,7 @@ def _link(row: Any) -> Link:
     return Link(**{name: row._mapping[name] for name in Link.__slots__})
 
 
-class StateStore:
+class StateStore(ConnectionData):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         #: What reads outside a transaction go through. Each is one statement, so on PostgreSQL
@@ -577,8 +564,8 @@ class StateStore:
             if seen.get(row["flow"], 0) < limit_per_flow:
                 seen[row["flow"]] = seen.get(row["flow"], 0) + 1
                 row["stats"] = json.loads(row["stats"]) if row["stats"] else {}
-                row["started_at"] = _aware(row["started_at"])
-                row["finished_at"] = _aware(row["finished_at"])
+                row["started_at"] = aware(row["started_at"])
+                row["finished_at"] = aware(row["finished_at"])
                 out.append(row)
         return out
 
@@ -629,87 +616,6 @@ class StateStore:
             c.execute(insert(progress).values(flow=flow, customer=customer, statuses=json.dumps(statuses),
                                               updated_at=utcnow()))
 
-    # -- connector secrets (already encrypted by their owner) -------------------------------
-    def get_secret(self, connection: str, key: str) -> str | None:
-        with self._read() as c:
-            return c.execute(select(secrets.c.value).where(
-                secrets.c.connection == connection, secrets.c.key == key)).scalar_one_or_none()
-
-    def put_secret(self, connection: str, key: str, value: str) -> None:
-        with self.transaction() as c:
-            c.execute(delete(secrets).where(secrets.c.connection == connection, secrets.c.key == key))
-            c.execute(insert(secrets).values(connection=connection, key=key, value=value,
-                                             updated_at=utcnow()))
-
-    def delete_secret(self, connection: str, key: str) -> None:
-        with self.transaction() as c:
-            c.execute(delete(secrets).where(secrets.c.connection == connection, secrets.c.key == key))
-
-    # -- HTTP validators per connection and listing (conditional requests across runs) -----
-    def get_validators(self, connection: str, key: str) -> dict[str, str | None] | None:
-        """``{"etag": ..., "last_modified": ..., "body": ...}`` stored under ``key``, or None."""
-        table = http_validators
-        with self._read() as c:
-            row = c.execute(select(table.c.etag, table.c.last_modified, table.c.body).where(
-                table.c.connection == connection, table.c.key == _validator_key(key))).first()
-        return dict(row._mapping) if row else None
-
-    def put_validators(self, connection: str, key: str, *, etag: str | None,
-                       last_modified: str | None, body: str | None) -> None:
-        """Store (or replace) the validators under ``key``; committed at once."""
-        table, key = http_validators, _validator_key(key)
-        values = dict(etag=etag, last_modified=last_modified, body=body, updated_at=utcnow())
-        with self.transaction() as c:
-            updated = c.execute(update(table).where(
-                table.c.connection == connection, table.c.key == key).values(**values))
-            if updated.rowcount:
-                return
-            try:
-                with c.begin_nested():
-                    c.execute(insert(table).values(connection=connection, key=key, **values))
-            except IntegrityError:
-                pass  # another process stored this key a moment ago: its validators do as well
-
-    def delete_validators(self, connection: str, key: str) -> None:
-        with self.transaction() as c:
-            c.execute(delete(http_validators).where(http_validators.c.connection == connection,
-                                                    http_validators.c.key == _validator_key(key)))
-
-    # -- webhook deliveries (replays are recognised, after a restart too) -------------------
-    def remember_delivery(self, connection: str, delivery_id: str, keep: dt.timedelta) -> bool:
-        """Record a delivery; False when it was already recorded (and has not expired): a replay."""
-        table, now = webhook_deliveries, utcnow()
-        delivery_id = _validator_key(delivery_id)
-        with self.transaction() as c:
-            seen = c.execute(select(table.c.expires_at).where(
-                table.c.connection == connection, table.c.delivery_id == delivery_id)).first()
-            if seen is not None and _aware(seen.expires_at) > now:  # type: ignore[operator]
-                return False
-            if seen is not None:  # expired: this is a new delivery that happens to reuse the id
-                c.execute(delete(table).where(table.c.connection == connection,
-                                              table.c.delivery_id == delivery_id))
-            try:
-                with c.begin_nested():
-                    c.execute(insert(table).values(connection=connection, delivery_id=delivery_id,
-                                                   received_at=now, expires_at=now + keep))
-            except IntegrityError:
-                return False  # the same delivery arriving twice at once: the other one counts
-        return True
-
-    def last_deliveries(self) -> dict[str, dt.datetime]:
-        """connection -> when its latest remembered delivery arrived."""
-        table = webhook_deliveries
-        with self._read() as c:
-            rows = c.execute(select(table.c.connection, func.max(table.c.received_at))
-                             .group_by(table.c.connection))
-            return {row[0]: _aware(row[1]) for row in rows if row[1] is not None}  # type: ignore[misc]
-
-    def forget_expired_deliveries(self) -> int:
-        """Delete deliveries past their expiry; return how many."""
-        with self.transaction() as c:
-            gone = c.execute(delete(webhook_deliveries).where(webhook_deliveries.c.expires_at < utcnow()))
-            return int(gone.rowcount or 0)
-
     # -- helpers ---------------------------------------------------------------------------
     @contextmanager
     def _lookup(self, conn: Connection | None, kind: str,
@@ -749,13 +655,6 @@ def _postgres_session(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[st
     # An explicit ``options`` replaces PGOPTIONS, so the user's settings are carried over.
     mine = os.environ.get("PGOPTIONS", "") if cparams.get("options") is None else cparams["options"]
     cparams["options"] = f"{mine} -c max_parallel_workers_per_gather=0".strip()
-
-
-def _validator_key(key: str) -> str:
-    # The column holds 255 characters; a longer key (a URL with a long query) is stored by its hash.
-    if len(key) <= 255:
-        return key
-    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 #: The columns a ``Link`` is made of, in its field order (not the timestamps, which it does not hold).
