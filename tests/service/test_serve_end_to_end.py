@@ -194,7 +194,7 @@ def test_a_jira_issue_deleted_applies_the_flows_on_delete_through_the_webhook(to
 
 
 def test_a_dropped_delivery_is_caught_up_by_the_next_poll(tmp_path: Path, sandbox: SandboxClient) -> None:
-    made = FourTools(tmp_path, sandbox, "* * * * *")
+    made = FourTools(tmp_path, sandbox, "* * * * * */5")  # every five seconds (a sixth, seconds field)
     try:
         made.pmhub("sync", "--quiet")
         made.serve()
@@ -205,7 +205,7 @@ def test_a_dropped_delivery_is_caught_up_by_the_next_poll(tmp_path: Path, sandbo
         assert made.runs("webhook") == 0, "the delivery never came"
         wait_for(lambda: any(i.fields.summary == "Edited while the delivery is lost"
                              for i in made.jira.search_issues(f"project = {PROJECT}", maxResults=False)),
-                 timeout=75, what="the next poll")
+                 timeout=30, what="the next poll")
         wait_for(lambda: made.runs("poll") >= 1, what="the poll's run to be counted")
     finally:
         made.close()
