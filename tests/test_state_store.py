@@ -65,7 +65,7 @@ def test_runs_and_conflicts(state_url):
     [conflict] = store.open_conflicts()
     store.resolve_conflict(conflict["id"], "b")
     assert store.open_conflicts() == []
-    [resolved] = store.open_conflicts("f", resolved_too=True)  # resolved, not written yet
+    [resolved] = store.run_start("f").conflicts  # resolved, not written yet: a run writes it
     assert resolved["resolution"] == "b" and resolved["status"] == "resolved"
     store.close()
 

@@ -52,13 +52,10 @@ from hub.state.schema import (
     runs,
 )
 from hub.state.starting import (
-    WAITING,
     Lease,
     RunStart,
     StartedRun,
     conflicts_query,
-    cursor_values,
-    cursors_query,
     parked_query,
     pipelined_start,
     read_start,
@@ -190,10 +187,12 @@ class StateStore(ConnectionData):
         migrate_schema(self.engine)
 
     @contextmanager
-    def _one_statement(self) -> Iterator[Connection]:
+    def _one_statement(self, *, settled: bool = True) -> Iterator[Connection]:
         """A connection for a write that is one statement, atomic by itself: in autocommit on
-        PostgreSQL (no BEGIN and COMMIT round trips around it), in a transaction on SQLite."""
-        self.settle()
+        PostgreSQL (no BEGIN and COMMIT round trips around it), in a transaction on SQLite; after
+        the work left behind landed unless ``settled`` is False (a write of other rows than its)."""
+        if settled:
+            self.settle()
         if self.engine.dialect.name == "postgresql":
             with self._reader.connect() as conn:
                 yield conn
@@ -351,11 +350,6 @@ class StateStore(ConnectionData):
             )).scalar_one_or_none()
         return dt.datetime.fromisoformat(value) if value else None
 
-    def cursors_of(self, flow: str) -> dict[tuple[str, str], dt.datetime]:
-        """Every stored cursor of a flow, (side, record type) -> value: one read for a run's types."""
-        with self._read() as c:
-            return cursor_values(c.execute(cursors_query(flow)).all())
-
     def set_cursor(self, conn: Connection, flow: str, side: str, record_type: str,
                    value: dt.datetime) -> None:
         self.set_cursors(conn, flow, {(side, record_type): value})
@@ -415,10 +409,9 @@ class StateStore(ConnectionData):
         try:
             # Callers leave out the intents they found pending, so a plain insert nearly always
             # does (a COPY on PostgreSQL: a third of the time of an insert that skips taken keys).
-            # Not in ``transaction()``, which would wait for the page written behind: these rows
-            # are others than its. One statement, atomic by itself: in autocommit on PostgreSQL,
-            # no BEGIN and COMMIT to wait for while the writer thread holds the interpreter.
-            with self._reader.connect() if self._behind.enabled else self.engine.begin() as c:
+            # Not waiting for the page written behind: these rows are others than its. One
+            # statement, so no BEGIN and COMMIT to wait for while the writer thread runs.
+            with self._one_statement(settled=False) as c:
                 bulk.insert_rows(c, intents, columns, rows)
         except IntegrityError:
             with self.transaction() as c:
@@ -483,13 +476,11 @@ class StateStore(ConnectionData):
                                                   field=field, status="open", created_at=utcnow(),
                                                   **values))
 
-    def open_conflicts(self, flow: str | None = None, link_id: int | None = None, *,
-                       resolved_too: bool = False) -> list[dict[str, Any]]:
-        """Open conflicts, oldest first, with their links' ids; ``resolved_too``: and those a
-        person resolved that are not written yet (what a run starts from: ``run_start``)."""
+    def open_conflicts(self, flow: str | None = None, link_id: int | None = None) -> list[dict[str, Any]]:
+        """Open conflicts, oldest first, with their links' ids (a run also reads those a person
+        resolved and it has yet to write: ``run_start``)."""
         with self._read() as c:
-            query = conflicts_query(flow, link_id, WAITING if resolved_too else ("open",))
-            return [dict(r._mapping) for r in c.execute(query)]
+            return [dict(r._mapping) for r in c.execute(conflicts_query(flow, link_id, ("open",)))]
 
     def conflict(self, conflict_id: int) -> dict[str, Any] | None:
         with self._read() as c:
